@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hotline-dev/hotline/ivr/sim"
+	"github.com/hotline-dev/hotline/routing"
+)
+
+var behaviours = map[string]sim.Behaviour{
+	"accept": sim.Accept, "decline": sim.Decline, "no-answer": sim.NoAnswer,
+	"busy": sim.Busy, "voicemail": sim.Voicemail, "failed": sim.Failed, "hangup": sim.Hangup,
+}
+
+func cmdCall(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "call", "call --url U [--from N] [--press 1] [--engineer ID=accept|decline|no-answer|busy|voicemail]...")
+	base := fs.String("url", envOr(e, "HOTLINE_PUBLIC_URL", ""), "the running hotline's URL, e.g. http://127.0.0.1:8080 (required)")
+	publicURL := fs.String("public-url", "", "the URL the server signs against, when it differs from --url")
+	from := fs.String("from", "+15555550123", "the caller's number")
+	to := fs.String("to", "", "the support number dialled (default hotline.number from --config)")
+	name := fs.String("caller-name", "", "the caller's name (CNAM)")
+	config := fs.String("config", envOr(e, "HOTLINE_CONFIG", defaultConfig), "config file, to turn engineer ids into phone numbers")
+	message := fs.String("voicemail", "Hello, this is a test message.", "what the caller says if asked for a voicemail (\"\" for nothing)")
+	hangup := fs.String("hangup", "", "the caller hangs up: menu, ring:N or record")
+	var presses, engineers repeated
+	fs.Var(&presses, "press", "the caller's key at each menu, in order (repeatable; \"\" presses nothing)")
+	fs.Var(&engineers, "engineer", "ID=behaviour (or +NUMBER=behaviour): accept, decline, no-answer, busy, voicemail, failed, hangup (repeatable)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noPositional(fs, pos); err != nil {
+		return err
+	}
+	if *base == "" {
+		fs.Usage()
+		return usageErr("call: --url is required")
+	}
+	token := e.getenv("TWILIO_AUTH_TOKEN")
+	if token == "" {
+		return errors.New("call: set TWILIO_AUTH_TOKEN to the server's auth token so the requests are signed")
+	}
+	var cfg *routing.Config
+	if c, err := routing.LoadConfig(*config); err == nil {
+		cfg = c
+	}
+	script := sim.Script{From: *from, To: *to, CallerName: *name, Presses: presses,
+		Voicemail: *message, HangupAfter: *hangup, Engineers: map[string]sim.Behaviour{}}
+	if script.To == "" && cfg != nil {
+		script.To = cfg.Hotline.Number
+	}
+	for _, spec := range engineers {
+		id, how, ok := strings.Cut(spec, "=")
+		b, known := behaviours[how]
+		if !ok || !known {
+			return usageErr("call: --engineer %q: want ID=accept|decline|no-answer|busy|voicemail|failed|hangup", spec)
+		}
+		phone := id
+		if !strings.HasPrefix(id, "+") {
+			if cfg == nil {
+				return fmt.Errorf("call: --engineer %s: cannot read %s to find %s's number; give the number instead (+1555...=%s)", spec, *config, id, how)
+			}
+			eng, found := cfg.Engineer(id)
+			if !found {
+				return fmt.Errorf("call: --engineer %s: no engineer %q in %s", spec, id, *config)
+			}
+			phone = eng.Phone
+		}
+		script.Engineers[phone] = b
+	}
+	tw := &sim.Twilio{BaseURL: *base, PublicURL: *publicURL, AuthToken: token}
+	res, err := tw.Call(ctx, script)
+	if res != nil {
+		fmt.Fprint(e.stdout, res.Transcript())
+		fmt.Fprintf(e.stdout, "call %s ended: %s after %d s\n", res.CallSid, res.Final, res.Duration)
+	}
+	return err
+}

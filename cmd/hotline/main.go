@@ -1,0 +1,101 @@
+// Command hotline is a 24x7 support phone line: it answers Twilio's
+// webhooks, rings whoever is on call, and keeps a log managers can review.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "hotline:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+const usage = `usage: hotline <command> [flags]
+
+commands:
+  serve      run the webhook server and the web page
+  demo       the quick start: example config, simulated calls, the web page
+  call       place a simulated call against a running server, as Twilio would
+  check      validate the config and list coverage gaps
+  oncall     print who is on call for each team
+  override   add, list or remove run-time overrides (add|list|rm)
+  user       add a web account (user add NAME --role manager|admin --password-stdin)
+
+Run 'hotline <command> -h' for a command's flags.
+`
+
+// env carries the process's surroundings into commands, so tests can run
+// them in-process.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageErr("no command given")
+	}
+	err := dispatch(ctx, e, args[0], args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, e env, cmd string, rest []string) error {
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, e, rest)
+	case "demo":
+		return cmdDemo(ctx, e, rest)
+	case "call":
+		return cmdCall(ctx, e, rest)
+	case "check":
+		return cmdCheck(ctx, e, rest)
+	case "oncall":
+		return cmdOncall(ctx, e, rest)
+	case "override":
+		return cmdOverride(ctx, e, rest)
+	case "user":
+		return cmdUser(ctx, e, rest)
+	case "help", "-h", "--help":
+		fmt.Fprint(e.stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(e.stderr, usage)
+		return usageErr("unknown command %q", cmd)
+	}
+}
+
+// usageError is a misuse of the command line: exit code 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usageErr(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+// exitCode maps an error to the documented exit codes: 2 for usage, 1 for a
+// failure the user can fix.
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) {
+		return 2
+	}
+	return 1
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"time"
+
+	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/schedules"
+	"github.com/hotline-dev/hotline/store"
+	"github.com/hotline-dev/hotline/web"
+)
+
+// Defaults of the common flags.
+const (
+	defaultConfig = "hotline.yaml"
+	defaultDB     = "hotline.db"
+	defaultAddr   = ":8080"
+)
+
+// common holds the flags most commands share.
+type common struct {
+	config string
+	db     string
+}
+
+func (c *common) register(fs *flag.FlagSet, e env, withDB bool) {
+	fs.StringVar(&c.config, "config", envOr(e, "HOTLINE_CONFIG", defaultConfig), "config file (env HOTLINE_CONFIG)")
+	if withDB {
+		fs.StringVar(&c.db, "db", envOr(e, "HOTLINE_DB", defaultDB), "SQLite database file (env HOTLINE_DB)")
+	}
+}
+
+// openDB opens the database and applies every package's migrations.
+func openDB(ctx context.Context, path string) (*store.DB, error) {
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range []func(context.Context, *store.DB) error{schedules.Migrate, routing.Migrate, web.Migrate} {
+		if err := m(ctx, db); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// app is the loaded config and open database most commands work on.
+type app struct {
+	cfg       *routing.Config
+	db        *store.DB
+	overrides *schedules.Store
+	router    *routing.Router
+}
+
+func openApp(ctx context.Context, c common, now func() time.Time) (*app, error) {
+	cfg, err := routing.LoadConfig(c.config)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openDB(ctx, c.db)
+	if err != nil {
+		return nil, err
+	}
+	ov := schedules.NewStore(db, now)
+	return &app{cfg: cfg, db: db, overrides: ov, router: routing.NewRouter(cfg, ov)}, nil
+}
+
+func (a *app) Close() error { return a.db.Close() }
+
+// parseTime reads an RFC 3339 flag value.
+func parseTime(flagName, v string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, usageErr("--%s %q: want an RFC 3339 time such as 2026-11-29T03:00:00Z", flagName, v)
+	}
+	return t, nil
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hotline-dev/hotline/schedules"
+)
+
+func cmdOverride(ctx context.Context, e env, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(e.stderr, "usage: hotline override add|list|rm ...")
+		return usageErr("override: say add, list or rm")
+	}
+	switch args[0] {
+	case "add":
+		return overrideAdd(ctx, e, args[1:])
+	case "list", "ls":
+		return overrideList(ctx, e, args[1:])
+	case "rm", "remove":
+		return overrideRm(ctx, e, args[1:])
+	}
+	fmt.Fprintln(e.stderr, "usage: hotline override add|list|rm ...")
+	return usageErr("override: unknown subcommand %q", args[0])
+}
+
+// actor names who made a change, for the audit log.
+func actor(e env) string {
+	if u := e.getenv("USER"); u != "" {
+		return "cli:" + u
+	}
+	return "cli"
+}
+
+func overrideAdd(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "override add", "override add --rotation R --engineer E --from T --to T [--reason S]")
+	var c common
+	c.register(fs, e, true)
+	rotation := fs.String("rotation", "", "the rotation to cover (required)")
+	engineer := fs.String("engineer", "", "who covers it (required)")
+	from := fs.String("from", "", "start, RFC 3339 (required)")
+	to := fs.String("to", "", "end, RFC 3339 (required)")
+	reason := fs.String("reason", "", "why, for the audit log")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noPositional(fs, pos); err != nil {
+		return err
+	}
+	if *rotation == "" || *engineer == "" || *from == "" || *to == "" {
+		fs.Usage()
+		return usageErr("override add: --rotation, --engineer, --from and --to are required")
+	}
+	o := schedules.Override{Rotation: *rotation, Engineer: *engineer, Reason: *reason, CreatedBy: actor(e)}
+	if o.From, err = parseTime("from", *from); err != nil {
+		return err
+	}
+	if o.To, err = parseTime("to", *to); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, c, time.Now)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	added, err := a.overrides.AddOverride(ctx, o, a.cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "override %d: %s covers %s from %s to %s\n", added.ID, added.Engineer, added.Rotation,
+		added.From.Format(time.RFC3339), added.To.Format(time.RFC3339))
+	return nil
+}
+
+func overrideList(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "override list", "override list [--db F]")
+	var c common
+	c.register(fs, e, true)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noPositional(fs, pos); err != nil {
+		return err
+	}
+	db, err := openDB(ctx, c.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	list, err := schedules.NewStore(db, time.Now).ListOverrides(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tROTATION\tENGINEER\tFROM\tTO\tBY\tREASON")
+	for _, o := range list {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", o.ID, o.Rotation, o.Engineer,
+			o.From.Format(time.RFC3339), o.To.Format(time.RFC3339), o.CreatedBy, o.Reason)
+	}
+	return tw.Flush()
+}
+
+func overrideRm(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "override rm", "override rm ID [--db F]")
+	var c common
+	c.register(fs, e, true)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return usageErr("override rm: give exactly one override ID")
+	}
+	id, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil {
+		return usageErr("override rm: %q is not an override ID", pos[0])
+	}
+	db, err := openDB(ctx, c.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	err = schedules.NewStore(db, time.Now).RemoveOverride(ctx, id, actor(e))
+	if errors.Is(err, schedules.ErrNotFound) {
+		return fmt.Errorf("override rm: no override %d (see 'hotline override list')", id)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "override %d removed\n", id)
+	return nil
+}

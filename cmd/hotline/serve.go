@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/web"
+)
+
+// server is a running hotline: the loaded config, the database and the HTTP
+// listener.
+type server struct {
+	*app
+	log       zerolog.Logger
+	addr      string // where it listens, with the real port
+	publicURL string
+	authToken string
+	incidents *routing.Incidents
+	users     *web.Users
+	http      *http.Server
+	listener  net.Listener
+}
+
+// serveOptions are the settings of serve (and of demo, which sets them).
+type serveOptions struct {
+	common
+	addr      string
+	publicURL string
+	authToken string
+}
+
+func cmdServe(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "serve", "serve --config F --db F --addr H:P [--public-url U]")
+	var o serveOptions
+	o.register(fs, e, true)
+	fs.StringVar(&o.addr, "addr", envOr(e, "HOTLINE_ADDR", defaultAddr), "listen address (env HOTLINE_ADDR)")
+	fs.StringVar(&o.publicURL, "public-url", e.getenv("HOTLINE_PUBLIC_URL"), "the URL Twilio reaches hotline at, e.g. https://hotline.example.com (env HOTLINE_PUBLIC_URL)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noPositional(fs, pos); err != nil {
+		return err
+	}
+	o.authToken = e.getenv("TWILIO_AUTH_TOKEN")
+	if o.authToken == "" {
+		return errors.New("serve: set TWILIO_AUTH_TOKEN to your Twilio auth token: without it no webhook can be verified (try 'hotline demo' to play locally)")
+	}
+	log := newLogger(e.stderr)
+	s, err := startServer(ctx, o, log)
+	if err != nil {
+		return err
+	}
+	if o.publicURL == "" {
+		log.Warn().Str("public_url", s.publicURL).Msg("HOTLINE_PUBLIC_URL is not set: signatures are checked against the listen address, which only works for local testing")
+	}
+	fmt.Fprintf(e.stdout, "hotline: listening on http://%s (public URL %s)\n", s.addr, s.publicURL)
+	return s.serve(ctx)
+}
+
+func newLogger(w io.Writer) zerolog.Logger {
+	return zerolog.New(w).With().Timestamp().Logger()
+}
+
+// startServer loads the config, opens the database and starts listening.
+func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*server, error) {
+	a, err := openApp(ctx, o.common, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("serve: listen on %s: %w", o.addr, err)
+	}
+	s := &server{
+		app:       a,
+		log:       log,
+		addr:      ln.Addr().String(),
+		publicURL: o.publicURL,
+		authToken: o.authToken,
+		incidents: routing.NewIncidents(a.db),
+		users:     web.NewUsers(a.db, time.Now),
+		listener:  ln,
+	}
+	if s.publicURL == "" {
+		s.publicURL = "http://" + s.addr
+	}
+	s.http = &http.Server{
+		Handler: routes(deps{
+			log: log, db: a.db, router: a.router, incidents: s.incidents, users: s.users,
+			authToken: s.authToken, publicURL: s.publicURL, now: time.Now,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	log.Info().Str("addr", s.addr).Str("config", o.config).Str("revision", a.cfg.Revision[:12]).Msg("hotline started")
+	return s, nil
+}
+
+// serve answers requests until ctx ends, re-reading the config on SIGHUP,
+// then shuts down gracefully: in-flight webhooks finish (bounded).
+func (s *server) serve(ctx context.Context) error {
+	defer s.Close()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.listener) }()
+	for {
+		select {
+		case <-hup:
+			s.reload()
+		case err := <-errc:
+			if errors.Is(err, http.ErrServerClosed) {
+				return nil
+			}
+			return fmt.Errorf("serve: %w", err)
+		case <-ctx.Done():
+			shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := s.http.Shutdown(shutdown)
+			s.log.Info().Msg("hotline stopped")
+			return err
+		}
+	}
+}
+
+// reload re-reads the config file; an invalid one is refused and the old
+// one keeps running.
+func (s *server) reload() {
+	cfg, err := routing.LoadConfig(s.cfg.Path)
+	if err != nil {
+		s.log.Error().Err(err).Msg("config reload refused; keeping the running config")
+		return
+	}
+	s.cfg = cfg
+	s.router.SetConfig(cfg)
+	s.log.Info().Str("revision", cfg.Revision[:12]).Msg("config reloaded")
+}

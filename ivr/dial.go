@@ -1,0 +1,243 @@
+package ivr
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twilio/twilio-go/twiml"
+
+	"github.com/hotline-dev/hotline/routing"
+)
+
+// whisperTimeout is how long the engineer has to press a key after the
+// whisper; then the leg hangs up, so a personal voicemail never bridges.
+const whisperTimeout = 8
+
+// route resolves the option's team chain at this moment, records the
+// choice and starts ringing. prefix verbs are spoken first.
+func (f *Flow) route(w http.ResponseWriter, r *http.Request, o routing.Option, detail string, prefix ...twiml.Element) {
+	ctx := r.Context()
+	callSid := r.PostForm.Get("CallSid")
+	chain := f.chain(ctx, o.Team)
+	st := callState{Team: o.Team, Chain: chain, From: r.PostForm.Get("From")}
+	f.record(ctx, callSid, routing.Update{Team: o.Team, MenuDigit: o.Digit},
+		routing.Event{At: f.now(), Type: "menu", Detail: detail, Key: "menu:choice"},
+		routing.Event{At: f.now(), Type: "route", Detail: routeDetail(o.Team, chain), Key: "route"},
+	)
+	f.next(w, r, st, prefix...)
+}
+
+// chain resolves a team's chain now, falling back to the last good
+// resolution when the schedule cannot be read, then to the emergency number.
+func (f *Flow) chain(ctx context.Context, team string) []routing.Step {
+	chain, err := f.router.Chain(ctx, team, f.now())
+	if err == nil {
+		f.mu.Lock()
+		f.lastChain[team] = chain
+		f.mu.Unlock()
+	} else {
+		f.log.Error().Err(err).Str("team", team).Msg("resolve chain; using the last known chain")
+		f.mu.Lock()
+		chain = f.lastChain[team]
+		f.mu.Unlock()
+	}
+	if len(chain) == 0 {
+		if n := f.router.Config().Hotline.EmergencyNumber; n != "" {
+			chain = []routing.Step{{Name: "emergency line", Phone: n, Timeout: 30 * time.Second, Source: "emergency"}}
+		}
+	}
+	return chain
+}
+
+func routeDetail(team string, chain []routing.Step) string {
+	if len(chain) == 0 {
+		return "team " + team + ": nobody on call"
+	}
+	names := make([]string, len(chain))
+	for i, s := range chain {
+		names[i] = s.Engineer
+		if names[i] == "" {
+			names[i] = s.Name
+		}
+	}
+	return "team " + team + ": " + strings.Join(names, ", ")
+}
+
+// next rings the step st points at, moving to the next pass when the chain
+// is exhausted, and to voicemail or an apology when the passes are too.
+func (f *Flow) next(w http.ResponseWriter, r *http.Request, st callState, prefix ...twiml.Element) {
+	cfg := f.router.Config()
+	team, _ := cfg.Team(st.Team)
+	repeat := 0
+	if team != nil {
+		repeat = team.Repeat
+	}
+	if st.Step >= len(st.Chain) {
+		st.Step, st.Pass = 0, st.Pass+1
+	}
+	if len(st.Chain) == 0 || st.Pass > repeat {
+		f.endOfChain(w, r, st, team, prefix...)
+		return
+	}
+	step := st.Chain[st.Step]
+	f.record(r.Context(), parentSid(r), routing.Update{},
+		withKey(f.engineerEvent("ring", step, fmt.Sprintf("step %d, pass %d, %ds", st.Step+1, st.Pass+1, int(step.Timeout/time.Second))), st.key("ring")))
+	verbs := prefix
+	if st.Step > 0 || st.Pass > 0 {
+		verbs = append(verbs, f.say(prompts.StillTrying))
+	}
+	verbs = append(verbs, twiml.VoiceDial{
+		Action:   f.url("/twilio/dial", st.query()),
+		Timeout:  strconv.Itoa(int(step.Timeout / time.Second)),
+		CallerId: cfg.Hotline.Number,
+		InnerElements: []twiml.Element{twiml.VoiceNumber{
+			PhoneNumber: step.Phone,
+			Url:         f.url("/twilio/whisper", st.query()),
+		}},
+	})
+	f.writeTwiML(w, verbs...)
+}
+
+// endOfChain takes a voicemail when the team allows it, else apologises.
+func (f *Flow) endOfChain(w http.ResponseWriter, r *http.Request, st callState, team *routing.Team, prefix ...twiml.Element) {
+	if team == nil || team.Voicemail {
+		q := st.query()
+		f.writeTwiML(w, append(prefix,
+			f.say(prompts.Voicemail),
+			twiml.VoiceRecord{
+				Action:             f.url("/twilio/recorded", q),
+				MaxLength:          "120",
+				Timeout:            "5",
+				FinishOnKey:        "#",
+				PlayBeep:           "true",
+				Transcribe:         "true",
+				TranscribeCallback: f.url("/twilio/transcript", nil),
+			},
+			// An empty recording falls through to here.
+			twiml.VoiceRedirect{Url: f.url("/twilio/no-message", q)},
+		)...)
+		return
+	}
+	f.record(r.Context(), parentSid(r), routing.Update{Status: routing.StatusMissed},
+		routing.Event{At: f.now(), Type: "missed", Detail: "nobody accepted; the team takes no voicemail", Key: "missed"})
+	f.writeTwiML(w, append(prefix, f.say(prompts.Apology), twiml.VoiceHangup{})...)
+}
+
+// HandleWhisper answers the engineer's leg when it picks up: who is calling,
+// and press 1 to accept. No key (a personal voicemail) hangs up the leg, so
+// the caller is never bridged into a voicemail box.
+func (f *Flow) HandleWhisper() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st, ok := parseState(r.URL.Query())
+		if !ok {
+			f.writeTwiML(w, twiml.VoiceHangup{})
+			return
+		}
+		teamName := st.Team
+		if t, ok := f.router.Config().Team(st.Team); ok {
+			teamName = t.Name
+		}
+		text := fmt.Sprintf(prompts.Whisper, teamName, spokenNumber(st.From))
+		f.writeTwiML(w,
+			twiml.VoiceGather{
+				Input:         "dtmf",
+				NumDigits:     "1",
+				Timeout:       strconv.Itoa(whisperTimeout),
+				Action:        f.url("/twilio/whisper/answer", st.query()),
+				InnerElements: []twiml.Element{f.say(text), f.say(prompts.WhisperAgain)},
+			},
+			twiml.VoiceHangup{},
+		)
+	})
+}
+
+// HandleWhisperAnswer takes the engineer's key: 1 ends the whisper normally,
+// which bridges the call; any other key hangs the leg up.
+func (f *Flow) HandleWhisperAnswer() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st, ok := parseState(r.URL.Query())
+		if !ok || st.Step >= len(st.Chain) {
+			f.writeTwiML(w, twiml.VoiceHangup{})
+			return
+		}
+		step := st.Chain[st.Step]
+		digits := r.PostForm.Get("Digits")
+		if digits == "1" {
+			f.record(r.Context(), parentSid(r), routing.Update{},
+				withKey(f.engineerEvent("accepted", step, "pressed 1"), st.key("whisper")))
+			f.writeTwiML(w, f.say(prompts.Connecting))
+			return
+		}
+		f.record(r.Context(), parentSid(r), routing.Update{},
+			withKey(f.engineerEvent("declined", step, "pressed "+strconv.Quote(digits)), st.key("whisper")))
+		f.writeTwiML(w, f.say(prompts.Declined), twiml.VoiceHangup{})
+	})
+}
+
+// HandleDialDone is the Dial action: DialBridged=true means the engineer
+// accepted and talked to the caller; anything else moves down the chain.
+func (f *Flow) HandleDialDone() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		callSid := r.PostForm.Get("CallSid")
+		st, ok := parseState(r.URL.Query())
+		if !ok || st.Step >= len(st.Chain) {
+			f.writeTwiML(w, f.say(prompts.Sorry), twiml.VoiceHangup{})
+			return
+		}
+		step := st.Chain[st.Step]
+		dialStatus := r.PostForm.Get("DialCallStatus")
+		if r.PostForm.Get("DialBridged") == "true" {
+			answeredAt, err := f.incidents.EventAt(ctx, callSid, st.key("whisper"))
+			if err != nil {
+				answeredAt = f.now()
+			}
+			f.record(ctx, callSid, routing.Update{Status: routing.StatusAnswered, AnsweredBy: step.Engineer, AnsweredAt: answeredAt},
+				withKey(f.engineerEvent("bridged", step, "talked to the caller"), st.key("dial")))
+			f.writeTwiML(w, twiml.VoiceHangup{})
+			return
+		}
+		if r.PostForm.Get("CallStatus") == "completed" || dialStatus == "canceled" {
+			// The caller hung up while we were ringing.
+			f.record(ctx, callSid, routing.Update{Status: routing.StatusAbandoned},
+				withKey(f.engineerEvent("hangup", step, "caller hung up while ringing"), st.key("dial")))
+			f.writeTwiML(w, twiml.VoiceHangup{})
+			return
+		}
+		if ev, ok := f.dialOutcome(ctx, callSid, st, step, dialStatus); ok {
+			f.record(ctx, callSid, routing.Update{}, ev)
+		}
+		st.Step++
+		f.next(w, r, st)
+	})
+}
+
+// dialOutcome names why a step did not bridge. A leg that answered but was
+// not bridged either declined (already recorded by the whisper) or pressed
+// nothing: usually the engineer's own voicemail.
+func (f *Flow) dialOutcome(ctx context.Context, callSid string, st callState, step routing.Step, dialStatus string) (routing.Event, bool) {
+	var typ, detail string
+	switch dialStatus {
+	case "busy":
+		typ, detail = "busy", "line busy"
+	case "no-answer":
+		typ, detail = "no_answer", "no answer"
+	case "failed":
+		typ, detail = "failed", "call failed"
+	default:
+		if seen, err := f.incidents.HasEvent(ctx, callSid, st.key("whisper")); err == nil && seen {
+			return routing.Event{}, false
+		}
+		typ, detail = "no_key", "answered but no key pressed (voicemail?)"
+	}
+	return withKey(f.engineerEvent(typ, step, detail), st.key("dial")), true
+}
+
+func withKey(e routing.Event, key string) routing.Event {
+	e.Key = key
+	return e
+}

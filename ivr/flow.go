@@ -1,0 +1,172 @@
+package ivr
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/twilio/twilio-go/twiml"
+
+	"github.com/hotline-dev/hotline/routing"
+)
+
+// Router is what the call flow needs from routing: the config in force and
+// a team's chain at a moment.
+type Router interface {
+	Config() *routing.Config
+	Chain(ctx context.Context, team string, at time.Time) ([]routing.Step, error)
+}
+
+// Recorder is what the call flow needs from the incident log.
+type Recorder interface {
+	StartIncident(ctx context.Context, in routing.Incident, first routing.Event) (int64, bool, error)
+	Record(ctx context.Context, callSid string, upd routing.Update, events ...routing.Event) (bool, error)
+	HasEvent(ctx context.Context, callSid, key string) (bool, error)
+	EventAt(ctx context.Context, callSid, key string) (time.Time, error)
+}
+
+// Flow holds the call flow's dependencies. Its handlers keep no per-call
+// state in memory: everything a later webhook needs travels in the signed
+// action URLs or lives in the database, so any instance can take any webhook.
+type Flow struct {
+	router    Router
+	incidents Recorder
+	publicURL string
+	now       func() time.Time
+	log       zerolog.Logger
+
+	mu        sync.Mutex
+	lastChain map[string][]routing.Step // last good resolution per team, for fail-open
+}
+
+// NewFlow returns the call flow. publicURL is the base Twilio uses to reach
+// hotline (HOTLINE_PUBLIC_URL); now is the clock.
+func NewFlow(router Router, incidents Recorder, publicURL string, now func() time.Time, log zerolog.Logger) *Flow {
+	return &Flow{
+		router:    router,
+		incidents: incidents,
+		publicURL: strings.TrimRight(publicURL, "/"),
+		now:       now,
+		log:       log,
+		lastChain: map[string][]routing.Step{},
+	}
+}
+
+// url builds an absolute hotline URL for TwiML attributes.
+func (f *Flow) url(path string, q url.Values) string {
+	if len(q) == 0 {
+		return f.publicURL + path
+	}
+	return f.publicURL + path + "?" + q.Encode()
+}
+
+// callState is what travels from webhook to webhook in the action URLs of a
+// routed call: the team, its chain as resolved when the caller chose it, and
+// where in the chain the call is.
+type callState struct {
+	Team  string
+	Chain []routing.Step
+	Step  int
+	Pass  int
+	From  string // the caller's number, spoken in the whisper
+}
+
+func (s callState) query() url.Values {
+	q := url.Values{}
+	q.Set("team", s.Team)
+	for _, st := range s.Chain {
+		q.Add("c", st.Engineer+"|"+st.Phone+"|"+strconv.Itoa(int(st.Timeout/time.Second)))
+	}
+	q.Set("step", strconv.Itoa(s.Step))
+	q.Set("pass", strconv.Itoa(s.Pass))
+	q.Set("from", s.From)
+	return q
+}
+
+// parseState reads a callState from a signed URL's query. The URL was
+// written by hotline and signed by Twilio, so a malformed one is a bug or a
+// forgery; it yields ok false.
+func parseState(q url.Values) (callState, bool) {
+	s := callState{Team: q.Get("team"), From: q.Get("from")}
+	var err error
+	if s.Step, err = strconv.Atoi(q.Get("step")); err != nil || s.Step < 0 {
+		return s, false
+	}
+	if s.Pass, err = strconv.Atoi(q.Get("pass")); err != nil || s.Pass < 0 {
+		return s, false
+	}
+	for _, c := range q["c"] {
+		parts := strings.Split(c, "|")
+		if len(parts) != 3 {
+			return s, false
+		}
+		secs, err := strconv.Atoi(parts[2])
+		if err != nil || secs <= 0 {
+			return s, false
+		}
+		s.Chain = append(s.Chain, routing.Step{Engineer: parts[0], Phone: parts[1], Timeout: time.Duration(secs) * time.Second})
+	}
+	return s, s.Team != ""
+}
+
+// key names a step of the chain for idempotent events: pass and step.
+func (s callState) key(kind string) string {
+	return kind + ":p" + strconv.Itoa(s.Pass) + ":s" + strconv.Itoa(s.Step)
+}
+
+// writeTwiML renders verbs and writes them as text/xml. Rendering cannot fail
+// for the verbs hotline builds; should it, the caller still hears something.
+func (f *Flow) writeTwiML(w http.ResponseWriter, verbs ...twiml.Element) {
+	doc, err := twiml.Voice(verbs)
+	if err != nil {
+		f.log.Error().Err(err).Msg("render twiml")
+		doc = `<?xml version="1.0" encoding="UTF-8"?><Response><Say>We are sorry, please call again.</Say></Response>`
+	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(doc))
+}
+
+// say speaks text in the configured voice and language.
+func (f *Flow) say(text string) twiml.VoiceSay {
+	h := f.router.Config().Hotline
+	return twiml.VoiceSay{Message: text, Voice: h.Voice, Language: h.Language}
+}
+
+// parentSid is the CallSid of the customer's call: a whisper leg has its own
+// CallSid and names the customer's call in ParentCallSid.
+func parentSid(r *http.Request) string {
+	if p := r.PostForm.Get("ParentCallSid"); p != "" {
+		return p
+	}
+	return r.PostForm.Get("CallSid")
+}
+
+// record writes events and an update, logging (not failing on) errors: a
+// database problem must never cost the caller the call.
+func (f *Flow) record(ctx context.Context, callSid string, upd routing.Update, events ...routing.Event) bool {
+	applied, err := f.incidents.Record(ctx, callSid, upd, events...)
+	if err != nil {
+		f.log.Error().Err(err).Str("call_sid", callSid).Msg("record incident event")
+		return true
+	}
+	return applied
+}
+
+// engineerEvent returns an event about step's engineer, with the name and
+// number as they are now copied onto it.
+func (f *Flow) engineerEvent(typ string, st routing.Step, detail string) routing.Event {
+	name := st.Name
+	if name == "" {
+		if e, ok := f.router.Config().Engineer(st.Engineer); ok {
+			name = e.Name
+		}
+	}
+	return routing.Event{At: f.now(), Type: typ, Engineer: st.Engineer, EngineerName: name, EngineerPhone: st.Phone, Detail: detail}
+}

@@ -1,0 +1,296 @@
+package ivr
+
+import (
+	"context"
+	"encoding/xml"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hotline-dev/hotline/routing"
+)
+
+const flowConfig = `
+hotline:
+  number: "+18005550100"
+  timezone: "UTC"
+  greeting: "Welcome to Acme."
+menu:
+  attempts: 2
+  timeout: 5s
+  default: "1"
+  options:
+    - digit: "1"
+      label: "an outage"
+      team: ops
+    - digit: "2"
+      label: "billing"
+      team: billing
+teams:
+  - id: ops
+    name: "Operations"
+    escalation:
+      - engineer: alice
+        timeout: 15s
+      - engineer: bob
+  - id: billing
+    voicemail: false
+    escalation:
+      - engineer: bob
+engineers:
+  - id: alice
+    name: "Alice Adams"
+    phone: "+15555550101"
+  - id: bob
+    name: "Bob Brown"
+    phone: "+15555550102"
+`
+
+// node is a parsed TwiML element.
+type node struct {
+	XMLName  xml.Name
+	Attrs    []xml.Attr `xml:",any,attr"`
+	Text     string     `xml:",chardata"`
+	Children []node     `xml:",any"`
+}
+
+func (n node) attr(name string) string {
+	for _, a := range n.Attrs {
+		if a.Name.Local == name {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+func (n node) verbs() []string {
+	var out []string
+	for _, c := range n.Children {
+		out = append(out, c.XMLName.Local)
+	}
+	return out
+}
+
+func (n node) find(name string) (node, bool) {
+	for _, c := range n.Children {
+		if c.XMLName.Local == name {
+			return c, true
+		}
+	}
+	return node{}, false
+}
+
+// fakeRecorder keeps events in memory.
+type fakeRecorder struct {
+	mu      sync.Mutex
+	events  []routing.Event
+	updates []routing.Update
+	started []routing.Incident
+	err     error
+}
+
+func (f *fakeRecorder) StartIncident(_ context.Context, in routing.Incident, first routing.Event) (int64, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.started = append(f.started, in)
+	f.events = append(f.events, first)
+	return 1, true, f.err
+}
+
+func (f *fakeRecorder) Record(_ context.Context, _ string, u routing.Update, evs ...routing.Event) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return false, f.err
+	}
+	f.updates = append(f.updates, u)
+	f.events = append(f.events, evs...)
+	return true, nil
+}
+
+func (f *fakeRecorder) HasEvent(_ context.Context, _, key string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, e := range f.events {
+		if e.Key == key {
+			return true, nil
+		}
+	}
+	return false, f.err
+}
+
+func (f *fakeRecorder) EventAt(context.Context, string, string) (time.Time, error) {
+	return time.Time{}, routing.ErrNotFound
+}
+
+func newTestFlow(t *testing.T) (*Flow, *fakeRecorder) {
+	t.Helper()
+	cfg, err := routing.ParseConfig("flow.yaml", []byte(flowConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &fakeRecorder{}
+	now := func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
+	return NewFlow(routing.NewRouter(cfg, nil), rec, "https://hotline.example.com", now, zerolog.Nop()), rec
+}
+
+// post calls h as the signature middleware would leave the request: forms
+// parsed.
+func post(t *testing.T, h http.Handler, target string, form url.Values) node {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if err := req.ParseForm(); err != nil {
+		t.Fatal(err)
+	}
+	rr := httptest.NewRecorder()
+	h.ServeHTTP(rr, req)
+	if rr.Code != http.StatusOK {
+		t.Fatalf("%s: status %d", target, rr.Code)
+	}
+	if ct := rr.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/xml") {
+		t.Fatalf("%s: content type %q", target, ct)
+	}
+	body, _ := io.ReadAll(rr.Body)
+	var doc node
+	if err := xml.Unmarshal(body, &doc); err != nil || doc.XMLName.Local != "Response" {
+		t.Fatalf("%s: not TwiML: %v\n%s", target, err, body)
+	}
+	return doc
+}
+
+func TestIncomingGreetsAndOffersMenu(t *testing.T) {
+	f, rec := newTestFlow(t)
+	doc := post(t, f.HandleIncoming(), "/twilio/voice", url.Values{"CallSid": {"CA1"}, "From": {"+15555550123"}, "To": {"+18005550100"}})
+	if got := strings.Join(doc.verbs(), ","); got != "Say,Gather,Redirect" {
+		t.Fatalf("verbs %s, want Say,Gather,Redirect", got)
+	}
+	if doc.Children[0].Text != "Welcome to Acme." {
+		t.Errorf("greeting %q", doc.Children[0].Text)
+	}
+	g := doc.Children[1]
+	if g.attr("numDigits") != "1" || g.attr("timeout") != "5" || !strings.HasPrefix(g.attr("action"), "https://hotline.example.com/twilio/menu?") {
+		t.Errorf("gather attrs %v", g.Attrs)
+	}
+	if len(g.Children) < 2 || g.Children[0].Text != "For an outage, press 1." || g.Children[1].Text != "For billing, press 2." {
+		t.Errorf("menu options %+v", g.Children)
+	}
+	if len(rec.started) != 1 || rec.started[0].ConfigRevision == "" {
+		t.Errorf("incident not started with a config revision: %+v", rec.started)
+	}
+}
+
+func TestMenuDigitDialsFirstStepWithWhisper(t *testing.T) {
+	f, rec := newTestFlow(t)
+	doc := post(t, f.HandleMenu(), "/twilio/menu?attempt=1&plays=1", url.Values{"CallSid": {"CA1"}, "Digits": {"1"}, "From": {"+15555550123"}})
+	dial, ok := doc.find("Dial")
+	if !ok {
+		t.Fatalf("no Dial: %v", doc.verbs())
+	}
+	if dial.attr("timeout") != "15" || dial.attr("callerId") != "+18005550100" || !strings.Contains(dial.attr("action"), "/twilio/dial?") {
+		t.Errorf("dial attrs %v", dial.Attrs)
+	}
+	num, ok := dial.find("Number")
+	if !ok || strings.TrimSpace(num.Text) != "+15555550101" || !strings.Contains(num.attr("url"), "/twilio/whisper?") {
+		t.Errorf("number %+v", num)
+	}
+	var types []string
+	for _, e := range rec.events {
+		types = append(types, e.Type)
+	}
+	if strings.Join(types, ",") != "menu,route,ring" {
+		t.Errorf("events %v", types)
+	}
+}
+
+func TestMenuNoInputReplaysThenDefaults(t *testing.T) {
+	f, _ := newTestFlow(t)
+	doc := post(t, f.HandleMenu(), "/twilio/menu?attempt=1&plays=1", url.Values{"CallSid": {"CA1"}})
+	if _, ok := doc.find("Gather"); !ok {
+		t.Fatalf("first miss should replay the menu: %v", doc.verbs())
+	}
+	doc = post(t, f.HandleMenu(), "/twilio/menu?attempt=2&plays=2", url.Values{"CallSid": {"CA1"}})
+	if _, ok := doc.find("Dial"); !ok {
+		t.Fatalf("after menu.attempts plays the default team should ring: %v", doc.verbs())
+	}
+}
+
+func TestWhisperOnlyBridgesOnOne(t *testing.T) {
+	f, _ := newTestFlow(t)
+	st := callState{Team: "ops", Chain: []routing.Step{{Engineer: "alice", Phone: "+15555550101", Timeout: 15 * time.Second}}, From: "+15555550123"}
+	q := st.query().Encode()
+	doc := post(t, f.HandleWhisper(), "/twilio/whisper?"+q, url.Values{"CallSid": {"CAchild"}, "ParentCallSid": {"CA1"}})
+	if got := strings.Join(doc.verbs(), ","); got != "Gather,Hangup" {
+		t.Fatalf("whisper verbs %s, want Gather,Hangup (silence must not bridge)", got)
+	}
+	if !strings.Contains(doc.Children[0].Children[0].Text, "Support call for Operations from 1 5 5 5") {
+		t.Errorf("whisper text %q", doc.Children[0].Children[0].Text)
+	}
+	accept := post(t, f.HandleWhisperAnswer(), "/twilio/whisper/answer?"+q, url.Values{"CallSid": {"CAchild"}, "ParentCallSid": {"CA1"}, "Digits": {"1"}})
+	if _, hung := accept.find("Hangup"); hung {
+		t.Errorf("pressing 1 must end the whisper normally (bridge): %v", accept.verbs())
+	}
+	decline := post(t, f.HandleWhisperAnswer(), "/twilio/whisper/answer?"+q, url.Values{"CallSid": {"CAchild"}, "ParentCallSid": {"CA1"}, "Digits": {"2"}})
+	if _, hung := decline.find("Hangup"); !hung {
+		t.Errorf("pressing 2 must hang up the leg: %v", decline.verbs())
+	}
+}
+
+func TestDialDoneUsesDialBridged(t *testing.T) {
+	f, _ := newTestFlow(t)
+	st := callState{Team: "ops", Chain: []routing.Step{
+		{Engineer: "alice", Phone: "+15555550101", Timeout: 15 * time.Second},
+		{Engineer: "bob", Phone: "+15555550102", Timeout: 20 * time.Second},
+	}}
+	q := st.query().Encode()
+	// completed but not bridged: a voicemail answered; ring the next step.
+	doc := post(t, f.HandleDialDone(), "/twilio/dial?"+q, url.Values{"CallSid": {"CA1"}, "CallStatus": {"in-progress"}, "DialCallStatus": {"completed"}, "DialBridged": {"false"}})
+	dial, ok := doc.find("Dial")
+	if !ok {
+		t.Fatalf("not bridged must escalate: %v", doc.verbs())
+	}
+	if num, _ := dial.find("Number"); strings.TrimSpace(num.Text) != "+15555550102" {
+		t.Errorf("next step rings %q, want bob", num.Text)
+	}
+	if doc.Children[0].XMLName.Local != "Say" || !strings.Contains(doc.Children[0].Text, "Still trying") {
+		t.Errorf("caller should hear 'still trying' between steps: %v", doc.verbs())
+	}
+	doc = post(t, f.HandleDialDone(), "/twilio/dial?"+q, url.Values{"CallSid": {"CA1"}, "CallStatus": {"in-progress"}, "DialCallStatus": {"completed"}, "DialBridged": {"true"}})
+	if got := strings.Join(doc.verbs(), ","); got != "Hangup" {
+		t.Errorf("bridged call ends: %s", got)
+	}
+}
+
+func TestEndOfChain(t *testing.T) {
+	f, _ := newTestFlow(t)
+	st := callState{Team: "ops", Chain: []routing.Step{{Engineer: "alice", Phone: "+15555550101", Timeout: 15 * time.Second}}}
+	doc := post(t, f.HandleDialDone(), "/twilio/dial?"+st.query().Encode(), url.Values{"CallSid": {"CA1"}, "CallStatus": {"in-progress"}, "DialCallStatus": {"no-answer"}})
+	rec, ok := doc.find("Record")
+	if !ok {
+		t.Fatalf("voicemail team should record: %v", doc.verbs())
+	}
+	if rec.attr("maxLength") != "120" || rec.attr("transcribe") != "true" || rec.attr("transcribeCallback") == "" {
+		t.Errorf("record attrs %v", rec.Attrs)
+	}
+	st.Team = "billing"
+	doc = post(t, f.HandleDialDone(), "/twilio/dial?"+st.query().Encode(), url.Values{"CallSid": {"CA1"}, "CallStatus": {"in-progress"}, "DialCallStatus": {"busy"}})
+	if got := strings.Join(doc.verbs(), ","); got != "Say,Hangup" {
+		t.Errorf("no-voicemail team: %s, want an apology and hang-up", got)
+	}
+}
+
+func TestDatabaseErrorStillRings(t *testing.T) {
+	f, rec := newTestFlow(t)
+	rec.err = context.DeadlineExceeded
+	doc := post(t, f.HandleMenu(), "/twilio/menu?attempt=1&plays=1", url.Values{"CallSid": {"CA1"}, "Digits": {"1"}})
+	if _, ok := doc.find("Dial"); !ok {
+		t.Fatalf("a failing database must not stop the call: %v", doc.verbs())
+	}
+}

@@ -1,0 +1,186 @@
+// Package sim is a small emulator of Twilio's voice engine. It places a
+// simulated inbound call against a webhook server over real HTTP, exactly as
+// Twilio would: signed form POSTs, TwiML interpretation, <Dial> child legs
+// running a <Number url> whisper, DialBridged, <Record> callbacks and the
+// final status callback, all on a manual clock (nothing sleeps).
+//
+// It speaks only HTTP and TwiML, so it can drive any server, not just
+// hotline. The facts it reproduces are those of TWILIO.md.
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultAccountSid is the account SID used when Twilio.AccountSid is empty.
+const DefaultAccountSid = "AC00000000000000000000000000000000"
+
+// Twilio is the simulated Twilio account and its connection to the server
+// under test. The zero value of each optional field picks a default; a
+// Twilio may place several calls at once.
+type Twilio struct {
+	// BaseURL is where requests are sent, e.g. http://127.0.0.1:8080.
+	BaseURL string
+	// PublicURL is the URL Twilio was configured with; signatures are
+	// computed over it. Empty means BaseURL.
+	PublicURL string
+	// AuthToken keys X-Twilio-Signature.
+	AuthToken string
+	// AccountSid is sent as AccountSid; empty means DefaultAccountSid.
+	AccountSid string
+	// Client sends the requests; nil means a client with a 15 s timeout.
+	Client *http.Client
+	// VoicePath and StatusPath are the number's Voice URL and Status
+	// Callback URL, relative to PublicURL; empty means /twilio/voice and
+	// /twilio/status.
+	VoicePath, StatusPath string
+	// Now gives the wall-clock start of a call (the simulated clock runs
+	// from it); nil means time.Now.
+	Now func() time.Time
+}
+
+// Behaviour is how a dialled engineer's phone reacts to a <Dial>.
+type Behaviour string
+
+// Engineer behaviours. The answering ones (Accept, Decline, Voicemail,
+// Hangup) get the whisper document; the others never answer.
+const (
+	Accept    Behaviour = "accept"    // answers, presses 1 at every whisper <Gather>
+	Decline   Behaviour = "decline"   // answers, presses 2 at every whisper <Gather>
+	Voicemail Behaviour = "voicemail" // answers (a personal voicemail), presses nothing, hangs up after 120 s
+	Hangup    Behaviour = "hangup"    // answers, hangs up at the first whisper <Gather>
+	NoAnswer  Behaviour = "no-answer" // rings until the <Dial> timeout
+	Busy      Behaviour = "busy"      // busy signal
+	Failed    Behaviour = "failed"    // cannot be routed
+)
+
+func (b Behaviour) answers() bool {
+	return b == Accept || b == Decline || b == Voicemail || b == Hangup
+}
+
+// Script is what happens on one simulated call.
+type Script struct {
+	// From is the caller's number and To the dialled support number (E.164).
+	From, To string
+	// CallerName is sent as CallerName (CNAM) when set.
+	CallerName string
+	// Presses are the caller's input for successive caller-leg <Gather>s, in
+	// order; "" presses nothing (timeout). Once exhausted the caller presses
+	// nothing.
+	Presses []string
+	// Engineers maps a dialled number (E.164) to its behaviour; numbers not
+	// listed do not answer.
+	Engineers map[string]Behaviour
+	// Voicemail is what the caller says at <Record>; "" records nothing, so
+	// Twilio skips the action and falls through to the next verb.
+	Voicemail string
+	// HangupAfter makes the caller hang up: "menu" during the first caller
+	// <Gather>, "ring:N" while the N-th <Dial> (1-based) rings, "record"
+	// during <Record> (after saying Voicemail, if any).
+	HangupAfter string
+	// Talk is how many seconds a bridged conversation lasts; 0 means 60.
+	Talk int
+	// MaxSteps bounds the TwiML documents fetched; 0 means 200.
+	MaxSteps int
+}
+
+// Line is one thing a leg heard or did, in call order.
+type Line struct {
+	At       int    // simulated seconds since the call came in
+	Leg      string // "caller" or the engineer's dialled number
+	Kind     string // say, play, pause, press, dial, answer, bridge, record, hangup, reject, error
+	Text     string // the words spoken, or a description of the event
+	Language string // <Say language>, when set
+	Voice    string // <Say voice>, when set
+}
+
+// Request is one webhook the simulator sent, with the server's answer.
+type Request struct {
+	At     int    // simulated seconds since the call came in
+	Leg    string // "caller" or the engineer's number
+	Kind   string // voice, action, redirect, whisper, status, recording, transcription
+	Method string // POST or GET
+	URL    string // the full signed URL (under PublicURL)
+	Path   string // path and query of URL
+	Params map[string][]string
+	Token  string // I-Twilio-Idempotency-Token
+	Status int    // HTTP status; 0 when no response arrived
+	Body   string
+	Err    string // what went wrong with this request, if anything
+}
+
+// Result is the record of one simulated call.
+type Result struct {
+	CallSid  string
+	Heard    []Line
+	Requests []Request
+	Final    string // CallStatus of the final status callback
+	Duration int    // simulated seconds
+	Errors   []error
+}
+
+// Call places one simulated inbound call and plays it to the end. The
+// Result is returned even on error; the error joins every protocol error
+// met (bad status, content type or TwiML, unsupported verbs), each of which
+// also ended the leg it happened on, as Twilio's "application error" would.
+func (t *Twilio) Call(ctx context.Context, s Script) (*Result, error) {
+	c, err := newCall(ctx, t, s)
+	if err != nil {
+		return nil, err
+	}
+	c.play()
+	if c.abort != nil {
+		return c.res, c.abort
+	}
+	return c.res, errors.Join(c.res.Errors...)
+}
+
+// hangupPoint is the parsed Script.HangupAfter.
+type hangupPoint struct {
+	menu, record bool
+	ring         int
+}
+
+func parseHangup(s string) (hangupPoint, error) {
+	switch {
+	case s == "":
+		return hangupPoint{}, nil
+	case s == "menu":
+		return hangupPoint{menu: true}, nil
+	case s == "record":
+		return hangupPoint{record: true}, nil
+	case strings.HasPrefix(s, "ring:"):
+		n, err := strconv.Atoi(strings.TrimPrefix(s, "ring:"))
+		if err == nil && n >= 1 {
+			return hangupPoint{ring: n}, nil
+		}
+	}
+	return hangupPoint{}, fmt.Errorf("sim: HangupAfter %q: want menu, record or ring:N", s)
+}
+
+// Transcript renders Heard as text, one line per Line, e.g.
+// "caller   | Thank you for calling". Events other than speech are shown in
+// brackets.
+func (r *Result) Transcript() string {
+	width := len("caller") + 2
+	for _, l := range r.Heard {
+		width = max(width, len(l.Leg))
+	}
+	var b strings.Builder
+	for _, l := range r.Heard {
+		text := l.Text
+		if l.Kind != "say" {
+			text = "[" + text + "]"
+		} else if l.Language != "" {
+			text = "(" + l.Language + ") " + text
+		}
+		fmt.Fprintf(&b, "%-*s | %s\n", width, l.Leg, text)
+	}
+	return b.String()
+}

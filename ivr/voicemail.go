@@ -1,0 +1,82 @@
+package ivr
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/twilio/twilio-go/twiml"
+
+	"github.com/hotline-dev/hotline/routing"
+)
+
+// HandleRecorded is the Record action: a message was left (or the caller
+// hung up during the prompt, Digits=hangup, with nothing recorded).
+func (f *Flow) HandleRecorded() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		form := r.PostForm
+		callSid := form.Get("CallSid")
+		recording := form.Get("RecordingUrl")
+		seconds, _ := strconv.Atoi(form.Get("RecordingDuration"))
+		if recording == "" || (form.Get("Digits") == "hangup" && seconds == 0) {
+			f.record(r.Context(), callSid, routing.Update{Status: routing.StatusAbandoned},
+				routing.Event{At: f.now(), Type: "hangup", Detail: "caller hung up at the voicemail prompt", Key: "voicemail"})
+			f.writeTwiML(w, twiml.VoiceHangup{})
+			return
+		}
+		f.record(r.Context(), callSid, routing.Update{Status: routing.StatusVoicemail, RecordingURL: recording},
+			routing.Event{At: f.now(), Type: "voicemail", Detail: "message of " + strconv.Itoa(seconds) + " s", Key: "voicemail"})
+		f.writeTwiML(w, f.say(prompts.VoicemailDone), twiml.VoiceHangup{})
+	})
+}
+
+// HandleNoMessage is reached when the recording came back empty: Twilio
+// skips the Record action and falls through to the Redirect after it.
+func (f *Flow) HandleNoMessage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{Status: routing.StatusMissed},
+			routing.Event{At: f.now(), Type: "missed", Detail: "empty voicemail", Key: "voicemail"})
+		f.writeTwiML(w, f.say(prompts.NoMessage), twiml.VoiceHangup{})
+	})
+}
+
+// HandleTranscript stores the voicemail's transcription when Twilio sends it.
+func (f *Flow) HandleTranscript() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		form := r.PostForm
+		text := form.Get("TranscriptionText")
+		detail := "transcription " + form.Get("TranscriptionStatus")
+		f.record(r.Context(), form.Get("CallSid"), routing.Update{Transcript: text},
+			routing.Event{At: f.now(), Type: "transcript", Detail: detail, Key: "transcript"})
+		f.writeTwiML(w)
+	})
+}
+
+// HandleStatus is the call's status callback: it closes the incident with
+// its duration. A call still in progress when it ends was abandoned: the
+// caller hung up before anyone accepted.
+func (f *Flow) HandleStatus() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		form := r.PostForm
+		status := form.Get("CallStatus")
+		if !finalStatus(status) || form.Get("ParentCallSid") != "" {
+			f.writeTwiML(w)
+			return
+		}
+		upd := routing.Update{Status: routing.StatusAbandoned, EndedAt: f.now()}
+		if d, err := strconv.Atoi(form.Get("CallDuration")); err == nil && d >= 0 {
+			upd.DurationS = &d
+		}
+		f.record(r.Context(), form.Get("CallSid"), upd,
+			routing.Event{At: f.now(), Type: "hangup", Detail: "caller hung up before anyone accepted", Key: "hangup", IfInProgress: true},
+			routing.Event{At: f.now(), Type: "completed", Detail: "call ended: " + status, Key: "status"})
+		f.writeTwiML(w)
+	})
+}
+
+func finalStatus(s string) bool {
+	switch s {
+	case "completed", "busy", "no-answer", "failed", "canceled":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,65 @@
+package routing
+
+import (
+	"time"
+
+	"github.com/hotline-dev/hotline/schedules"
+)
+
+// Config is a parsed, validated hotline.yaml. It is immutable once loaded; a
+// reload builds a new one.
+type Config struct {
+	Path     string // the file it came from
+	Revision string // hex SHA-256 of the file's bytes
+
+	Hotline   Hotline
+	Menu      Menu
+	Teams     []Team
+	Engineers []schedules.Engineer
+	Rotations []*schedules.Rotation
+
+	idx *index // lookup tables built at parse time
+}
+
+// Hotline holds the line-wide settings.
+type Hotline struct {
+	Number          string // E.164 support number; caller ID when ringing engineers
+	Timezone        string
+	Location        *time.Location
+	Greeting        string
+	Voice           string // optional TTS voice
+	Language        string // optional
+	EmergencyNumber string // optional last resort (E.164)
+}
+
+// Menu is the caller's first choice.
+type Menu struct {
+	Attempts int           // plays of the menu before the default, default 3
+	Timeout  time.Duration // wait for a key, default 6s
+	Default  string        // digit taken after Attempts plays without a valid key
+	Options  []Option
+}
+
+// Option is one menu entry.
+type Option struct {
+	Digit string
+	Label string
+	Team  string
+}
+
+// Team is who a menu option reaches, and how.
+type Team struct {
+	ID         string
+	Name       string // defaults to ID
+	Repeat     int    // extra passes over the chain
+	Voicemail  bool   // default true
+	Escalation []EscalationStep
+}
+
+// EscalationStep is one step of a team's chain as configured: one engineer,
+// or the first active of one or more rotations.
+type EscalationStep struct {
+	Rotations []string // `rotation: x` is stored as []string{"x"}
+	Engineer  string
+	Timeout   time.Duration // ring time, default 20s
+}

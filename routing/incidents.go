@@ -1,0 +1,273 @@
+package routing
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/hotline-dev/hotline/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrate creates or upgrades the incident tables.
+func Migrate(ctx context.Context, db *store.DB) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	return db.Migrate(ctx, "routing", sub)
+}
+
+// Incident statuses (SPEC section 7).
+const (
+	StatusInProgress = "in_progress"
+	StatusAnswered   = "answered"
+	StatusVoicemail  = "voicemail"
+	StatusAbandoned  = "abandoned"
+	StatusMissed     = "missed"
+)
+
+// ErrNotFound means no incident matched.
+var ErrNotFound = errors.New("routing: incident not found")
+
+// Incident is the record of one call, as the JSON API returns it.
+type Incident struct {
+	ID             int64      `json:"id"`
+	CallSid        string     `json:"call_sid"`
+	From           string     `json:"from"`
+	CallerName     string     `json:"caller_name"`
+	To             string     `json:"to"`
+	Team           string     `json:"team"`
+	MenuDigit      string     `json:"menu_digit"`
+	Status         string     `json:"status"`
+	AnsweredBy     *string    `json:"answered_by"`
+	StartedAt      time.Time  `json:"started_at"`
+	AnsweredAt     *time.Time `json:"answered_at"`
+	EndedAt        *time.Time `json:"ended_at"`
+	DurationS      *int       `json:"duration_s"`
+	RecordingURL   *string    `json:"recording_url"`
+	Transcript     *string    `json:"transcript"`
+	ConfigRevision string     `json:"config_revision"`
+	Note           string     `json:"note,omitempty"`
+	Events         []Event    `json:"events,omitempty"`
+}
+
+// Event is one entry of an incident's timeline. The engineer's name and
+// number are copied as they were, so the log stays true when schedules change.
+type Event struct {
+	At            time.Time `json:"at"`
+	Type          string    `json:"type"`
+	Engineer      string    `json:"engineer"`
+	EngineerName  string    `json:"engineer_name,omitempty"`
+	EngineerPhone string    `json:"engineer_phone,omitempty"`
+	Detail        string    `json:"detail"`
+	// Key makes the event idempotent: the same key on the same incident is
+	// written once, so a retried webhook adds nothing.
+	Key string `json:"-"`
+	// IfInProgress writes the event only while the incident is in progress,
+	// e.g. the hang-up that makes a call abandoned.
+	IfInProgress bool `json:"-"`
+}
+
+// Update is what one webhook changes on an incident. Empty fields are left
+// alone; Status only moves an incident out of in_progress.
+type Update struct {
+	Team         string
+	MenuDigit    string
+	Status       string
+	AnsweredBy   string
+	AnsweredAt   time.Time
+	RecordingURL string
+	Transcript   string
+	EndedAt      time.Time
+	DurationS    *int
+}
+
+// Incidents stores incidents and their timelines.
+type Incidents struct {
+	db *store.DB
+}
+
+// NewIncidents returns the incident store over db.
+func NewIncidents(db *store.DB) *Incidents { return &Incidents{db: db} }
+
+// StartIncident opens the incident of a call. A retried webhook for the same
+// CallSid returns the existing incident's id with created false.
+func (s *Incidents) StartIncident(ctx context.Context, in Incident, first Event) (id int64, created bool, err error) {
+	const insert = `INSERT INTO incidents (call_sid, from_number, caller_name, to_number, status, started_at, config_revision)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_sid) DO NOTHING`
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, insert, in.CallSid, in.From, in.CallerName, in.To,
+			StatusInProgress, ms(in.StartedAt), in.ConfigRevision)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		created = n == 1
+		if id, err = incidentID(ctx, tx, in.CallSid); err != nil {
+			return err
+		}
+		if created {
+			_, err = insertEvent(ctx, tx, id, first)
+		}
+		return err
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("routing: start incident %s: %w", in.CallSid, err)
+	}
+	return id, created, nil
+}
+
+// Record adds events to the incident of callSid and applies upd, in one
+// transaction. When every event was already recorded (a retried webhook),
+// nothing changes and applied is false.
+func (s *Incidents) Record(ctx context.Context, callSid string, upd Update, events ...Event) (applied bool, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		var status string
+		err := tx.QueryRowContext(ctx, `SELECT id, status FROM incidents WHERE call_sid = ?`, callSid).Scan(&id, &status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			if e.IfInProgress && status != StatusInProgress {
+				continue
+			}
+			added, err := insertEvent(ctx, tx, id, e)
+			if err != nil {
+				return err
+			}
+			applied = applied || added
+		}
+		if !applied && len(events) > 0 {
+			return nil
+		}
+		applied = true
+		return applyUpdate(ctx, tx, id, upd)
+	})
+	if err != nil {
+		return false, fmt.Errorf("routing: record %s: %w", callSid, err)
+	}
+	return applied, nil
+}
+
+// HasEvent reports whether the incident of callSid has an event with key.
+func (s *Incidents) HasEvent(ctx context.Context, callSid, key string) (bool, error) {
+	const q = `SELECT COUNT(*) FROM incident_events e JOIN incidents i ON i.id = e.incident_id
+		WHERE i.call_sid = ? AND e.dedup_key = ?`
+	var n int
+	if err := s.db.QueryRowContext(ctx, q, callSid, key).Scan(&n); err != nil {
+		return false, fmt.Errorf("routing: has event %s: %w", callSid, err)
+	}
+	return n > 0, nil
+}
+
+// EventAt returns the time of the event with key on callSid's incident.
+func (s *Incidents) EventAt(ctx context.Context, callSid, key string) (time.Time, error) {
+	const q = `SELECT e.at FROM incident_events e JOIN incidents i ON i.id = e.incident_id
+		WHERE i.call_sid = ? AND e.dedup_key = ?`
+	var at int64
+	err := s.db.QueryRowContext(ctx, q, callSid, key).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, ErrNotFound
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("routing: event %s %s: %w", callSid, key, err)
+	}
+	return fromMS(at), nil
+}
+
+func (s *Incidents) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func incidentID(ctx context.Context, tx *sql.Tx, callSid string) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM incidents WHERE call_sid = ?`, callSid).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	return id, err
+}
+
+func insertEvent(ctx context.Context, tx *sql.Tx, incident int64, e Event) (bool, error) {
+	const q = `INSERT INTO incident_events (incident_id, at, type, engineer, engineer_name, engineer_phone, detail, dedup_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id, dedup_key) DO NOTHING`
+	key := e.Key
+	if key == "" {
+		key = e.Type
+	}
+	res, err := tx.ExecContext(ctx, q, incident, ms(e.At), e.Type, e.Engineer, e.EngineerName, e.EngineerPhone, e.Detail, key)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func applyUpdate(ctx context.Context, tx *sql.Tx, id int64, u Update) error {
+	var set []string
+	var args []any
+	add := func(clause string, v any) {
+		set = append(set, clause)
+		args = append(args, v)
+	}
+	if u.Team != "" {
+		add("team = ?", u.Team)
+	}
+	if u.MenuDigit != "" {
+		add("menu_digit = ?", u.MenuDigit)
+	}
+	if u.Status != "" {
+		add("status = CASE WHEN status = 'in_progress' THEN ? ELSE status END", u.Status)
+	}
+	if u.AnsweredBy != "" {
+		add("answered_by = ?", u.AnsweredBy)
+	}
+	if !u.AnsweredAt.IsZero() {
+		add("answered_at = ?", ms(u.AnsweredAt))
+	}
+	if u.RecordingURL != "" {
+		add("recording_url = ?", u.RecordingURL)
+	}
+	if u.Transcript != "" {
+		add("transcript = ?", u.Transcript)
+	}
+	if !u.EndedAt.IsZero() {
+		add("ended_at = ?", ms(u.EndedAt))
+	}
+	if u.DurationS != nil {
+		add("duration_s = ?", *u.DurationS)
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	args = append(args, id)
+	_, err := tx.ExecContext(ctx, "UPDATE incidents SET "+strings.Join(set, ", ")+" WHERE id = ?", args...)
+	return err
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }

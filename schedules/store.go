@@ -1,0 +1,67 @@
+package schedules
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/hotline-dev/hotline/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrate creates or upgrades the tables schedules owns: overrides,
+// audit_log and override_generation.
+func Migrate(ctx context.Context, db *store.DB) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("schedules: migrations: %w", err)
+	}
+	return db.Migrate(ctx, "schedules", sub)
+}
+
+// Store keeps run-time overrides and the audit log. Times are stored as Unix
+// milliseconds in UTC, so override bounds are kept to the millisecond.
+type Store struct {
+	db  *store.DB
+	now func() time.Time
+}
+
+// NewStore returns a Store over a migrated db; now stamps audit entries and
+// overrides' CreatedAt.
+func NewStore(db *store.DB, now func() time.Time) *Store {
+	return &Store{db: db, now: now}
+}
+
+// Directory is what AddOverride checks names against, usually the config.
+type Directory interface {
+	HasEngineer(id string) bool
+	HasRotation(id string) bool
+}
+
+// execer is a *sql.DB or *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// inTx runs fn in one transaction, committed if fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		return errors.Join(err, tx.Rollback())
+	}
+	return tx.Commit()
+}
+
+// toMillis and fromMillis are the store's one time encoding.
+func toMillis(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

@@ -1,0 +1,158 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/rs/zerolog"
+
+	"github.com/hotline-dev/hotline/routing"
+)
+
+// IncidentReader is what the pages and the API read of the incident log.
+type IncidentReader interface {
+	FindIncidents(ctx context.Context, f routing.Filter) ([]routing.Incident, error)
+	Incident(ctx context.Context, id int64) (routing.Incident, error)
+}
+
+// OnCallReader answers who is on call.
+type OnCallReader interface {
+	WhoIsOnCall(ctx context.Context, team string, at time.Time) (routing.OnCall, error)
+}
+
+// Authenticator checks credentials.
+type Authenticator interface {
+	Authenticate(ctx context.Context, name, password string) (User, error)
+}
+
+type userKey struct{}
+
+// RequireBasicAuth lets a request through only with valid HTTP Basic
+// credentials of a web account.
+func RequireBasicAuth(users Authenticator, log zerolog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			name, password, ok := r.BasicAuth()
+			if ok {
+				u, err := users.Authenticate(r.Context(), name, password)
+				if err == nil {
+					next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
+					return
+				}
+				if !errors.Is(err, ErrBadLogin) {
+					log.Error().Err(err).Msg("api: authenticate")
+				}
+			}
+			w.Header().Set("WWW-Authenticate", `Basic realm="hotline", charset="UTF-8"`)
+			writeJSONError(w, http.StatusUnauthorized, "sign in with a hotline account (HTTP Basic)")
+		})
+	}
+}
+
+// HandleAPIIncidents serves GET /api/v1/incidents: newest first, filtered by
+// status, team, from, to (RFC 3339) and limit; events left out.
+func HandleAPIIncidents(incidents IncidentReader, log zerolog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		f := routing.Filter{Status: q.Get("status"), Team: q.Get("team"), Caller: q.Get("caller")}
+		var err error
+		if f.From, err = optionalTime(q.Get("from")); err != nil {
+			writeJSONError(w, http.StatusBadRequest, "from: "+err.Error())
+			return
+		}
+		if f.To, err = optionalTime(q.Get("to")); err != nil {
+			writeJSONError(w, http.StatusBadRequest, "to: "+err.Error())
+			return
+		}
+		if s := q.Get("limit"); s != "" {
+			if f.Limit, err = strconv.Atoi(s); err != nil || f.Limit < 1 || f.Limit > 1000 {
+				writeJSONError(w, http.StatusBadRequest, "limit: a whole number from 1 to 1000")
+				return
+			}
+		}
+		list, err := incidents.FindIncidents(r.Context(), f)
+		if err != nil {
+			log.Error().Err(err).Msg("api: find incidents")
+			writeJSONError(w, http.StatusServiceUnavailable, "the call log is unavailable")
+			return
+		}
+		writeJSON(w, http.StatusOK, struct {
+			Incidents []routing.Incident `json:"incidents"`
+		}{list})
+	})
+}
+
+// HandleAPIIncident serves GET /api/v1/incidents/{id} with its events.
+func HandleAPIIncident(incidents IncidentReader, log zerolog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
+		if err != nil {
+			writeJSONError(w, http.StatusNotFound, "no such incident")
+			return
+		}
+		in, err := incidents.Incident(r.Context(), id)
+		if errors.Is(err, routing.ErrNotFound) {
+			writeJSONError(w, http.StatusNotFound, "no such incident")
+			return
+		}
+		if err != nil {
+			log.Error().Err(err).Int64("id", id).Msg("api: incident")
+			writeJSONError(w, http.StatusServiceUnavailable, "the call log is unavailable")
+			return
+		}
+		writeJSON(w, http.StatusOK, in)
+	})
+}
+
+// HandleAPIOnCall serves GET /api/v1/oncall?team=&at=.
+func HandleAPIOnCall(oncall OnCallReader, now func() time.Time, log zerolog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		at, err := optionalTime(r.URL.Query().Get("at"))
+		if err != nil {
+			writeJSONError(w, http.StatusBadRequest, "at: "+err.Error())
+			return
+		}
+		if at.IsZero() {
+			at = now()
+		}
+		out, err := oncall.WhoIsOnCall(r.Context(), r.URL.Query().Get("team"), at)
+		if errors.Is(err, routing.ErrUnknownTeam) {
+			writeJSONError(w, http.StatusNotFound, "no such team")
+			return
+		}
+		if err != nil {
+			log.Error().Err(err).Msg("api: oncall")
+			writeJSONError(w, http.StatusServiceUnavailable, "schedules are unavailable")
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
+
+func optionalTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, errors.New("want an RFC 3339 time such as 2026-11-29T03:00:00Z")
+	}
+	return t, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeJSONError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}

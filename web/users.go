@@ -1,0 +1,113 @@
+// Package web serves managers: the call log and incident pages, schedules,
+// announcements, the JSON API, sign-in and sessions.
+package web
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/hotline-dev/hotline/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrate creates or upgrades the web tables (users, sessions).
+func Migrate(ctx context.Context, db *store.DB) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	return db.Migrate(ctx, "web", sub)
+}
+
+// Roles.
+const (
+	RoleManager = "manager"
+	RoleAdmin   = "admin"
+)
+
+// Errors of the user store.
+var (
+	ErrInvalidUser = errors.New("web: invalid user")
+	ErrBadLogin    = errors.New("web: wrong user name or password")
+)
+
+// User is a web account.
+type User struct {
+	ID   int64
+	Name string
+	Role string
+}
+
+// Users stores web accounts with bcrypt password hashes.
+type Users struct {
+	db  *store.DB
+	now func() time.Time
+}
+
+// NewUsers returns the account store.
+func NewUsers(db *store.DB, now func() time.Time) *Users { return &Users{db: db, now: now} }
+
+var userName = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`)
+
+// AddUser creates an account, or replaces the password and role of an
+// existing one.
+func (u *Users) AddUser(ctx context.Context, name, role, password string) error {
+	if !userName.MatchString(name) {
+		return fmt.Errorf("%w: name %q: use 1-64 letters, digits, '.', '_', '@' or '-'", ErrInvalidUser, name)
+	}
+	if role != RoleManager && role != RoleAdmin {
+		return fmt.Errorf("%w: role %q: must be manager or admin", ErrInvalidUser, role)
+	}
+	if len(password) < 8 {
+		return fmt.Errorf("%w: password must be at least 8 characters", ErrInvalidUser)
+	}
+	if len(password) > 72 {
+		return fmt.Errorf("%w: password must be at most 72 bytes", ErrInvalidUser)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return fmt.Errorf("web: hash password: %w", err)
+	}
+	const q = `INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash`
+	if _, err := u.db.ExecContext(ctx, q, name, role, string(hash), u.now().UnixMilli()); err != nil {
+		return fmt.Errorf("web: add user %s: %w", name, err)
+	}
+	return nil
+}
+
+// Authenticate checks a name and password.
+func (u *Users) Authenticate(ctx context.Context, name, password string) (User, error) {
+	var usr User
+	var hash string
+	err := u.db.QueryRowContext(ctx, `SELECT id, name, role, password_hash FROM users WHERE name = ?`, name).
+		Scan(&usr.ID, &usr.Name, &usr.Role, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Spend the same time as a real check so names cannot be probed.
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		return User{}, ErrBadLogin
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("web: authenticate: %w", err)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		return User{}, ErrBadLogin
+	}
+	return usr, nil
+}
+
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("not a real password"), bcrypt.DefaultCost)
+	return h
+})
