@@ -30,12 +30,18 @@ type Recorder interface {
 	EventAt(ctx context.Context, callSid, key string) (time.Time, error)
 }
 
+// Announcer gives the announcements to speak before the menu.
+type Announcer interface {
+	ActiveAnnouncements(ctx context.Context, t time.Time) ([]routing.Announcement, error)
+}
+
 // Flow holds the call flow's dependencies. Its handlers keep no per-call
 // state in memory: everything a later webhook needs travels in the signed
 // action URLs or lives in the database, so any instance can take any webhook.
 type Flow struct {
 	router    Router
 	incidents Recorder
+	announcer Announcer
 	publicURL string
 	now       func() time.Time
 	log       zerolog.Logger
@@ -45,11 +51,12 @@ type Flow struct {
 }
 
 // NewFlow returns the call flow. publicURL is the base Twilio uses to reach
-// hotline (HOTLINE_PUBLIC_URL); now is the clock.
-func NewFlow(router Router, incidents Recorder, publicURL string, now func() time.Time, log zerolog.Logger) *Flow {
+// hotline (HOTLINE_PUBLIC_URL); now is the clock; announcer may be nil.
+func NewFlow(router Router, incidents Recorder, announcer Announcer, publicURL string, now func() time.Time, log zerolog.Logger) *Flow {
 	return &Flow{
 		router:    router,
 		incidents: incidents,
+		announcer: announcer,
 		publicURL: strings.TrimRight(publicURL, "/"),
 		now:       now,
 		log:       log,

@@ -1,6 +1,7 @@
 package ivr
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -42,7 +43,7 @@ func (f *Flow) HandleIncoming() http.Handler {
 			f.route(w, r, cfg.Menu.Options[0], "only option", verbs...)
 			return
 		}
-		verbs = append(verbs, f.menu(1, 1)...)
+		verbs = append(verbs, f.menu(1, 1, f.announcements(r.Context())...)...)
 		f.writeTwiML(w, verbs...)
 	})
 }
@@ -50,11 +51,12 @@ func (f *Flow) HandleIncoming() http.Handler {
 // menu is the Gather that offers the options, then a Redirect taken when the
 // caller presses nothing (Gather falls through on silence).
 // attempt counts plays that ended without a valid choice; plays counts all,
-// `*` repeats included.
-func (f *Flow) menu(attempt, plays int) []twiml.Element {
+// `*` repeats included. first is spoken inside the Gather before the
+// options, so a key press (0 to skip) cuts it short.
+func (f *Flow) menu(attempt, plays int, first ...twiml.Element) []twiml.Element {
 	cfg := f.router.Config()
 	q := url.Values{"attempt": {strconv.Itoa(attempt)}, "plays": {strconv.Itoa(plays)}}
-	var says []twiml.Element
+	says := first
 	for _, o := range cfg.Menu.Options {
 		says = append(says, f.say(menuOption(o.Label, o.Digit)))
 	}
@@ -83,7 +85,7 @@ func (f *Flow) HandleMenu() http.Handler {
 			f.route(w, r, o, "pressed "+digits)
 			return
 		}
-		if digits == "*" && plays < maxMenuPlays {
+		if (digits == "*" || digits == skipKey) && plays < maxMenuPlays {
 			f.writeTwiML(w, f.menu(attempt, plays+1)...)
 			return
 		}
@@ -102,6 +104,30 @@ func (f *Flow) HandleMenu() http.Handler {
 		f.writeTwiML(w, append(verbs, f.menu(attempt+1, plays+1)...)...)
 	})
 }
+
+// announcements are the active announcements as Say verbs, with how to skip
+// them. A database problem skips them rather than the call.
+func (f *Flow) announcements(ctx context.Context) []twiml.Element {
+	if f.announcer == nil {
+		return nil
+	}
+	list, err := f.announcer.ActiveAnnouncements(ctx, f.now())
+	if err != nil {
+		f.log.Error().Err(err).Msg("read announcements; skipping them")
+		return nil
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	out := []twiml.Element{f.say(prompts.SkipAnnouncement)}
+	for _, a := range list {
+		out = append(out, f.say(a.Message))
+	}
+	return out
+}
+
+// skipKey skips the announcements (it is not a menu digit).
+const skipKey = "0"
 
 // maxMenuPlays bounds replays, including `*` repeats, so a stuck keypad
 // cannot loop a call forever.

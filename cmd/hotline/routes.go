@@ -20,6 +20,7 @@ type deps struct {
 	db        *store.DB
 	router    *routing.Router
 	incidents *routing.Incidents
+	announce  *routing.Announcements
 	users     *web.Users
 	authToken string
 	publicURL string
@@ -32,7 +33,7 @@ func routes(d deps) http.Handler {
 	r.Handle("/healthz", handleHealth()).Methods(http.MethodGet)
 	r.Handle("/readyz", handleReady(d.db)).Methods(http.MethodGet)
 
-	flow := ivr.NewFlow(d.router, d.incidents, d.publicURL, d.now, d.log)
+	flow := ivr.NewFlow(d.router, d.incidents, d.announce, d.publicURL, d.now, d.log)
 	tw := r.PathPrefix("/twilio").Subrouter()
 	tw.Use(ivr.LogWebhooks(d.log), ivr.RequireSignature(d.authToken, d.publicURL, d.log))
 	tw.Handle("/voice", flow.HandleIncoming()).Methods(http.MethodPost)

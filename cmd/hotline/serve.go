@@ -27,6 +27,7 @@ type server struct {
 	publicURL string
 	authToken string
 	incidents *routing.Incidents
+	announce  *routing.Announcements
 	users     *web.Users
 	http      *http.Server
 	listener  net.Listener
@@ -91,6 +92,7 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 		publicURL: o.publicURL,
 		authToken: o.authToken,
 		incidents: routing.NewIncidents(a.db),
+		announce:  routing.NewAnnouncements(a.db, a.overrides, time.Now),
 		users:     web.NewUsers(a.db, time.Now),
 		listener:  ln,
 	}
@@ -99,7 +101,7 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 	}
 	s.http = &http.Server{
 		Handler: routes(deps{
-			log: log, db: a.db, router: a.router, incidents: s.incidents, users: s.users,
+			log: log, db: a.db, router: a.router, incidents: s.incidents, announce: s.announce, users: s.users,
 			authToken: s.authToken, publicURL: s.publicURL, now: time.Now,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,

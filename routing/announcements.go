@@ -1,0 +1,118 @@
+package routing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hotline-dev/hotline/store"
+)
+
+// ErrInvalidAnnouncement is returned for an announcement that cannot be
+// posted (empty, too long, already over).
+var ErrInvalidAnnouncement = errors.New("routing: invalid announcement")
+
+// MaxAnnouncement is the longest message, in characters: about a minute of
+// speech, which is already a lot for a caller to sit through.
+const MaxAnnouncement = 600
+
+// Announcement is a message spoken to every caller after the greeting while
+// it is active, e.g. "We are aware of the outage in us-east".
+type Announcement struct {
+	ID        int64     `json:"id"`
+	Message   string    `json:"message"`
+	StartsAt  time.Time `json:"starts_at"`
+	EndsAt    time.Time `json:"ends_at"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Auditor records who changed what.
+type Auditor interface {
+	Audit(ctx context.Context, actor, action, detail string) error
+}
+
+// Announcements stores announcements.
+type Announcements struct {
+	db    *store.DB
+	audit Auditor
+	now   func() time.Time
+}
+
+// NewAnnouncements returns the announcement store; changes are written to
+// audit.
+func NewAnnouncements(db *store.DB, audit Auditor, now func() time.Time) *Announcements {
+	return &Announcements{db: db, audit: audit, now: now}
+}
+
+// AddAnnouncement posts a message active from now until a.EndsAt.
+func (s *Announcements) AddAnnouncement(ctx context.Context, message string, until time.Time, actor string) (Announcement, error) {
+	message = strings.Join(strings.Fields(message), " ")
+	now := s.now()
+	switch {
+	case message == "":
+		return Announcement{}, fmt.Errorf("%w: the message is empty", ErrInvalidAnnouncement)
+	case utf8.RuneCountInString(message) > MaxAnnouncement:
+		return Announcement{}, fmt.Errorf("%w: the message is over %d characters", ErrInvalidAnnouncement, MaxAnnouncement)
+	case !until.After(now):
+		return Announcement{}, fmt.Errorf("%w: the end time %s is not in the future", ErrInvalidAnnouncement, until.UTC().Format(time.RFC3339))
+	}
+	a := Announcement{Message: message, StartsAt: now, EndsAt: until, CreatedBy: actor, CreatedAt: now}
+	const insert = `INSERT INTO announcements (message, starts_at, ends_at, created_by, created_at) VALUES (?, ?, ?, ?, ?)`
+	res, err := s.db.ExecContext(ctx, insert, a.Message, ms(a.StartsAt), ms(a.EndsAt), a.CreatedBy, ms(a.CreatedAt))
+	if err != nil {
+		return Announcement{}, fmt.Errorf("routing: add announcement: %w", err)
+	}
+	if a.ID, err = res.LastInsertId(); err != nil {
+		return Announcement{}, fmt.Errorf("routing: add announcement: %w", err)
+	}
+	if err := s.audit.Audit(ctx, actor, "announcement.add", fmt.Sprintf("#%d until %s: %s", a.ID, until.UTC().Format(time.RFC3339), message)); err != nil {
+		return a, err
+	}
+	return a, nil
+}
+
+// ExpireAnnouncement ends an announcement now.
+func (s *Announcements) ExpireAnnouncement(ctx context.Context, id int64, actor string) error {
+	now := ms(s.now())
+	res, err := s.db.ExecContext(ctx, `UPDATE announcements SET ends_at = ? WHERE id = ? AND ends_at > ?`, now, id, now)
+	if err != nil {
+		return fmt.Errorf("routing: expire announcement %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: no active announcement %d", ErrNotFound, id)
+	}
+	return s.audit.Audit(ctx, actor, "announcement.expire", fmt.Sprintf("#%d", id))
+}
+
+// ActiveAnnouncements returns the announcements active at t, oldest first.
+func (s *Announcements) ActiveAnnouncements(ctx context.Context, t time.Time) ([]Announcement, error) {
+	return s.list(ctx, `WHERE starts_at <= ? AND ends_at > ? ORDER BY id`, ms(t), ms(t))
+}
+
+// ListAnnouncements returns the newest announcements, active or not.
+func (s *Announcements) ListAnnouncements(ctx context.Context, limit int) ([]Announcement, error) {
+	return s.list(ctx, `ORDER BY id DESC LIMIT ?`, limit)
+}
+
+func (s *Announcements) list(ctx context.Context, where string, args ...any) ([]Announcement, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, message, starts_at, ends_at, created_by, created_at FROM announcements `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("routing: list announcements: %w", err)
+	}
+	defer rows.Close()
+	out := []Announcement{}
+	for rows.Next() {
+		var a Announcement
+		var starts, ends, created int64
+		if err := rows.Scan(&a.ID, &a.Message, &starts, &ends, &a.CreatedBy, &created); err != nil {
+			return nil, fmt.Errorf("routing: list announcements: %w", err)
+		}
+		a.StartsAt, a.EndsAt, a.CreatedAt = fromMS(starts), fromMS(ends), fromMS(created)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
