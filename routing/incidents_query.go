@@ -9,16 +9,47 @@ import (
 	"time"
 )
 
-// Filter selects incidents for the call log and the API. Zero fields match
-// everything.
+// Filter selects incidents for the call log, its CSV export and the API.
+// Zero fields match everything.
 type Filter struct {
 	From   time.Time // started at or after
 	To     time.Time // started before
 	Team   string
 	Status string
 	Caller string // caller number, exact
-	Limit  int    // default 50, at most 1000
+	// Q searches, case-insensitively for ASCII, for a substring of the
+	// caller's number, the caller's name, the transcript and the id of the
+	// engineer who answered.
+	Q string
+	// QEngineers widens Q: incidents answered by one of these engineer ids
+	// match too (the web page passes the engineers whose name contains Q).
+	QEngineers []string
+	// Before, when set, keeps only incidents older than that position in
+	// the newest-first order: keyset paging, as fast on page 1000 as on 1.
+	Before *Cursor
+	Limit  int // default 50, at most 1000
 	Offset int
+}
+
+// Cursor is a position in the newest-first order of the call log.
+type Cursor struct {
+	StartedAt time.Time
+	ID        int64
+}
+
+// CursorOf returns the position of an incident.
+func CursorOf(in Incident) Cursor { return Cursor{StartedAt: in.StartedAt, ID: in.ID} }
+
+// String encodes the cursor for a URL: "<unix ms>.<id>".
+func (c Cursor) String() string { return fmt.Sprintf("%d.%d", ms(c.StartedAt), c.ID) }
+
+// ParseCursor reads what Cursor.String wrote.
+func ParseCursor(s string) (Cursor, error) {
+	var at, id int64
+	if _, err := fmt.Sscanf(s, "%d.%d", &at, &id); err != nil || fmt.Sprintf("%d.%d", at, id) != s {
+		return Cursor{}, fmt.Errorf("routing: bad cursor %q", s)
+	}
+	return Cursor{StartedAt: fromMS(at), ID: id}, nil
 }
 
 const incidentColumns = `id, call_sid, from_number, caller_name, to_number, team, menu_digit, status,
@@ -26,31 +57,52 @@ const incidentColumns = `id, call_sid, from_number, caller_name, to_number, team
 
 // FindIncidents returns the incidents matching f, newest first, without events.
 func (s *Incidents) FindIncidents(ctx context.Context, f Filter) ([]Incident, error) {
-	where, args := f.where()
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 50
 	}
 	limit = min(limit, 1000)
+	out := make([]Incident, 0, min(limit, 64))
+	err := s.eachIncident(ctx, f, limit, func(in Incident) error {
+		out = append(out, in)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// EachIncident calls fn for every incident matching f, newest first, without
+// events and without a limit (f.Limit and f.Offset are ignored): the CSV
+// export streams through it. An error from fn stops the walk and is returned.
+func (s *Incidents) EachIncident(ctx context.Context, f Filter, fn func(Incident) error) error {
+	f.Offset = 0
+	return s.eachIncident(ctx, f, -1, fn)
+}
+
+func (s *Incidents) eachIncident(ctx context.Context, f Filter, limit int, fn func(Incident) error) error {
+	where, args := f.where()
 	q := `SELECT ` + incidentColumns + ` FROM incidents` + where +
 		` ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?`
 	rows, err := s.db.QueryContext(ctx, q, append(args, limit, max(f.Offset, 0))...)
 	if err != nil {
-		return nil, fmt.Errorf("routing: find incidents: %w", err)
+		return fmt.Errorf("routing: find incidents: %w", err)
 	}
 	defer rows.Close()
-	out := []Incident{}
 	for rows.Next() {
 		in, err := scanIncident(rows)
 		if err != nil {
-			return nil, fmt.Errorf("routing: find incidents: %w", err)
+			return fmt.Errorf("routing: find incidents: %w", err)
 		}
-		out = append(out, in)
+		if err := fn(in); err != nil {
+			return err
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("routing: find incidents: %w", err)
+		return fmt.Errorf("routing: find incidents: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 // Incident returns one incident with its timeline.
@@ -99,25 +151,54 @@ func (s *Incidents) IncidentByCallSid(ctx context.Context, callSid string) (Inci
 func (f Filter) where() (string, []any) {
 	var conds []string
 	var args []any
+	add := func(cond string, a ...any) {
+		conds = append(conds, cond)
+		args = append(args, a...)
+	}
 	if !f.From.IsZero() {
-		conds, args = append(conds, "started_at >= ?"), append(args, ms(f.From))
+		add("started_at >= ?", ms(f.From))
 	}
 	if !f.To.IsZero() {
-		conds, args = append(conds, "started_at < ?"), append(args, ms(f.To))
+		add("started_at < ?", ms(f.To))
 	}
 	if f.Team != "" {
-		conds, args = append(conds, "team = ?"), append(args, f.Team)
+		add("team = ?", f.Team)
 	}
 	if f.Status != "" {
-		conds, args = append(conds, "status = ?"), append(args, f.Status)
+		add("status = ?", f.Status)
 	}
 	if f.Caller != "" {
-		conds, args = append(conds, "from_number = ?"), append(args, f.Caller)
+		add("from_number = ?", f.Caller)
+	}
+	if f.Before != nil {
+		// The first term bounds the index range; the second breaks ties.
+		at := ms(f.Before.StartedAt)
+		add("started_at <= ? AND (started_at < ? OR id < ?)", at, at, f.Before.ID)
+	}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		like := "%" + escapeLike(q) + "%"
+		or := []string{
+			`from_number LIKE ? ESCAPE '\'`, `caller_name LIKE ? ESCAPE '\'`,
+			`transcript LIKE ? ESCAPE '\'`, `answered_by LIKE ? ESCAPE '\'`,
+		}
+		qargs := []any{like, like, like, like}
+		if len(f.QEngineers) > 0 {
+			or = append(or, "answered_by IN ("+strings.TrimSuffix(strings.Repeat("?,", len(f.QEngineers)), ",")+")")
+			for _, e := range f.QEngineers {
+				qargs = append(qargs, e)
+			}
+		}
+		add("("+strings.Join(or, " OR ")+")", qargs...)
 	}
 	if len(conds) == 0 {
 		return "", nil
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// escapeLike makes s match literally inside a LIKE pattern with ESCAPE '\'.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 type scanner interface{ Scan(dest ...any) error }

@@ -1,7 +1,6 @@
 package schedules
 
 import (
-	"sort"
 	"time"
 )
 
@@ -42,43 +41,60 @@ func offsetAt(loc *time.Location, u int64) int64 {
 // in loc: those in force a day before and a day after, and those in force at
 // the instants these give. No zone changes offset twice within a day, so the
 // offset of any real reading of c is among them.
-func candidateOffsets(loc *time.Location, c int64) []int64 {
-	offs := make([]int64, 0, 4)
-	add := func(o int64) {
-		for _, x := range offs {
-			if x == o {
-				return
-			}
-		}
-		offs = append(offs, o)
-	}
-	add(offsetAt(loc, c-secondsPerDay))
-	add(offsetAt(loc, c+secondsPerDay))
-	for _, o := range offs[:len(offs):len(offs)] {
-		add(offsetAt(loc, c-o))
+func candidateOffsets(loc *time.Location, c int64) int64Set {
+	var offs int64Set
+	offs.add(offsetAt(loc, c-secondsPerDay))
+	offs.add(offsetAt(loc, c+secondsPerDay))
+	first := offs
+	for _, o := range first.values() {
+		offs.add(offsetAt(loc, c-o))
 	}
 	return offs
 }
 
 // readings returns every instant whose wall clock in loc reads exactly c,
 // earliest first: one normally, two in a repeated hour, none in a skipped one.
-func readings(loc *time.Location, c int64) []int64 {
-	var out []int64
-	for _, o := range candidateOffsets(loc, c) {
-		u := c - o
-		if offsetAt(loc, u) == o && !containsInt64(out, u) {
-			out = append(out, u)
+func readings(loc *time.Location, c int64) int64Set {
+	var out int64Set
+	offs := candidateOffsets(loc, c)
+	for _, o := range offs.values() {
+		if u := c - o; offsetAt(loc, u) == o {
+			out.add(u)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }
+
+// int64Set is a small sorted set kept on the stack: shift arithmetic runs on
+// every call and must not allocate. Four values are more than any zone needs
+// (two offsets around a transition, each tried twice).
+type int64Set struct {
+	n int
+	v [4]int64
+}
+
+// add inserts x in order unless present or the set is full.
+func (s *int64Set) add(x int64) {
+	i := 0
+	for i < s.n && s.v[i] < x {
+		i++
+	}
+	if (i < s.n && s.v[i] == x) || s.n == len(s.v) {
+		return
+	}
+	copy(s.v[i+1:s.n+1], s.v[i:s.n])
+	s.v[i] = x
+	s.n++
+}
+
+func (s *int64Set) values() []int64 { return s.v[:s.n] }
 
 // gapEnd returns the transition instant that skips over civil time c in loc:
 // the first valid instant after a reading the clock never shows. ok is false
 // if c is not in a skipped interval.
 func gapEnd(loc *time.Location, c int64) (u int64, ok bool) {
-	for _, o := range candidateOffsets(loc, c) {
+	offs := candidateOffsets(loc, c)
+	for _, o := range offs.values() {
 		start, _ := time.Unix(c-o, 0).In(loc).ZoneBounds()
 		if start.IsZero() {
 			continue
@@ -98,8 +114,8 @@ func gapEnd(loc *time.Location, c int64) (u int64, ok bool) {
 // first occurrence in a repeated hour, the transition instant in a skipped
 // one. time.Date leaves both cases unspecified, so it is not used here.
 func resolve(loc *time.Location, c int64) int64 {
-	if r := readings(loc, c); len(r) > 0 {
-		return r[0]
+	if r := readings(loc, c); r.n > 0 {
+		return r.v[0]
 	}
 	if u, ok := gapEnd(loc, c); ok {
 		return u
@@ -111,17 +127,8 @@ func resolve(loc *time.Location, c int64) int64 {
 // instantsAt returns every instant at which loc's wall clock reaches civil
 // time c: each reading, or the transition instant when c is skipped.
 func instantsAt(loc *time.Location, c int64) []int64 {
-	if r := readings(loc, c); len(r) > 0 {
-		return r
+	if r := readings(loc, c); r.n > 0 {
+		return append([]int64(nil), r.values()...)
 	}
 	return []int64{resolve(loc, c)}
-}
-
-func containsInt64(xs []int64, x int64) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }

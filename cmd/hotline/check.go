@@ -29,11 +29,11 @@ func cmdCheck(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if *days < 1 || *days > 366 {
-		return usageErr("check: --days must be from 1 to 366")
+		return badFlag(fs, "--days must be from 1 to 366")
 	}
 	start := time.Now()
 	if *at != "" {
-		if start, err = parseTime("at", *at); err != nil {
+		if start, err = parseTime(fs, "at", *at); err != nil {
 			return err
 		}
 	}

@@ -56,6 +56,12 @@ type repeated []string
 func (r *repeated) String() string     { return strings.Join(*r, ",") }
 func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
 
+// badFlag prints the command's usage and returns a usage error.
+func badFlag(fs *flag.FlagSet, format string, a ...any) error {
+	fs.Usage()
+	return usageErr("%s: %s", fs.Name(), fmt.Sprintf(format, a...))
+}
+
 // noPositional refuses stray arguments.
 func noPositional(fs *flag.FlagSet, pos []string) error {
 	if len(pos) > 0 {

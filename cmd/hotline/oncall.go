@@ -27,7 +27,7 @@ func cmdOncall(ctx context.Context, e env, args []string) error {
 	}
 	at := time.Now()
 	if *atFlag != "" {
-		if at, err = parseTime("at", *atFlag); err != nil {
+		if at, err = parseTime(fs, "at", *atFlag); err != nil {
 			return err
 		}
 	}

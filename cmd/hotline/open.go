@@ -70,10 +70,10 @@ func openApp(ctx context.Context, c common, now func() time.Time) (*app, error) 
 func (a *app) Close() error { return a.db.Close() }
 
 // parseTime reads an RFC 3339 flag value.
-func parseTime(flagName, v string) (time.Time, error) {
+func parseTime(fs *flag.FlagSet, flagName, v string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return time.Time{}, usageErr("--%s %q: want an RFC 3339 time such as 2026-11-29T03:00:00Z", flagName, v)
+		return time.Time{}, badFlag(fs, "--%s %q: want an RFC 3339 time such as 2026-11-29T03:00:00Z", flagName, v)
 	}
 	return t, nil
 }

@@ -57,10 +57,10 @@ func overrideAdd(ctx context.Context, e env, args []string) error {
 		return usageErr("override add: --rotation, --engineer, --from and --to are required")
 	}
 	o := schedules.Override{Rotation: *rotation, Engineer: *engineer, Reason: *reason, CreatedBy: actor(e)}
-	if o.From, err = parseTime("from", *from); err != nil {
+	if o.From, err = parseTime(fs, "from", *from); err != nil {
 		return err
 	}
-	if o.To, err = parseTime("to", *to); err != nil {
+	if o.To, err = parseTime(fs, "to", *to); err != nil {
 		return err
 	}
 	a, err := openApp(ctx, c, time.Now)
@@ -120,7 +120,7 @@ func overrideRm(ctx context.Context, e env, args []string) error {
 	}
 	id, err := strconv.ParseInt(pos[0], 10, 64)
 	if err != nil {
-		return usageErr("override rm: %q is not an override ID", pos[0])
+		return badFlag(fs, "%q is not an override ID", pos[0])
 	}
 	db, err := openDB(ctx, c.db)
 	if err != nil {

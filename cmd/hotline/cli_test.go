@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hotline-dev/hotline/routing"
+)
+
+// runCLI runs hotline in-process and returns its output and exit code.
+func runCLI(t *testing.T, vars map[string]string, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, testEnv(vars), strings.NewReader(stdin), &out, &errOut)
+	if err != nil {
+		code = exitCode(err)
+		errOut.WriteString(err.Error())
+	}
+	return out.String(), errOut.String(), code
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"frobnicate"},
+		{"check", "--no-such-flag"},
+		{"check", "--days", "0"},
+		{"oncall", "--at", "yesterday"},
+		{"override"},
+		{"override", "add", "--rotation", "ops-primary"},
+		{"override", "rm"},
+		{"override", "rm", "abc"},
+		{"user", "add", "alice", "--role", "manager"},
+		{"user", "add", "--password-stdin"},
+		{"call"},
+	} {
+		_, stderr, code := runCLI(t, nil, "", args...)
+		if code != 2 {
+			t.Errorf("hotline %v: exit %d, want 2\n%s", args, code, stderr)
+		}
+		if !strings.Contains(stderr, "usage") {
+			t.Errorf("hotline %v printed no usage:\n%s", args, stderr)
+		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	dir := t.TempDir()
+	_, stderr, code := runCLI(t, nil, "", "check", "--config", "../../examples/hotline.yaml")
+	if code != 0 {
+		t.Fatalf("the example config: exit %d\n%s", code, stderr)
+	}
+	bad := writeFile(t, dir, "bad.yaml", "hotline:\n  number: \"+18005550100\"\n  timezon: UTC\n")
+	_, stderr, code = runCLI(t, nil, "", "check", "--config", bad)
+	if code != 1 || !strings.Contains(stderr, "bad.yaml:3: hotline.timezon") {
+		t.Errorf("invalid config: exit %d, want 1 with file:line: key\n%s", code, stderr)
+	}
+	_, _, code = runCLI(t, nil, "", "check", "--config", filepath.Join(dir, "missing.yaml"))
+	if code != 1 {
+		t.Errorf("missing config: exit %d, want 1", code)
+	}
+	// The e2e config's ops-primary has one member from 2026-11-02 on; a
+	// team covered only by it has a gap before its start.
+	gappy := strings.Replace(mustRead(t, "testdata/e2e.yaml"), "      - engineer: bob\n      - engineer: dana\n", "", 1)
+	cfg := writeFile(t, dir, "gappy.yaml", gappy)
+	stdout, _, code := runCLI(t, nil, "", "check", "--config", cfg, "--at", "2026-10-30T00:00:00Z", "--days", "7")
+	if code != 0 {
+		t.Errorf("gaps without --strict: exit %d, want 0", code)
+	}
+	want := "gap ops 2026-10-29T20:00:00-04:00 2026-11-02T09:00:00-05:00\n"
+	if stdout != want {
+		t.Errorf("check printed %q, want %q", stdout, want)
+	}
+	if _, _, code = runCLI(t, nil, "", "check", "--config", cfg, "--at", "2026-10-30T00:00:00Z", "--days", "7", "--strict"); code != 1 {
+		t.Errorf("gaps with --strict: exit %d, want 1", code)
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestOncallAndOverrides(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "hotline.yaml", mustRead(t, "testdata/e2e.yaml"))
+	db := filepath.Join(dir, "hotline.db")
+	vars := map[string]string{"HOTLINE_CONFIG": cfg, "HOTLINE_DB": db, "USER": "tester"}
+	at := "2026-11-29T03:00:00Z"
+
+	stdout, stderr, code := runCLI(t, vars, "", "oncall", "--json", "--at", at, "--team", "ops")
+	if code != 0 {
+		t.Fatalf("oncall: %d %s", code, stderr)
+	}
+	var got routing.OnCall
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("oncall --json: %v\n%s", err, stdout)
+	}
+	if got.At.Format("2006-01-02T15:04:05Z07:00") != at || len(got.Teams) != 1 || len(got.Teams[0].Chain) != 3 {
+		t.Fatalf("oncall: %+v", got)
+	}
+	first := got.Teams[0].Chain[0]
+	if first.Engineer != "alice" || first.Phone != "+15555550101" || first.TimeoutS != 20 || first.Source != "rotation:ops-primary" {
+		t.Errorf("first step %+v", first)
+	}
+	if got.Teams[0].Chain[1].Source != "engineer" {
+		t.Errorf("second step %+v", got.Teams[0].Chain[1])
+	}
+
+	// Refusals write nothing.
+	for _, c := range []struct{ args, msg string }{
+		{"--rotation ops-primary --engineer zed --from 2026-11-29T00:00:00Z --to 2026-11-30T00:00:00Z", `unknown engineer "zed"`},
+		{"--rotation nope --engineer erin --from 2026-11-29T00:00:00Z --to 2026-11-30T00:00:00Z", `unknown rotation "nope"`},
+		{"--rotation ops-primary --engineer erin --from 2026-11-30T00:00:00Z --to 2026-11-29T00:00:00Z", "is not after"},
+	} {
+		_, stderr, code := runCLI(t, vars, "", append([]string{"override", "add"}, strings.Fields(c.args)...)...)
+		if code != 1 || !strings.Contains(stderr, c.msg) {
+			t.Errorf("override add %s: exit %d, want 1 mentioning %q\n%s", c.args, code, c.msg, stderr)
+		}
+	}
+	if stdout, _, _ := runCLI(t, vars, "", "override", "list"); strings.Count(stdout, "\n") != 1 {
+		t.Errorf("refused overrides were written:\n%s", stdout)
+	}
+
+	stdout, stderr, code = runCLI(t, vars, "", "override", "add", "--rotation", "ops-primary", "--engineer", "erin",
+		"--from", "2026-11-29T00:00:00Z", "--to", "2026-11-30T00:00:00Z", "--reason", "swap")
+	if code != 0 || !strings.HasPrefix(stdout, "override 1: erin covers ops-primary") {
+		t.Fatalf("override add: %d %s %s", code, stdout, stderr)
+	}
+	stdout, _, _ = runCLI(t, vars, "", "oncall", "--json", "--at", at, "--team", "ops")
+	if !strings.Contains(stdout, `"source": "override:1"`) || !strings.Contains(stdout, `"engineer": "erin"`) {
+		t.Errorf("override not in force:\n%s", stdout)
+	}
+	// Flags after the positional argument work too.
+	if _, stderr, code = runCLI(t, vars, "", "override", "rm", "1", "--db", db); code != 0 {
+		t.Fatalf("override rm: %d %s", code, stderr)
+	}
+	if _, stderr, code = runCLI(t, vars, "", "override", "rm", "1"); code != 1 || !strings.Contains(stderr, "no override 1") {
+		t.Errorf("removing twice: %d %s", code, stderr)
+	}
+}
+
+func TestServeNeedsAuthToken(t *testing.T) {
+	dir := t.TempDir()
+	_, stderr, code := runCLI(t, nil, "", "serve", "--config", "testdata/e2e.yaml", "--db", filepath.Join(dir, "h.db"), "--addr", "127.0.0.1:0")
+	if code != 1 || !strings.Contains(stderr, "TWILIO_AUTH_TOKEN") {
+		t.Errorf("serve without a token: exit %d\n%s", code, stderr)
+	}
+}
+
+func TestUserAdd(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "h.db")
+	if _, stderr, code := runCLI(t, nil, "short\n", "user", "add", "ann", "--role", "admin", "--password-stdin", "--db", db); code != 1 || !strings.Contains(stderr, "at least 8") {
+		t.Errorf("short password: %d %s", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, nil, "long enough pw\n", "user", "add", "ann", "--role", "boss", "--password-stdin", "--db", db); code != 2 {
+		t.Errorf("bad role: %d %s", code, stderr)
+	}
+	if stdout, stderr, code := runCLI(t, nil, "long enough pw\n", "user", "add", "ann", "--role", "admin", "--password-stdin", "--db", db); code != 0 || !strings.Contains(stdout, "user ann (admin) saved") {
+		t.Errorf("user add: %d %s %s", code, stdout, stderr)
+	}
+}
+
+func TestCallCommand(t *testing.T) {
+	h := startHotline(t)
+	vars := map[string]string{"TWILIO_AUTH_TOKEN": testToken}
+	stdout, stderr, code := runCLI(t, vars, "", "call", "--url", h.base, "--config", h.config, "--press", "1", "--engineer", "alice=voicemail", "--engineer", "bob=accept")
+	if code != 0 {
+		t.Fatalf("call: %d %s", code, stderr)
+	}
+	for _, want := range []string{"Thank you for calling Acme", "+15555550101 | [presses nothing]", "+15555550102 | [presses 1]", "ended: completed"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("call output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if _, stderr, code = runCLI(t, map[string]string{"TWILIO_AUTH_TOKEN": "wrong"}, "", "call", "--url", h.base, "--config", h.config); code != 1 {
+		t.Errorf("call with the wrong token: exit %d, want 1 (the server refuses it)\n%s", code, stderr)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	stdout, stderr, code := runCLI(t, nil, "", "demo", "--exit", "--addr", "127.0.0.1:0", "--dir", t.TempDir())
+	if code != 0 {
+		t.Fatalf("demo: %d %s", code, stderr)
+	}
+	for _, want := range []string{"incident 1: answered", "incident 2: answered", "incident 3: voicemail", "sign in as demo /", "[presses nothing]"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
