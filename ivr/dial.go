@@ -44,9 +44,13 @@ func (f *Flow) chain(ctx context.Context, team string) []routing.Step {
 		f.mu.Lock()
 		chain = f.lastChain[team]
 		f.mu.Unlock()
+		if len(chain) > 0 {
+			f.metrics.failedOpen("last_known_chain")
+		}
 	}
 	if len(chain) == 0 {
 		if n := f.router.Config().Hotline.EmergencyNumber; n != "" {
+			f.metrics.failedOpen("emergency_number")
 			chain = []routing.Step{{Name: "emergency line", Phone: n, Timeout: 30 * time.Second, Source: "emergency"}}
 		}
 	}
@@ -196,15 +200,19 @@ func (f *Flow) HandleDialDone() http.Handler {
 			if err != nil {
 				answeredAt = f.now()
 			}
-			f.record(ctx, callSid, routing.Update{Status: routing.StatusAnswered, AnsweredBy: step.Engineer, AnsweredAt: answeredAt},
-				withKey(f.engineerEvent("bridged", step, "talked to the caller"), st.key("dial")))
+			if f.record(ctx, callSid, routing.Update{Status: routing.StatusAnswered, AnsweredBy: step.Engineer, AnsweredAt: answeredAt},
+				withKey(f.engineerEvent("bridged", step, "talked to the caller"), st.key("dial"))) {
+				f.metrics.escalated(st.Pass*len(st.Chain) + st.Step + 1)
+			}
 			f.writeTwiML(w, twiml.VoiceHangup{})
 			return
 		}
 		if r.PostForm.Get("CallStatus") == "completed" || dialStatus == "canceled" {
 			// The caller hung up while we were ringing.
-			f.record(ctx, callSid, routing.Update{Status: routing.StatusAbandoned},
-				withKey(f.engineerEvent("hangup", step, "caller hung up while ringing"), st.key("dial")))
+			if f.record(ctx, callSid, routing.Update{Status: routing.StatusAbandoned},
+				withKey(f.engineerEvent("hangup", step, "caller hung up while ringing"), st.key("dial"))) {
+				f.metrics.outcome(routing.StatusAbandoned)
+			}
 			f.writeTwiML(w, twiml.VoiceHangup{})
 			return
 		}

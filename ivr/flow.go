@@ -45,15 +45,18 @@ type Flow struct {
 	publicURL string
 	now       func() time.Time
 	log       zerolog.Logger
+	metrics   *Metrics
 
 	mu        sync.Mutex
 	lastChain map[string][]routing.Step // last good resolution per team, for fail-open
 }
 
 // NewFlow returns the call flow. publicURL is the base Twilio uses to reach
-// hotline (HOTLINE_PUBLIC_URL); now is the clock; announcer may be nil.
-func NewFlow(router Router, incidents Recorder, announcer Announcer, publicURL string, now func() time.Time, log zerolog.Logger) *Flow {
+// hotline (HOTLINE_PUBLIC_URL); now is the clock; announcer and metrics may
+// be nil.
+func NewFlow(router Router, incidents Recorder, announcer Announcer, publicURL string, now func() time.Time, log zerolog.Logger, metrics *Metrics) *Flow {
 	return &Flow{
+		metrics:   metrics,
 		router:    router,
 		incidents: incidents,
 		announcer: announcer,
@@ -161,7 +164,10 @@ func (f *Flow) record(ctx context.Context, callSid string, upd routing.Update, e
 	applied, err := f.incidents.Record(ctx, callSid, upd, events...)
 	if err != nil {
 		f.log.Error().Err(err).Str("call_sid", callSid).Msg("record incident event")
-		return true
+		return false
+	}
+	if applied && upd.Status != "" && upd.Status != routing.StatusAbandoned {
+		f.metrics.outcome(upd.Status)
 	}
 	return applied
 }

@@ -138,7 +138,7 @@ func newTestFlow(t *testing.T) (*Flow, *fakeRecorder) {
 	}
 	rec := &fakeRecorder{}
 	now := func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
-	return NewFlow(routing.NewRouter(cfg, nil), rec, nil, "https://hotline.example.com", now, zerolog.Nop()), rec
+	return NewFlow(routing.NewRouter(cfg, nil), rec, nil, "https://hotline.example.com", now, zerolog.Nop(), nil), rec
 }
 
 // post calls h as the signature middleware would leave the request: forms

@@ -8,14 +8,16 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// LogWebhooks logs one line per webhook: call, step, status and latency.
-// Phone numbers never appear at info level.
-func LogWebhooks(log zerolog.Logger) func(http.Handler) http.Handler {
+// LogWebhooks logs one line per webhook (call, step, status, latency) and
+// observes its latency in m (which may be nil). Phone numbers never appear
+// at info level.
+func LogWebhooks(log zerolog.Logger, m *Metrics) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 			next.ServeHTTP(sw, r)
+			m.observe(r, sw.status, time.Since(start))
 			ev := log.Info()
 			if sw.status >= 400 {
 				ev = log.Warn()
@@ -37,12 +39,4 @@ type statusWriter struct {
 func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
-}
-
-// MaskNumber keeps the last four digits of a phone number for logs.
-func MaskNumber(n string) string {
-	if len(n) <= 4 {
-		return "****"
-	}
-	return strings.Repeat("*", len(n)-4) + n[len(n)-4:]
 }

@@ -101,25 +101,8 @@ func NewIncidents(db *store.DB) *Incidents { return &Incidents{db: db} }
 // StartIncident opens the incident of a call. A retried webhook for the same
 // CallSid returns the existing incident's id with created false.
 func (s *Incidents) StartIncident(ctx context.Context, in Incident, first Event) (id int64, created bool, err error) {
-	const insert = `INSERT INTO incidents (call_sid, from_number, caller_name, to_number, status, started_at, config_revision)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_sid) DO NOTHING`
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, insert, in.CallSid, in.From, in.CallerName, in.To,
-			StatusInProgress, ms(in.StartedAt), in.ConfigRevision)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		created = n == 1
-		if id, err = incidentID(ctx, tx, in.CallSid); err != nil {
-			return err
-		}
-		if created {
-			_, err = insertEvent(ctx, tx, id, first)
-		}
+		id, created, err = startIncident(ctx, tx, in, first)
 		return err
 	})
 	if err != nil {
@@ -128,40 +111,66 @@ func (s *Incidents) StartIncident(ctx context.Context, in Incident, first Event)
 	return id, created, nil
 }
 
+func startIncident(ctx context.Context, tx *sql.Tx, in Incident, first Event) (id int64, created bool, err error) {
+	const insert = `INSERT INTO incidents (call_sid, from_number, caller_name, to_number, status, started_at, config_revision)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_sid) DO NOTHING`
+	res, err := tx.ExecContext(ctx, insert, in.CallSid, in.From, in.CallerName, in.To,
+		StatusInProgress, ms(in.StartedAt), in.ConfigRevision)
+	if err != nil {
+		return 0, false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, false, err
+	}
+	created = n == 1
+	if id, err = incidentID(ctx, tx, in.CallSid); err != nil {
+		return 0, false, err
+	}
+	if created {
+		_, err = insertEvent(ctx, tx, id, first)
+	}
+	return id, created, err
+}
+
 // Record adds events to the incident of callSid and applies upd, in one
 // transaction. When every event was already recorded (a retried webhook),
 // nothing changes and applied is false.
 func (s *Incidents) Record(ctx context.Context, callSid string, upd Update, events ...Event) (applied bool, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		var id int64
-		var status string
-		err := tx.QueryRowContext(ctx, `SELECT id, status FROM incidents WHERE call_sid = ?`, callSid).Scan(&id, &status)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		for _, e := range events {
-			if e.IfInProgress && status != StatusInProgress {
-				continue
-			}
-			added, err := insertEvent(ctx, tx, id, e)
-			if err != nil {
-				return err
-			}
-			applied = applied || added
-		}
-		if !applied && len(events) > 0 {
-			return nil
-		}
-		applied = true
-		return applyUpdate(ctx, tx, id, upd)
+		applied, err = record(ctx, tx, callSid, upd, events)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("routing: record %s: %w", callSid, err)
 	}
 	return applied, nil
+}
+
+func record(ctx context.Context, tx *sql.Tx, callSid string, upd Update, events []Event) (applied bool, err error) {
+	var id int64
+	var status string
+	err = tx.QueryRowContext(ctx, `SELECT id, status FROM incidents WHERE call_sid = ?`, callSid).Scan(&id, &status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, ErrNotFound
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, e := range events {
+		if e.IfInProgress && status != StatusInProgress {
+			continue
+		}
+		added, err := insertEvent(ctx, tx, id, e)
+		if err != nil {
+			return false, err
+		}
+		applied = applied || added
+	}
+	if !applied && len(events) > 0 {
+		return false, nil
+	}
+	return true, applyUpdate(ctx, tx, id, upd)
 }
 
 // HasEvent reports whether the incident of callSid has an event with key.

@@ -9,22 +9,37 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// DB is an open database with the dialect hotline's SQL needs to know about.
+// DB is an open database. Its methods are those of *sql.DB that hotline
+// uses; the pool behind them can be reopened when the file was replaced
+// (restored from a backup after it went missing).
 type DB struct {
-	*sql.DB
-	// Path is the SQLite file (empty for other databases).
+	pool atomic.Pointer[sql.DB]
+	// Path is the SQLite file.
 	Path string
+
+	mu       sync.Mutex // serialises Reopen
+	identity fileID     // the file the pool has open
 }
 
-// ErrUnsupported is returned for a database URL hotline cannot open.
-var ErrUnsupported = errors.New("store: unsupported database")
+// Errors of the store.
+var (
+	// ErrUnsupported is returned for a database URL hotline cannot open.
+	ErrUnsupported = errors.New("store: unsupported database")
+	// ErrUnavailable means the database file is gone, replaced or read-only:
+	// writes would be lost or refused.
+	ErrUnavailable = errors.New("store: database unavailable")
+)
 
 // Open opens the SQLite file at path with WAL, a busy timeout, foreign keys
 // and synchronous=FULL, so a committed event survives a crash or power loss.
@@ -32,32 +47,132 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if strings.Contains(path, "://") {
 		return nil, fmt.Errorf("%w: %s (only a SQLite file path is supported)", ErrUnsupported, redact(path))
 	}
+	db := &DB{Path: path}
+	pool, err := openPool(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	db.pool.Store(pool)
+	db.identity, _ = identify(path)
+	return db, nil
+}
+
+func openPool(ctx context.Context, path string) (*sql.DB, error) {
 	q := url.Values{}
 	for _, p := range []string{
 		"journal_mode(WAL)",
-		"busy_timeout(5000)",
+		"busy_timeout(1000)",
 		"foreign_keys(ON)",
 		"synchronous(FULL)",
 	} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	pool, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db.SetConnMaxIdleTime(5 * time.Minute)
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	return &DB{DB: db, Path: path}, nil
+	return pool, nil
+}
+
+// SQL returns the current connection pool.
+func (db *DB) SQL() *sql.DB { return db.pool.Load() }
+
+// ExecContext runs a statement.
+func (db *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return db.SQL().ExecContext(ctx, q, args...)
+}
+
+// QueryContext runs a query.
+func (db *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return db.SQL().QueryContext(ctx, q, args...)
+}
+
+// QueryRowContext runs a query returning at most one row.
+func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return db.SQL().QueryRowContext(ctx, q, args...)
+}
+
+// BeginTx starts a transaction (IMMEDIATE for SQLite: it takes the write
+// lock at once, so it cannot fail later on a lock upgrade).
+func (db *DB) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
+	return db.SQL().BeginTx(ctx, opts)
+}
+
+// PingContext checks the database answers.
+func (db *DB) PingContext(ctx context.Context) error { return db.SQL().PingContext(ctx) }
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.SQL().Close() }
+
+// fileID identifies a file across renames: a removed and restored file has
+// a new inode.
+type fileID struct {
+	dev, ino uint64
+}
+
+func identify(path string) (fileID, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileID{}, err
+	}
+	if fi.Mode().Perm()&0o200 == 0 {
+		return fileID{}, fmt.Errorf("%w: %s is read-only", ErrUnavailable, path)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fileID{}, nil
+	}
+	return fileID{dev: uint64(st.Dev), ino: st.Ino}, nil
+}
+
+// Writable reports whether writes would reach the file at Path: it still
+// exists, is the file the pool has open, and is not read-only. SQLite keeps
+// writing to a removed file's open descriptor, so without this check a
+// deleted database would swallow events silently.
+func (db *DB) Writable() error {
+	id, err := identify(db.Path)
+	if err != nil {
+		if errors.Is(err, ErrUnavailable) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if id != db.identity {
+		return fmt.Errorf("%w: %s was replaced", ErrUnavailable, db.Path)
+	}
+	return nil
+}
+
+// Reopen opens a new pool on the file now at Path (restored after it went
+// missing) and closes the old one.
+func (db *DB) Reopen(ctx context.Context) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	id, err := identify(db.Path)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	pool, err := openPool(ctx, db.Path)
+	if err != nil {
+		return err
+	}
+	old := db.pool.Swap(pool)
+	db.identity = id
+	return old.Close()
 }
 
 // Migrate applies the embedded migrations of one package. Each package keeps
 // its own version table, so packages own their schemas independently.
 func (db *DB) Migrate(ctx context.Context, owner string, migrations fs.FS) error {
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.DB, migrations,
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.SQL(), migrations,
 		goose.WithTableName("goose_"+owner), goose.WithDisableGlobalRegistry(true))
 	if err != nil {
 		return fmt.Errorf("store: migrations of %s: %w", owner, err)

@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
 	"github.com/hotline-dev/hotline/ivr"
 	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/schedules"
 	"github.com/hotline-dev/hotline/store"
 	"github.com/hotline-dev/hotline/web"
 )
@@ -20,22 +24,29 @@ type deps struct {
 	db        *store.DB
 	router    *routing.Router
 	incidents *routing.Incidents
+	writer    *routing.Writer // the durable write path of the call flow
+	metrics   *ivr.Metrics
+	registry  *prometheus.Registry
 	announce  *routing.Announcements
 	users     *web.Users
 	authToken string
-	publicURL string
-	now       func() time.Time
+	// accountSID signs recording downloads with authToken; empty reads it
+	// from each recording URL (env TWILIO_ACCOUNT_SID).
+	accountSID string
+	publicURL  string
+	now        func() time.Time
 }
 
 // routes is every URL hotline serves, in one place.
 func routes(d deps) http.Handler {
 	r := mux.NewRouter()
 	r.Handle("/healthz", handleHealth()).Methods(http.MethodGet)
-	r.Handle("/readyz", handleReady(d.db)).Methods(http.MethodGet)
+	r.Handle("/readyz", handleReady(d.db, d.writer)).Methods(http.MethodGet)
+	r.Handle("/metrics", promhttp.HandlerFor(d.registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
 
-	flow := ivr.NewFlow(d.router, d.incidents, d.announce, d.publicURL, d.now, d.log)
+	flow := ivr.NewFlow(d.router, d.writer, d.announce, d.publicURL, d.now, d.log, d.metrics)
 	tw := r.PathPrefix("/twilio").Subrouter()
-	tw.Use(ivr.LogWebhooks(d.log), ivr.RequireSignature(d.authToken, d.publicURL, d.log))
+	tw.Use(ivr.LogWebhooks(d.log, d.metrics), ivr.RequireSignature(d.authToken, d.publicURL, d.log))
 	tw.Handle("/voice", flow.HandleIncoming()).Methods(http.MethodPost)
 	tw.Handle("/fallback", flow.HandleFallback()).Methods(http.MethodPost)
 	tw.Handle("/status", flow.HandleStatus()).Methods(http.MethodPost)
@@ -52,6 +63,13 @@ func routes(d deps) http.Handler {
 	api.Handle("/incidents", web.HandleAPIIncidents(d.incidents, d.log)).Methods(http.MethodGet)
 	api.Handle("/incidents/{id}", web.HandleAPIIncident(d.incidents, d.log)).Methods(http.MethodGet)
 	api.Handle("/oncall", web.HandleAPIOnCall(d.router, d.now, d.log)).Methods(http.MethodGet)
+
+	web.NewSite(web.SiteDeps{
+		Log: d.log, Users: d.users, Sessions: web.NewSessions(d.db, d.now), Incidents: d.incidents,
+		Schedules: d.router, Overrides: schedules.NewStore(d.db, d.now), Announce: d.announce,
+		Recordings: &web.RecordingProxy{AccountSID: d.accountSID, AuthToken: d.authToken},
+		PublicURL:  d.publicURL, Now: d.now,
+	}).Register(r)
 	return r
 }
 
@@ -62,14 +80,22 @@ func handleHealth() http.Handler {
 	})
 }
 
-// handleReady answers 200 only while the database answers.
-func handleReady(db *store.DB) http.Handler {
+// handleReady answers 200 only while the database answers and call events
+// reach it (not the spool).
+func handleReady(db *store.DB, writer *routing.Writer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		var one int
-		if err := db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		err := db.Writable()
+		if err == nil {
+			err = db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+		}
+		if err == nil && !writer.Healthy() {
+			err = errors.New("call events are being spooled")
+		}
+		if err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte("database unavailable\n"))
 			return

@@ -12,11 +12,19 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
+
+	"github.com/hotline-dev/hotline/ivr"
 
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/web"
 )
+
+// writeWait bounds how long a webhook waits for the database to commit its
+// event before the event is spooled instead: dead air must stay short.
+const writeWait = 400 * time.Millisecond
 
 // server is a running hotline: the loaded config, the database and the HTTP
 // listener.
@@ -27,6 +35,9 @@ type server struct {
 	publicURL string
 	authToken string
 	incidents *routing.Incidents
+	writer    *routing.Writer
+	metrics   *ivr.Metrics
+	registry  *prometheus.Registry
 	announce  *routing.Announcements
 	users     *web.Users
 	http      *http.Server
@@ -80,18 +91,33 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 	if err != nil {
 		return nil, err
 	}
+	incidents := routing.NewIncidents(a.db)
+	writer, err := routing.NewWriter(incidents, a.db.Path+".spool", writeWait, log)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
+		writer.Close()
 		a.Close()
 		return nil, fmt.Errorf("serve: listen on %s: %w", o.addr, err)
 	}
+	registry := prometheus.NewRegistry()
+	metrics := ivr.NewMetrics()
+	registry.MustRegister(metrics.Collectors()...)
+	registry.MustRegister(writer.Collectors()...)
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := &server{
 		app:       a,
 		log:       log,
 		addr:      ln.Addr().String(),
 		publicURL: o.publicURL,
 		authToken: o.authToken,
-		incidents: routing.NewIncidents(a.db),
+		incidents: incidents,
+		writer:    writer,
+		metrics:   metrics,
+		registry:  registry,
 		announce:  routing.NewAnnouncements(a.db, a.overrides, time.Now),
 		users:     web.NewUsers(a.db, time.Now),
 		listener:  ln,
@@ -101,7 +127,8 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 	}
 	s.http = &http.Server{
 		Handler: routes(deps{
-			log: log, db: a.db, router: a.router, incidents: s.incidents, announce: s.announce, users: s.users,
+			log: log, db: a.db, router: a.router, incidents: s.incidents, writer: writer, metrics: metrics, registry: registry,
+			announce: s.announce, users: s.users,
 			authToken: s.authToken, publicURL: s.publicURL, now: time.Now,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -123,6 +150,9 @@ func (s *server) serve(ctx context.Context) error {
 	defer signal.Stop(hup)
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.listener) }()
+	watch := newCoverageWatch(s.router, s.log)
+	s.registry.MustRegister(watch.gauge)
+	go watch.run(ctx)
 	for {
 		select {
 		case <-hup:
@@ -136,6 +166,7 @@ func (s *server) serve(ctx context.Context) error {
 			shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			err := s.http.Shutdown(shutdown)
+			s.writer.Close()
 			s.log.Info().Msg("hotline stopped")
 			return err
 		}

@@ -1,0 +1,82 @@
+package ivr
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the call flow's Prometheus metrics.
+type Metrics struct {
+	webhooks   *prometheus.HistogramVec
+	outcomes   *prometheus.CounterVec
+	escalation prometheus.Histogram
+	failOpen   *prometheus.CounterVec
+}
+
+// NewMetrics creates the call flow's metrics; register them with Collectors.
+func NewMetrics() *Metrics {
+	return &Metrics{
+		webhooks: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "hotline_webhook_duration_seconds",
+			Help:    "Time to answer a Twilio webhook, by step and HTTP status.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"step", "code"}),
+		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotline_calls_total",
+			Help: "Calls by outcome (answered, voicemail, missed, abandoned).",
+		}, []string{"outcome"}),
+		escalation: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "hotline_escalation_depth",
+			Help:    "Steps rung before an engineer accepted (1 = the first step).",
+			Buckets: []float64{1, 2, 3, 4, 5, 6, 8, 10},
+		}),
+		failOpen: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotline_fail_open_total",
+			Help: "Calls routed without a fresh schedule: last known chain or emergency number.",
+		}, []string{"reason"}),
+	}
+}
+
+// Collectors returns the metrics to register.
+func (m *Metrics) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.webhooks, m.outcomes, m.escalation, m.failOpen}
+}
+
+func (m *Metrics) outcome(status string) {
+	if m != nil {
+		m.outcomes.WithLabelValues(status).Inc()
+	}
+}
+
+func (m *Metrics) escalated(depth int) {
+	if m != nil {
+		m.escalation.Observe(float64(depth))
+	}
+}
+
+func (m *Metrics) failedOpen(reason string) {
+	if m != nil {
+		m.failOpen.WithLabelValues(reason).Inc()
+	}
+}
+
+// observe records one webhook's latency.
+func (m *Metrics) observe(r *http.Request, code int, d time.Duration) {
+	if m == nil {
+		return
+	}
+	step := strings.TrimPrefix(r.URL.Path, "/twilio/")
+	if !knownSteps[step] {
+		step = "other" // keep label values bounded
+	}
+	m.webhooks.WithLabelValues(step, strconv.Itoa(code)).Observe(d.Seconds())
+}
+
+var knownSteps = map[string]bool{
+	"voice": true, "fallback": true, "status": true, "menu": true, "dial": true, "whisper": true,
+	"whisper/answer": true, "recorded": true, "no-message": true, "transcript": true,
+}

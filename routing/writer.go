@@ -1,0 +1,334 @@
+package routing
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+)
+
+// Writer is the durable write path of the call flow. One goroutine commits
+// the writes of concurrent webhooks together (group commit: one fsync for
+// many events), and each webhook is answered only after its write is on
+// disk — in the database, or, when the database is locked, full, removed or
+// read-only, in an append-only spool file next to it. Spooled writes are
+// replayed in order once the database is back; every write is idempotent,
+// so each lands exactly once.
+type Writer struct {
+	inc   *Incidents
+	spool *spool
+	log   zerolog.Logger
+	wait  time.Duration // how long a webhook waits for a commit before spooling
+
+	ops     chan *pending
+	done    chan struct{}
+	closing sync.Once
+
+	mu      sync.Mutex
+	healthy bool
+
+	dbErrors prometheus.Counter
+	spooled  prometheus.Counter
+}
+
+type pending struct {
+	op      *writeOp
+	created bool
+	applied bool
+	id      int64
+	err     error
+	done    chan struct{}
+}
+
+// maxBatch bounds one group commit.
+const maxBatch = 256
+
+// retryEvery is how often a spooled backlog is retried.
+const retryEvery = time.Second
+
+// NewWriter starts the writer over inc, spooling to spoolPath. wait bounds
+// how long a webhook waits for the database before its write is spooled.
+func NewWriter(inc *Incidents, spoolPath string, wait time.Duration, log zerolog.Logger) (*Writer, error) {
+	sp, err := openSpool(spoolPath)
+	if err != nil {
+		return nil, err
+	}
+	w := &Writer{
+		inc: inc, spool: sp, log: log, wait: wait,
+		ops: make(chan *pending, 4*maxBatch), done: make(chan struct{}), healthy: true,
+		dbErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "hotline_db_errors_total", Help: "Incident writes the database refused or timed out."}),
+		spooled:  prometheus.NewCounter(prometheus.CounterOpts{Name: "hotline_spooled_writes_total", Help: "Incident writes kept in the spool file because the database was unavailable."}),
+	}
+	go w.loop()
+	return w, nil
+}
+
+// Collectors returns the writer's metrics.
+func (w *Writer) Collectors() []prometheus.Collector {
+	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hotline_spool_depth", Help: "Writes waiting in the spool file for the database."},
+		func() float64 { return float64(w.spool.size()) })
+	return []prometheus.Collector{w.dbErrors, w.spooled, depth}
+}
+
+// StartIncident opens the incident of a call (see Incidents.StartIncident).
+func (w *Writer) StartIncident(ctx context.Context, in Incident, first Event) (int64, bool, error) {
+	p, err := w.submit(ctx, &writeOp{Start: &in, CallSid: in.CallSid, Events: []Event{first}})
+	if err != nil {
+		return 0, false, err
+	}
+	return p.id, p.created, p.err
+}
+
+// Record adds events and an update to a call's incident (see Incidents.Record).
+func (w *Writer) Record(ctx context.Context, callSid string, upd Update, events ...Event) (bool, error) {
+	p, err := w.submit(ctx, &writeOp{CallSid: callSid, Update: upd, Events: events})
+	if err != nil {
+		return false, err
+	}
+	return p.applied, p.err
+}
+
+// HasEvent reads through to the database.
+func (w *Writer) HasEvent(ctx context.Context, callSid, key string) (bool, error) {
+	return w.inc.HasEvent(ctx, callSid, key)
+}
+
+// EventAt reads through to the database.
+func (w *Writer) EventAt(ctx context.Context, callSid, key string) (time.Time, error) {
+	return w.inc.EventAt(ctx, callSid, key)
+}
+
+// Healthy reports whether writes currently reach the database.
+func (w *Writer) Healthy() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.healthy && w.spool.size() == 0
+}
+
+// SpoolDepth is the number of writes waiting in the spool.
+func (w *Writer) SpoolDepth() int { return w.spool.size() }
+
+// submit hands op to the committing goroutine and waits until it is
+// durable. If the database does not commit it within w.wait, op is
+// spooled by the caller itself: a webhook never waits on a stuck database.
+func (w *Writer) submit(ctx context.Context, op *writeOp) (*pending, error) {
+	p := &pending{op: op, done: make(chan struct{})}
+	timer := time.NewTimer(w.wait)
+	defer timer.Stop()
+	select {
+	case w.ops <- p:
+	case <-timer.C:
+		return w.spoolNow(p)
+	case <-w.done:
+		return nil, errors.New("routing: writer closed")
+	}
+	select {
+	case <-p.done:
+		return p, nil
+	case <-timer.C:
+		return w.spoolNow(p)
+	case <-ctx.Done():
+		// The webhook is gone; the op still commits or spools.
+		return nil, ctx.Err()
+	}
+}
+
+// spoolNow makes op durable in the spool. The committing goroutine may
+// still write it too: the op is idempotent, the second write is a no-op.
+func (w *Writer) spoolNow(p *pending) (*pending, error) {
+	w.setHealthy(false, errors.New("commit took longer than "+w.wait.String()))
+	if err := w.spool.append([]*writeOp{p.op}); err != nil {
+		return nil, err
+	}
+	w.spooled.Inc()
+	return &pending{applied: true, created: p.op.Start != nil}, nil
+}
+
+func (w *Writer) setHealthy(ok bool, cause error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.healthy == ok {
+		return
+	}
+	w.healthy = ok
+	if ok {
+		w.log.Info().Msg("database writable again; spooled events replayed")
+	} else {
+		w.log.Error().Err(cause).Str("spool", w.spool.path).Msg("database unavailable: spooling call events")
+	}
+}
+
+// Close stops the writer after committing what is queued.
+func (w *Writer) Close() error {
+	w.closing.Do(func() { close(w.done) })
+	return nil
+}
+
+func (w *Writer) loop() {
+	retry := time.NewTicker(retryEvery)
+	defer retry.Stop()
+	w.drain()
+	for {
+		var batch []*pending
+		select {
+		case p := <-w.ops:
+			batch = append(batch, p)
+		case <-retry.C:
+			if w.spool.size() > 0 {
+				w.drain()
+			}
+			continue
+		case <-w.done:
+			w.flushQueued()
+			w.spool.close()
+			return
+		}
+	collect:
+		for len(batch) < maxBatch {
+			select {
+			case p := <-w.ops:
+				batch = append(batch, p)
+			default:
+				break collect
+			}
+		}
+		w.commit(batch)
+	}
+}
+
+// flushQueued commits what is still queued at Close.
+func (w *Writer) flushQueued() {
+	for {
+		select {
+		case p := <-w.ops:
+			w.commit([]*pending{p})
+		default:
+			return
+		}
+	}
+}
+
+// commit writes a batch in one transaction, or spools it when the database
+// cannot take it (or a backlog must be replayed first, to keep order).
+func (w *Writer) commit(batch []*pending) {
+	if w.spool.size() > 0 {
+		w.drain()
+	}
+	var err error
+	if w.spool.size() == 0 {
+		err = w.apply(batch)
+		if err == nil {
+			w.setHealthy(true, nil)
+			for _, p := range batch {
+				close(p.done)
+			}
+			return
+		}
+		w.dbErrors.Inc()
+		w.setHealthy(false, err)
+	}
+	ops := make([]*writeOp, len(batch))
+	for i, p := range batch {
+		ops[i] = p.op
+	}
+	if serr := w.spool.append(ops); serr != nil {
+		w.log.Error().Err(serr).Msg("spool write failed")
+		for _, p := range batch {
+			p.err = errors.Join(err, serr)
+		}
+	} else {
+		w.spooled.Add(float64(len(ops)))
+		for _, p := range batch {
+			p.applied, p.created, p.err = true, p.op.Start != nil, nil
+		}
+	}
+	for _, p := range batch {
+		close(p.done)
+	}
+}
+
+// apply commits a batch; ops whose incident does not exist get ErrNotFound
+// without failing the others.
+func (w *Writer) apply(batch []*pending) error {
+	if err := w.inc.db.Writable(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*w.wait)
+	defer cancel()
+	return w.inc.inTx(ctx, func(tx *sql.Tx) error {
+		for _, p := range batch {
+			p.id, p.created, p.applied, p.err = 0, false, false, nil
+			var err error
+			if p.op.Start != nil {
+				p.id, p.created, err = startIncident(ctx, tx, *p.op.Start, p.op.Events[0])
+				p.applied = p.created
+			} else {
+				p.applied, err = record(ctx, tx, p.op.CallSid, p.op.Update, p.op.Events)
+			}
+			if errors.Is(err, ErrNotFound) {
+				p.err = fmt.Errorf("routing: record %s: %w", p.op.CallSid, err)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// drain replays the spool into the database, in order, then empties it.
+func (w *Writer) drain() {
+	if err := w.reopenIfRestored(); err != nil {
+		return
+	}
+	ops, err := w.spool.read()
+	if err != nil || len(ops) == 0 {
+		return
+	}
+	for start := 0; start < len(ops); start += maxBatch {
+		end := min(start+maxBatch, len(ops))
+		batch := make([]*pending, 0, end-start)
+		for _, op := range ops[start:end] {
+			batch = append(batch, &pending{op: op})
+		}
+		if err := w.apply(batch); err != nil {
+			w.dbErrors.Inc()
+			return
+		}
+		for _, p := range batch {
+			if p.err != nil {
+				w.log.Warn().Err(p.err).Msg("spooled event for an unknown call dropped")
+			}
+		}
+	}
+	if err := w.spool.truncate(len(ops)); err != nil {
+		w.log.Error().Err(err).Msg("empty spool")
+		return
+	}
+	w.log.Info().Int("events", len(ops)).Msg("spool replayed into the database")
+	w.setHealthy(true, nil)
+}
+
+// reopenIfRestored reopens the database when its file was replaced (put
+// back from a backup after it went missing).
+func (w *Writer) reopenIfRestored() error {
+	err := w.inc.db.Writable()
+	if err == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if rerr := w.inc.db.Reopen(ctx); rerr != nil {
+		return rerr
+	}
+	if err := Migrate(ctx, w.inc.db); err != nil {
+		return err
+	}
+	return w.inc.db.Writable()
+}

@@ -1,0 +1,218 @@
+package routing
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hotline-dev/hotline/store"
+)
+
+type writerFixture struct {
+	t   *testing.T
+	db  *store.DB
+	inc *Incidents
+	w   *Writer
+	t0  time.Time
+}
+
+func newWriterFixture(t *testing.T) *writerFixture {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "hotline.db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	inc := NewIncidents(db)
+	w, err := NewWriter(inc, path+".spool", 200*time.Millisecond, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close(); db.Close() })
+	return &writerFixture{t: t, db: db, inc: inc, w: w, t0: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
+}
+
+// call writes a whole small call through the writer: start, ring, hang-up.
+func (f *writerFixture) call(sid string) { f.callNamed(sid, "") }
+
+func (f *writerFixture) callNamed(sid, callerName string) {
+	f.t.Helper()
+	ctx := context.Background()
+	in := Incident{CallSid: sid, From: "+15555550123", CallerName: callerName, To: "+18005550100", StartedAt: f.t0, ConfigRevision: "r"}
+	if _, _, err := f.w.StartIncident(ctx, in, Event{At: f.t0, Type: "incoming", Key: "incoming"}); err != nil {
+		f.t.Fatalf("start %s: %v", sid, err)
+	}
+	if _, err := f.w.Record(ctx, sid, Update{Team: "ops"}, Event{At: f.t0.Add(time.Second), Type: "ring", Engineer: "alice", Key: "ring:p0:s0"}); err != nil {
+		f.t.Fatalf("ring %s: %v", sid, err)
+	}
+	if _, err := f.w.Record(ctx, sid, Update{Status: StatusAbandoned}, Event{At: f.t0.Add(2 * time.Second), Type: "hangup", Key: "hangup"}); err != nil {
+		f.t.Fatalf("hangup %s: %v", sid, err)
+	}
+}
+
+// wantCalls waits (bounded) for the spool to drain, then checks each call
+// has exactly its three events, in order, and its final status.
+func (f *writerFixture) wantCalls(sids ...string) {
+	f.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for f.w.SpoolDepth() > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if d := f.w.SpoolDepth(); d > 0 {
+		f.t.Fatalf("spool still holds %d writes", d)
+	}
+	for _, sid := range sids {
+		in, err := f.inc.IncidentByCallSid(context.Background(), sid)
+		if err != nil {
+			f.t.Fatalf("%s: %v", sid, err)
+		}
+		var types []string
+		for _, e := range in.Events {
+			types = append(types, e.Type)
+		}
+		if got := strings.Join(types, ","); got != "incoming,ring,hangup" || in.Status != StatusAbandoned || in.Team != "ops" {
+			f.t.Errorf("%s: events %s status %s team %q", sid, got, in.Status, in.Team)
+		}
+	}
+}
+
+func TestWriterCommits(t *testing.T) {
+	f := newWriterFixture(t)
+	f.call("CA1")
+	f.wantCalls("CA1")
+	if !f.w.Healthy() {
+		t.Error("writer unhealthy after a clean commit")
+	}
+}
+
+func TestWriterSpoolsWhileLockedThenReplays(t *testing.T) {
+	f := newWriterFixture(t)
+	f.call("CAbefore")
+	// Another connection holds the write lock, as a stuck process would.
+	lock, err := f.db.SQL().Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	f.call("CAlocked")
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("three writes took %v while the database was locked", took)
+	}
+	if f.w.Healthy() || f.w.SpoolDepth() == 0 {
+		t.Fatalf("writes were not spooled (healthy %v, depth %d)", f.w.Healthy(), f.w.SpoolDepth())
+	}
+	if _, err := lock.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	lock.Close()
+	f.call("CAafter")
+	f.wantCalls("CAbefore", "CAlocked", "CAafter")
+}
+
+func TestWriterSpoolsWhenFull(t *testing.T) {
+	f := newWriterFixture(t)
+	f.call("CAbefore")
+	// Cap the file at its current size on every pooled connection the
+	// writer may use: inserts fail with SQLITE_FULL.
+	setMaxPages := func(n string) {
+		for range 4 {
+			if _, err := f.db.ExecContext(context.Background(), "PRAGMA max_page_count = "+n); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var pages int
+	if err := f.db.QueryRowContext(context.Background(), "PRAGMA page_count").Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	f.db.SQL().SetMaxOpenConns(1)
+	setMaxPages(fmt.Sprint(pages))
+	for i := range 20 {
+		// Large caller names need new pages, which the cap refuses.
+		f.callNamed(fmt.Sprintf("CAfull%02d", i), strings.Repeat("x", 10_000))
+	}
+	if f.w.SpoolDepth() == 0 {
+		t.Fatal("nothing spooled on a full database")
+	}
+	setMaxPages("1073741823")
+	f.call("CAafter")
+	sids := []string{"CAbefore", "CAafter"}
+	for i := range 20 {
+		sids = append(sids, fmt.Sprintf("CAfull%02d", i))
+	}
+	f.wantCalls(sids...)
+}
+
+func TestWriterSpoolsWhenFileRemovedThenRestored(t *testing.T) {
+	f := newWriterFixture(t)
+	f.call("CAbefore")
+	path := f.db.Path
+	backup := path + ".bak"
+	if _, err := f.db.ExecContext(context.Background(), "VACUUM INTO ?", backup); err != nil {
+		t.Fatal(err)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(path + suffix)
+	}
+	f.call("CAgone")
+	if f.w.SpoolDepth() == 0 {
+		t.Fatal("writes to a removed database file were not spooled")
+	}
+	if err := os.Rename(backup, path); err != nil {
+		t.Fatal(err)
+	}
+	f.wantCalls("CAbefore", "CAgone")
+}
+
+func TestWriterSpoolsWhenReadOnly(t *testing.T) {
+	f := newWriterFixture(t)
+	if err := os.Chmod(f.db.Path, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	f.call("CAro")
+	if f.w.SpoolDepth() == 0 {
+		t.Fatal("writes to a read-only database were not spooled")
+	}
+	if err := os.Chmod(f.db.Path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.wantCalls("CAro")
+}
+
+func TestSpoolSurvivesRestartAndTornLine(t *testing.T) {
+	dir := t.TempDir()
+	sp, err := openSpool(filepath.Join(dir, "x.spool"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := []*writeOp{{CallSid: "CA1", Events: []Event{{Type: "ring", Key: "k1"}}}, {CallSid: "CA2", Events: []Event{{Type: "ring", Key: "k2"}}}}
+	if err := sp.append(ops); err != nil {
+		t.Fatal(err)
+	}
+	// A crash in the middle of the next append leaves half a line.
+	if _, err := sp.f.WriteString(`{"call_sid":"CA3","ev`); err != nil {
+		t.Fatal(err)
+	}
+	sp.close()
+	again, err := openSpool(filepath.Join(dir, "x.spool"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := again.read()
+	if err != nil || len(got) != 2 || got[0].CallSid != "CA1" || got[1].Events[0].Key != "k2" {
+		t.Fatalf("read %+v, %v", got, err)
+	}
+}
