@@ -26,7 +26,8 @@ type Writer struct {
 	wait  time.Duration // how long a webhook waits for a commit before spooling
 
 	ops     chan *pending
-	done    chan struct{}
+	done    chan struct{} // closed by Close
+	stopped chan struct{} // closed when the loop has flushed and exited
 	closing sync.Once
 
 	mu      sync.Mutex
@@ -60,7 +61,7 @@ func NewWriter(inc *Incidents, spoolPath string, wait time.Duration, log zerolog
 	}
 	w := &Writer{
 		inc: inc, spool: sp, log: log, wait: wait,
-		ops: make(chan *pending, 4*maxBatch), done: make(chan struct{}), healthy: true,
+		ops: make(chan *pending, 4*maxBatch), done: make(chan struct{}), stopped: make(chan struct{}), healthy: true,
 		dbErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "hotline_db_errors_total", Help: "Incident writes the database refused or timed out."}),
 		spooled:  prometheus.NewCounter(prometheus.CounterOpts{Name: "hotline_spooled_writes_total", Help: "Incident writes kept in the spool file because the database was unavailable."}),
 	}
@@ -163,13 +164,15 @@ func (w *Writer) setHealthy(ok bool, cause error) {
 	}
 }
 
-// Close stops the writer after committing what is queued.
+// Close stops the writer after committing what is queued, and waits for it.
 func (w *Writer) Close() error {
 	w.closing.Do(func() { close(w.done) })
+	<-w.stopped
 	return nil
 }
 
 func (w *Writer) loop() {
+	defer close(w.stopped)
 	retry := time.NewTicker(retryEvery)
 	defer retry.Stop()
 	w.drain()
