@@ -20,15 +20,12 @@ const whisperTimeout = 8
 // route resolves the option's team chain at this moment, records the
 // choice and starts ringing. prefix verbs are spoken first.
 func (f *Flow) route(w http.ResponseWriter, r *http.Request, o routing.Option, detail string, prefix ...twiml.Element) {
-	ctx := r.Context()
-	callSid := r.PostForm.Get("CallSid")
-	chain := f.chain(ctx, o.Team)
+	chain := f.chain(r.Context(), o.Team)
 	st := callState{Team: o.Team, Chain: chain, From: r.PostForm.Get("From")}
-	f.record(ctx, callSid, routing.Update{Team: o.Team, MenuDigit: o.Digit},
-		routing.Event{At: f.now(), Type: "menu", Detail: detail, Key: "menu:choice"},
-		routing.Event{At: f.now(), Type: "route", Detail: routeDetail(o.Team, chain), Key: "route"},
-	)
-	f.next(w, r, st, prefix...)
+	f.next(w, r, st, routing.Update{Team: o.Team, MenuDigit: o.Digit}, []routing.Event{
+		{At: f.now(), Type: "menu", Detail: detail, Key: "menu:choice"},
+		{At: f.now(), Type: "route", Detail: routeDetail(o.Team, chain), Key: "route"},
+	}, prefix...)
 }
 
 // chain resolves a team's chain now, falling back to the last good
@@ -72,8 +69,10 @@ func routeDetail(team string, chain []routing.Step) string {
 }
 
 // next rings the step st points at, moving to the next pass when the chain
-// is exhausted, and to voicemail or an apology when the passes are too.
-func (f *Flow) next(w http.ResponseWriter, r *http.Request, st callState, prefix ...twiml.Element) {
+// is exhausted, and to voicemail or an apology when the passes are too. The
+// caller's update and events are written together with next's own, so a
+// webhook costs one commit.
+func (f *Flow) next(w http.ResponseWriter, r *http.Request, st callState, upd routing.Update, events []routing.Event, prefix ...twiml.Element) {
 	cfg := f.router.Config()
 	team, _ := cfg.Team(st.Team)
 	repeat := 0
@@ -84,12 +83,12 @@ func (f *Flow) next(w http.ResponseWriter, r *http.Request, st callState, prefix
 		st.Step, st.Pass = 0, st.Pass+1
 	}
 	if len(st.Chain) == 0 || st.Pass > repeat {
-		f.endOfChain(w, r, st, team, prefix...)
+		f.endOfChain(w, r, st, team, upd, events, prefix...)
 		return
 	}
 	step := st.Chain[st.Step]
-	f.record(r.Context(), parentSid(r), routing.Update{},
-		withKey(f.engineerEvent("ring", step, fmt.Sprintf("step %d, pass %d, %ds", st.Step+1, st.Pass+1, int(step.Timeout/time.Second))), st.key("ring")))
+	f.record(r.Context(), parentSid(r), upd, append(events,
+		withKey(f.engineerEvent("ring", step, fmt.Sprintf("step %d, pass %d, %ds", st.Step+1, st.Pass+1, int(step.Timeout/time.Second))), st.key("ring")))...)
 	verbs := prefix
 	if st.Step > 0 || st.Pass > 0 {
 		verbs = append(verbs, f.say(prompts.StillTrying))
@@ -107,8 +106,11 @@ func (f *Flow) next(w http.ResponseWriter, r *http.Request, st callState, prefix
 }
 
 // endOfChain takes a voicemail when the team allows it, else apologises.
-func (f *Flow) endOfChain(w http.ResponseWriter, r *http.Request, st callState, team *routing.Team, prefix ...twiml.Element) {
+func (f *Flow) endOfChain(w http.ResponseWriter, r *http.Request, st callState, team *routing.Team, upd routing.Update, events []routing.Event, prefix ...twiml.Element) {
 	if team == nil || team.Voicemail {
+		if len(events) > 0 {
+			f.record(r.Context(), parentSid(r), upd, events...)
+		}
 		q := st.query()
 		f.writeTwiML(w, append(prefix,
 			f.say(prompts.Voicemail),
@@ -126,8 +128,9 @@ func (f *Flow) endOfChain(w http.ResponseWriter, r *http.Request, st callState, 
 		)...)
 		return
 	}
-	f.record(r.Context(), parentSid(r), routing.Update{Status: routing.StatusMissed},
-		routing.Event{At: f.now(), Type: "missed", Detail: "nobody accepted; the team takes no voicemail", Key: "missed"})
+	upd.Status = routing.StatusMissed
+	f.record(r.Context(), parentSid(r), upd, append(events,
+		routing.Event{At: f.now(), Type: "missed", Detail: "nobody accepted; the team takes no voicemail", Key: "missed"})...)
 	f.writeTwiML(w, append(prefix, f.say(prompts.Apology), twiml.VoiceHangup{})...)
 }
 
@@ -216,11 +219,12 @@ func (f *Flow) HandleDialDone() http.Handler {
 			f.writeTwiML(w, twiml.VoiceHangup{})
 			return
 		}
+		var events []routing.Event
 		if ev, ok := f.dialOutcome(ctx, callSid, st, step, dialStatus); ok {
-			f.record(ctx, callSid, routing.Update{}, ev)
+			events = append(events, ev)
 		}
 		st.Step++
-		f.next(w, r, st)
+		f.next(w, r, st, routing.Update{}, events)
 	})
 }
 
