@@ -19,9 +19,9 @@ const whisperTimeout = 8
 
 // route resolves the option's team chain at this moment, records the
 // choice and starts ringing. prefix verbs are spoken first.
-func (f *Flow) route(w http.ResponseWriter, r *http.Request, o routing.Option, detail string, prefix ...twiml.Element) {
+func (f *Flow) route(w http.ResponseWriter, r *http.Request, c caller, o routing.Option, detail string, prefix ...twiml.Element) {
 	chain := f.chain(r.Context(), o.Team)
-	st := callState{Team: o.Team, Chain: chain, From: r.PostForm.Get("From")}
+	st := callState{Team: o.Team, Chain: chain, From: r.PostForm.Get("From"), Lang: c.Lang, Customer: c.Customer}
 	f.next(w, r, st, routing.Update{Team: o.Team, MenuDigit: o.Digit}, []routing.Event{
 		{At: f.now(), Type: "menu", Detail: detail, Key: "menu:choice"},
 		{At: f.now(), Type: "route", Detail: routeDetail(o.Team, chain), Key: "route"},
@@ -91,7 +91,7 @@ func (f *Flow) next(w http.ResponseWriter, r *http.Request, st callState, upd ro
 		withKey(f.engineerEvent("ring", step, fmt.Sprintf("step %d, pass %d, %ds", st.Step+1, st.Pass+1, int(step.Timeout/time.Second))), st.key("ring")))...)
 	verbs := prefix
 	if st.Step > 0 || st.Pass > 0 {
-		verbs = append(verbs, f.say(prompts.StillTrying))
+		verbs = append(verbs, f.prompt(st.Lang, "still_trying"))
 	}
 	verbs = append(verbs, twiml.VoiceDial{
 		Action:   f.url("/twilio/dial", st.query()),
@@ -113,7 +113,7 @@ func (f *Flow) endOfChain(w http.ResponseWriter, r *http.Request, st callState, 
 		}
 		q := st.query()
 		f.writeTwiML(w, append(prefix,
-			f.say(prompts.Voicemail),
+			f.prompt(st.Lang, "voicemail"),
 			twiml.VoiceRecord{
 				Action:             f.url("/twilio/recorded", q),
 				MaxLength:          "120",
@@ -131,7 +131,7 @@ func (f *Flow) endOfChain(w http.ResponseWriter, r *http.Request, st callState, 
 	upd.Status = routing.StatusMissed
 	f.record(r.Context(), parentSid(r), upd, append(events,
 		routing.Event{At: f.now(), Type: "missed", Detail: "nobody accepted; the team takes no voicemail", Key: "missed"})...)
-	f.writeTwiML(w, append(prefix, f.say(prompts.Apology), twiml.VoiceHangup{})...)
+	f.writeTwiML(w, append(prefix, f.prompt(st.Lang, "apology"), twiml.VoiceHangup{})...)
 }
 
 // HandleWhisper answers the engineer's leg when it picks up: who is calling,
@@ -144,18 +144,22 @@ func (f *Flow) HandleWhisper() http.Handler {
 			f.writeTwiML(w, twiml.VoiceHangup{})
 			return
 		}
+		cfg := f.router.Config()
 		teamName := st.Team
-		if t, ok := f.router.Config().Team(st.Team); ok {
+		if t, ok := cfg.Team(st.Team); ok {
 			teamName = t.Name
 		}
-		text := fmt.Sprintf(prompts.Whisper, teamName, spokenNumber(st.From))
+		from := spokenNumber(st.From)
+		if cu, ok := cfg.Customer(st.Customer); ok {
+			from = cu.Name + ", " + from
+		}
 		f.writeTwiML(w,
 			twiml.VoiceGather{
 				Input:         "dtmf",
 				NumDigits:     "1",
 				Timeout:       strconv.Itoa(whisperTimeout),
 				Action:        f.url("/twilio/whisper/answer", st.query()),
-				InnerElements: []twiml.Element{f.say(text), f.say(prompts.WhisperAgain)},
+				InnerElements: []twiml.Element{f.prompt("", "whisper", "team", teamName, "caller", from), f.prompt("", "whisper_again")},
 			},
 			twiml.VoiceHangup{},
 		)
@@ -176,12 +180,12 @@ func (f *Flow) HandleWhisperAnswer() http.Handler {
 		if digits == "1" {
 			f.record(r.Context(), parentSid(r), routing.Update{},
 				withKey(f.engineerEvent("accepted", step, "pressed 1"), st.key("whisper")))
-			f.writeTwiML(w, f.say(prompts.Connecting))
+			f.writeTwiML(w, f.prompt("", "connecting"))
 			return
 		}
 		f.record(r.Context(), parentSid(r), routing.Update{},
 			withKey(f.engineerEvent("declined", step, "pressed "+strconv.Quote(digits)), st.key("whisper")))
-		f.writeTwiML(w, f.say(prompts.Declined), twiml.VoiceHangup{})
+		f.writeTwiML(w, f.prompt("", "declined"), twiml.VoiceHangup{})
 	})
 }
 
@@ -193,7 +197,7 @@ func (f *Flow) HandleDialDone() http.Handler {
 		callSid := r.PostForm.Get("CallSid")
 		st, ok := parseState(r.URL.Query())
 		if !ok || st.Step >= len(st.Chain) {
-			f.writeTwiML(w, f.say(prompts.Sorry), twiml.VoiceHangup{})
+			f.writeTwiML(w, f.prompt("", "sorry"), twiml.VoiceHangup{})
 			return
 		}
 		step := st.Chain[st.Step]

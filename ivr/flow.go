@@ -79,11 +79,13 @@ func (f *Flow) url(path string, q url.Values) string {
 // routed call: the team, its chain as resolved when the caller chose it, and
 // where in the chain the call is.
 type callState struct {
-	Team  string
-	Chain []routing.Step
-	Step  int
-	Pass  int
-	From  string // the caller's number, spoken in the whisper
+	Team     string
+	Chain    []routing.Step
+	Step     int
+	Pass     int
+	From     string // the caller's number, spoken in the whisper
+	Lang     string // the caller's language, "" for the line's own
+	Customer string // the customer id, when identified
 }
 
 func (s callState) query() url.Values {
@@ -95,14 +97,14 @@ func (s callState) query() url.Values {
 	q.Set("step", strconv.Itoa(s.Step))
 	q.Set("pass", strconv.Itoa(s.Pass))
 	q.Set("from", s.From)
-	return q
+	return caller{Lang: s.Lang, Customer: s.Customer}.add(q)
 }
 
 // parseState reads a callState from a signed URL's query. The URL was
 // written by hotline and signed by Twilio, so a malformed one is a bug or a
 // forgery; it yields ok false.
 func parseState(q url.Values) (callState, bool) {
-	s := callState{Team: q.Get("team"), From: q.Get("from")}
+	s := callState{Team: q.Get("team"), From: q.Get("from"), Lang: q.Get("lang"), Customer: q.Get("cust")}
 	var err error
 	if s.Step, err = strconv.Atoi(q.Get("step")); err != nil || s.Step < 0 {
 		return s, false
@@ -143,10 +145,22 @@ func (f *Flow) writeTwiML(w http.ResponseWriter, verbs ...twiml.Element) {
 	_, _ = w.Write([]byte(doc))
 }
 
-// say speaks text in the configured voice and language.
-func (f *Flow) say(text string) twiml.VoiceSay {
-	h := f.router.Config().Hotline
-	return twiml.VoiceSay{Message: text, Voice: h.Voice, Language: h.Language}
+// sayIn speaks text in a caller's language ("" for the line's own), with
+// that language's voice.
+func (f *Flow) sayIn(lang, text string) twiml.VoiceSay {
+	code, voice := f.router.Config().SayLanguage(lang)
+	return twiml.VoiceSay{Message: text, Voice: voice, Language: code}
+}
+
+// sayLanguage is the language code for a Gather's speech settings.
+func (f *Flow) sayLanguage(lang string) string {
+	code, _ := f.router.Config().SayLanguage(lang)
+	return code
+}
+
+// prompt is a catalogue prompt in lang, placeholders filled from pairs.
+func (f *Flow) prompt(lang, key string, pairs ...string) twiml.VoiceSay {
+	return f.sayIn(lang, f.router.Config().Prompt(lang, key, pairs...))
 }
 
 // parentSid is the CallSid of the customer's call: a whisper leg has its own

@@ -21,7 +21,7 @@ func fuzzServer(t testing.TB) http.Handler {
 	tw.Use(RequireSignature("fuzz-token", "https://hotline.example.com", zerolog.Nop()))
 	for path, h := range map[string]http.Handler{
 		"/voice": f.HandleIncoming(), "/fallback": f.HandleFallback(), "/status": f.HandleStatus(),
-		"/menu": f.HandleMenu(), "/dial": f.HandleDialDone(), "/whisper": f.HandleWhisper(),
+		"/menu": f.HandleMenu(), "/pin": f.HandlePIN(), "/dial": f.HandleDialDone(), "/whisper": f.HandleWhisper(),
 		"/whisper/answer": f.HandleWhisperAnswer(), "/recorded": f.HandleRecorded(),
 		"/no-message": f.HandleNoMessage(), "/transcript": f.HandleTranscript(),
 	} {
@@ -49,6 +49,8 @@ func FuzzWebhooks(f *testing.F) {
 		{"/twilio/transcript", "", "CallSid=CA1&TranscriptionText=%ff%fe%00"},
 		{"/twilio/status", "", "CallSid=CA1&CallStatus=completed&CallDuration=-5"},
 		{"/twilio/fallback", "", "CallSid=CA1&ErrorCode=11200"},
+		{"/twilio/pin", "try=2", "CallSid=CA1&Digits=1234"},
+		{"/twilio/menu", "attempt=1&plays=1&lang=es-MX&cust=globex", "CallSid=CA1&Digits=9"},
 		{"/twilio/no-message", seedQuery, "CallSid=CA1"},
 	} {
 		f.Add(seed.path, seed.query, seed.body)

@@ -12,102 +12,168 @@ import (
 	"github.com/hotline-dev/hotline/routing"
 )
 
+// caller is who is calling and in which language, as far as hotline knows;
+// it travels in the menu's URLs.
+type caller struct {
+	Lang     string // "" is the line's own language
+	Customer string // customer id, "" when unknown
+}
+
+func callerFrom(q url.Values) caller { return caller{Lang: q.Get("lang"), Customer: q.Get("cust")} }
+
+func (c caller) add(q url.Values) url.Values {
+	if c.Lang != "" {
+		q.Set("lang", c.Lang)
+	}
+	if c.Customer != "" {
+		q.Set("cust", c.Customer)
+	}
+	return q
+}
+
+// startIncident opens the call's incident; a database problem is logged,
+// never passed on to the caller.
+func (f *Flow) startIncident(r *http.Request, detail string) routing.Incident {
+	form := r.PostForm
+	in := routing.Incident{
+		CallSid:        form.Get("CallSid"),
+		From:           form.Get("From"),
+		CallerName:     form.Get("CallerName"),
+		To:             form.Get("To"),
+		StartedAt:      f.now(),
+		ConfigRevision: f.router.Config().Revision,
+	}
+	first := routing.Event{At: in.StartedAt, Type: "incoming", Detail: detail, Key: "incoming"}
+	if _, _, err := f.incidents.StartIncident(r.Context(), in, first); err != nil {
+		f.log.Error().Err(err).Str("call_sid", in.CallSid).Msg("start incident")
+	}
+	return in
+}
+
 // HandleIncoming answers POST /twilio/voice: it opens the incident, greets
-// the caller and plays the menu.
+// the caller, identifies them if the line asks for it, and plays the menu.
 func (f *Flow) HandleIncoming() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cfg := f.router.Config()
-		form := r.PostForm
-		in := routing.Incident{
-			CallSid:        form.Get("CallSid"),
-			From:           form.Get("From"),
-			CallerName:     form.Get("CallerName"),
-			To:             form.Get("To"),
-			StartedAt:      f.now(),
-			ConfigRevision: cfg.Revision,
-		}
-		if in.CallSid == "" {
+		if r.PostForm.Get("CallSid") == "" {
 			http.Error(w, "missing CallSid", http.StatusBadRequest)
 			return
 		}
-		first := routing.Event{At: in.StartedAt, Type: "incoming", Detail: "call from " + in.From, Key: "incoming"}
-		if _, _, err := f.incidents.StartIncident(r.Context(), in, first); err != nil {
-			f.log.Error().Err(err).Str("call_sid", in.CallSid).Msg("start incident")
+		cfg := f.router.Config()
+		in := f.startIncident(r, "call from "+r.PostForm.Get("From"))
+		switch cfg.Hotline.Identify {
+		case routing.IdentifyCallerID, routing.IdentifyCallerIDOrPIN:
+			if cu, ok := cfg.CustomerByNumber(in.From); ok {
+				f.identified(w, r, cu, "caller ID", f.greeting(caller{})...)
+				return
+			}
+			if cfg.Hotline.Identify == routing.IdentifyCallerID {
+				f.unknownCaller(w, r, true)
+				return
+			}
+			f.writeTwiML(w, append(f.greeting(caller{}), f.pinPrompt(1)...)...)
+		case routing.IdentifyPIN:
+			f.writeTwiML(w, append(f.greeting(caller{}), f.pinPrompt(1)...)...)
+		default:
+			f.offerMenu(w, r, caller{}, f.greeting(caller{})...)
 		}
-		verbs := []twiml.Element{}
-		if cfg.Hotline.Greeting != "" {
-			verbs = append(verbs, f.say(cfg.Hotline.Greeting))
-		}
-		if len(cfg.Menu.Options) == 1 {
-			// One option: no menu to offer, route at once.
-			f.route(w, r, cfg.Menu.Options[0], "only option", verbs...)
-			return
-		}
-		verbs = append(verbs, f.menu(1, 1, f.announcements(r.Context())...)...)
-		f.writeTwiML(w, verbs...)
 	})
 }
 
-// menu is the Gather that offers the options, then a Redirect taken when the
-// caller presses nothing (Gather falls through on silence).
-// attempt counts plays that ended without a valid choice; plays counts all,
-// `*` repeats included. first is spoken inside the Gather before the
-// options, so a key press (0 to skip) cuts it short.
-func (f *Flow) menu(attempt, plays int, first ...twiml.Element) []twiml.Element {
+// greeting is the line's greeting in the caller's language.
+func (f *Flow) greeting(c caller) []twiml.Element {
+	if g := f.router.Config().Greeting(c.Lang); g != "" {
+		return []twiml.Element{f.sayIn(c.Lang, g)}
+	}
+	return nil
+}
+
+// offerMenu plays the menu (with announcements and language offers on its
+// first play), or routes at once when there is a single option.
+func (f *Flow) offerMenu(w http.ResponseWriter, r *http.Request, c caller, prefix ...twiml.Element) {
 	cfg := f.router.Config()
-	q := url.Values{"attempt": {strconv.Itoa(attempt)}, "plays": {strconv.Itoa(plays)}}
+	if len(cfg.Menu.Options) == 1 {
+		f.route(w, r, c, cfg.Menu.Options[0], "only option", prefix...)
+		return
+	}
+	first := f.announcements(r.Context(), c)
+	if c.Lang == "" {
+		for _, l := range cfg.Languages {
+			first = append(first, f.sayIn(l.Code, cfg.Prompt(l.Code, "language_offer", "digit", l.Digit)))
+		}
+	}
+	f.writeTwiML(w, append(prefix, f.menu(c, 1, 1, first...)...)...)
+}
+
+// menu is the Gather that offers the options, then a Redirect taken when the
+// caller presses nothing (Gather falls through on silence). attempt counts
+// plays that ended without a valid choice; plays counts all, `*` repeats
+// included. first is spoken inside the Gather before the options, so a key
+// press (0 to skip) cuts it short.
+func (f *Flow) menu(c caller, attempt, plays int, first ...twiml.Element) []twiml.Element {
+	cfg := f.router.Config()
+	q := c.add(url.Values{"attempt": {strconv.Itoa(attempt)}, "plays": {strconv.Itoa(plays)}})
 	says := first
 	for _, o := range cfg.Menu.Options {
-		says = append(says, f.say(menuOption(o.Label, o.Digit)))
+		says = append(says, f.sayIn(c.Lang, cfg.Prompt(c.Lang, "menu_option", "label", cfg.OptionLabel(c.Lang, o), "digit", o.Digit)))
 	}
-	says = append(says, f.say(prompts.MenuRepeat))
+	says = append(says, f.sayIn(c.Lang, cfg.Prompt(c.Lang, "menu_repeat")))
 	gather := twiml.VoiceGather{
 		Input:         "dtmf",
 		NumDigits:     "1",
 		Timeout:       strconv.Itoa(int(cfg.Menu.Timeout / time.Second)),
 		Action:        f.url("/twilio/menu", q),
+		Language:      f.sayLanguage(c.Lang),
 		InnerElements: says,
 	}
 	return []twiml.Element{gather, twiml.VoiceRedirect{Url: f.url("/twilio/menu", q)}}
 }
 
 // HandleMenu answers the menu's Gather action (and its no-input Redirect):
-// a valid digit routes, `*` repeats, anything else replays the menu until
+// a valid digit routes, a language digit switches language, `*` (and 0,
+// which skips announcements) repeats, anything else replays the menu until
 // menu.attempts plays, then the default option routes. The caller is never
 // hung up on here.
 func (f *Flow) HandleMenu() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cfg := f.router.Config()
-		attempt := positive(r.URL.Query().Get("attempt"))
-		plays := positive(r.URL.Query().Get("plays"))
+		q := r.URL.Query()
+		c := callerFrom(q)
+		attempt, plays := positive(q.Get("attempt")), positive(q.Get("plays"))
 		digits := r.PostForm.Get("Digits")
 		if o, ok := cfg.Option(digits); ok {
-			f.route(w, r, o, "pressed "+digits)
+			f.route(w, r, c, o, "pressed "+digits)
+			return
+		}
+		if l, ok := cfg.LanguageByDigit(digits); ok && c.Lang == "" {
+			c.Lang = l.Code
+			f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{},
+				routing.Event{At: f.now(), Type: "language", Detail: l.Code, Key: "language"})
+			f.writeTwiML(w, append(f.greeting(c), f.menu(c, 1, plays+1)...)...)
 			return
 		}
 		if (digits == "*" || digits == skipKey) && plays < maxMenuPlays {
-			f.writeTwiML(w, f.menu(attempt, plays+1)...)
+			f.writeTwiML(w, f.menu(c, attempt, plays+1)...)
 			return
 		}
 		if attempt >= cfg.Menu.Attempts || plays >= maxMenuPlays {
 			o, _ := cfg.Option(cfg.Menu.Default)
-			f.route(w, r, o, "no valid choice after "+strconv.Itoa(attempt)+" plays: default "+o.Digit)
+			f.route(w, r, c, o, "no valid choice after "+strconv.Itoa(attempt)+" plays: default "+o.Digit)
 			return
 		}
 		var verbs []twiml.Element
 		if digits != "" {
-			verbs = append(verbs, f.say(prompts.InvalidChoice))
+			verbs = append(verbs, f.sayIn(c.Lang, cfg.Prompt(c.Lang, "invalid_choice")))
 		}
 		f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{}, routing.Event{
 			At: f.now(), Type: "menu", Detail: menuMiss(digits, attempt), Key: "menu:" + strconv.Itoa(attempt),
 		})
-		f.writeTwiML(w, append(verbs, f.menu(attempt+1, plays+1)...)...)
+		f.writeTwiML(w, append(verbs, f.menu(c, attempt+1, plays+1)...)...)
 	})
 }
 
 // announcements are the active announcements as Say verbs, with how to skip
 // them. A database problem skips them rather than the call.
-func (f *Flow) announcements(ctx context.Context) []twiml.Element {
+func (f *Flow) announcements(ctx context.Context, c caller) []twiml.Element {
 	if f.announcer == nil {
 		return nil
 	}
@@ -119,9 +185,9 @@ func (f *Flow) announcements(ctx context.Context) []twiml.Element {
 	if len(list) == 0 {
 		return nil
 	}
-	out := []twiml.Element{f.say(prompts.SkipAnnouncement)}
+	out := []twiml.Element{f.sayIn(c.Lang, f.router.Config().Prompt(c.Lang, "skip_announcement"))}
 	for _, a := range list {
-		out = append(out, f.say(a.Message))
+		out = append(out, f.sayIn(c.Lang, a.Message))
 	}
 	return out
 }
@@ -156,20 +222,9 @@ func menuMiss(digits string, attempt int) string {
 func (f *Flow) HandleFallback() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cfg := f.router.Config()
-		form := r.PostForm
-		in := routing.Incident{
-			CallSid:        form.Get("CallSid"),
-			From:           form.Get("From"),
-			CallerName:     form.Get("CallerName"),
-			To:             form.Get("To"),
-			StartedAt:      f.now(),
-			ConfigRevision: cfg.Revision,
-		}
-		detail := "fallback after Twilio error " + form.Get("ErrorCode")
-		if _, _, err := f.incidents.StartIncident(r.Context(), in, routing.Event{At: in.StartedAt, Type: "incoming", Detail: detail, Key: "incoming"}); err != nil {
-			f.log.Error().Err(err).Str("call_sid", in.CallSid).Msg("fallback: start incident")
-		}
+		detail := "fallback after Twilio error " + r.PostForm.Get("ErrorCode")
+		f.startIncident(r, detail)
 		o, _ := cfg.Option(cfg.Menu.Default)
-		f.route(w, r, o, detail, f.say(prompts.Sorry))
+		f.route(w, r, caller{}, o, detail, f.sayIn("", cfg.Prompt("", "sorry")))
 	})
 }

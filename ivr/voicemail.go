@@ -27,7 +27,7 @@ func (f *Flow) HandleRecorded() http.Handler {
 		}
 		f.record(r.Context(), callSid, routing.Update{Status: routing.StatusVoicemail, RecordingURL: recording},
 			routing.Event{At: f.now(), Type: "voicemail", Detail: "message of " + strconv.Itoa(seconds) + " s", Key: "voicemail"})
-		f.writeTwiML(w, f.say(prompts.VoicemailDone), twiml.VoiceHangup{})
+		f.writeTwiML(w, f.prompt(callerFrom(r.URL.Query()).Lang, "voicemail_done"), twiml.VoiceHangup{})
 	})
 }
 
@@ -37,7 +37,7 @@ func (f *Flow) HandleNoMessage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{Status: routing.StatusMissed},
 			routing.Event{At: f.now(), Type: "missed", Detail: "empty voicemail", Key: "voicemail"})
-		f.writeTwiML(w, f.say(prompts.NoMessage), twiml.VoiceHangup{})
+		f.writeTwiML(w, f.prompt(callerFrom(r.URL.Query()).Lang, "no_message"), twiml.VoiceHangup{})
 	})
 }
 

@@ -208,7 +208,7 @@ var dayNames = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
 // config walks the root mapping into a Config.
 func (p *parser) config(root *yaml.Node) *Config {
-	top := p.object(root, root, "", "hotline", "menu", "teams", "engineers", "rotations")
+	top := p.object(root, root, "", "hotline", "menu", "teams", "engineers", "rotations", "customers", "languages")
 	if top == nil {
 		return nil
 	}
@@ -218,8 +218,9 @@ func (p *parser) config(root *yaml.Node) *Config {
 			p.errorf(top.missingAt(key), key, "required")
 		}
 	}
-	if h := p.child(top, "hotline", "number", "timezone", "greeting", "voice", "language", "emergency_number"); h != nil {
+	if h := p.child(top, "hotline", "number", "timezone", "greeting", "voice", "language", "emergency_number", "identify", "unknown_callers"); h != nil {
 		c.Hotline = p.hotline(h)
+		p.identification(h, &c.Hotline)
 	}
 	engineers := ids{}
 	for i, n := range p.list(top, "engineers") {
@@ -249,6 +250,8 @@ func (p *parser) config(root *yaml.Node) *Config {
 	if m := p.child(top, "menu", "attempts", "timeout", "default", "options"); m != nil {
 		c.Menu = p.menu(m, teams)
 	}
+	c.Customers = p.customers(top, c.Hotline.Identify)
+	c.Languages = p.languages(top, c.Menu)
 	return c
 }
 

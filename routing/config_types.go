@@ -17,8 +17,46 @@ type Config struct {
 	Teams     []Team
 	Engineers []schedules.Engineer
 	Rotations []*schedules.Rotation
+	Customers []Customer
+	Languages []Language
 
 	idx *index // lookup tables built at parse time
+}
+
+// Ways of identifying a caller (hotline.identify).
+const (
+	IdentifyNone          = "none"
+	IdentifyCallerID      = "callerid"
+	IdentifyPIN           = "pin"
+	IdentifyCallerIDOrPIN = "callerid_or_pin"
+)
+
+// What strangers get (hotline.unknown_callers).
+const (
+	UnknownRoute     = "route"
+	UnknownVoicemail = "voicemail"
+	UnknownReject    = "reject"
+)
+
+// Customer is a known caller: a company with its numbers and PIN.
+type Customer struct {
+	ID      string
+	Name    string
+	Numbers []string // E.164
+	// PIN is a bcrypt hash ($2a$…) or, discouraged, the digits themselves.
+	// It is never logged.
+	PIN string
+}
+
+// Language is a language a caller may choose from the menu, with its
+// greeting, menu labels, voice and prompt texts.
+type Language struct {
+	Code     string // e.g. es-MX; spoken as <Say language=…>
+	Digit    string // the menu key that selects it
+	Voice    string
+	Greeting string
+	Prompts  map[string]string // overrides of the catalogue (Prompts)
+	Menu     map[string]string // option digit → label
 }
 
 // Hotline holds the line-wide settings.
@@ -30,6 +68,8 @@ type Hotline struct {
 	Voice           string // optional TTS voice
 	Language        string // optional
 	EmergencyNumber string // optional last resort (E.164)
+	Identify        string // none, callerid, pin, callerid_or_pin (default none)
+	UnknownCallers  string // route, voicemail, reject (default route)
 }
 
 // Menu is the caller's first choice.

@@ -46,6 +46,7 @@ type Incident struct {
 	To             string     `json:"to"`
 	Team           string     `json:"team"`
 	MenuDigit      string     `json:"menu_digit"`
+	Customer       *string    `json:"customer"`
 	Status         string     `json:"status"`
 	AnsweredBy     *string    `json:"answered_by"`
 	StartedAt      time.Time  `json:"started_at"`
@@ -79,6 +80,7 @@ type Event struct {
 // Update is what one webhook changes on an incident. Empty fields are left
 // alone; Status only moves an incident out of in_progress.
 type Update struct {
+	Customer     string
 	Team         string
 	MenuDigit    string
 	Status       string
@@ -241,6 +243,9 @@ func applyUpdate(ctx context.Context, tx *sql.Tx, id int64, u Update) error {
 	add := func(clause string, v any) {
 		set = append(set, clause)
 		args = append(args, v)
+	}
+	if u.Customer != "" {
+		add("customer = ?", u.Customer)
 	}
 	if u.Team != "" {
 		add("team = ?", u.Team)

@@ -68,13 +68,19 @@ func testEnv(vars map[string]string) func(string) string {
 // the config in testdata/e2e.yaml, and a manager account for the API.
 func startHotline(t *testing.T) *hotline {
 	t.Helper()
-	dir := t.TempDir()
-	h := &hotline{t: t, dir: dir, config: filepath.Join(dir, "hotline.yaml"), db: filepath.Join(dir, "hotline.db"), stderr: &lockedBuffer{}}
 	cfg, err := os.ReadFile("testdata/e2e.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(h.config, cfg, 0o644); err != nil {
+	return startHotlineWith(t, string(cfg))
+}
+
+// startHotlineWith is startHotline with another config.
+func startHotlineWith(t *testing.T, cfg string) *hotline {
+	t.Helper()
+	dir := t.TempDir()
+	h := &hotline{t: t, dir: dir, config: filepath.Join(dir, "hotline.yaml"), db: filepath.Join(dir, "hotline.db"), stderr: &lockedBuffer{}}
+	if err := os.WriteFile(h.config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	h.mustRun(strings.NewReader(testPassword+"\n"), "user", "add", testUser, "--role", "manager", "--password-stdin", "--db", h.db)

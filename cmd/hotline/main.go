@@ -32,6 +32,7 @@ commands:
   oncall     print who is on call for each team
   override   add, list or remove run-time overrides (add|list|rm)
   user       add a web account (user add NAME --role manager|admin --password-stdin)
+  announce   post an announcement callers hear (--message S --until T), list, rm ID
 
 Run 'hotline <command> -h' for a command's flags.
 `
@@ -74,6 +75,8 @@ func dispatch(ctx context.Context, e env, cmd string, rest []string) error {
 		return cmdOverride(ctx, e, rest)
 	case "user":
 		return cmdUser(ctx, e, rest)
+	case "announce":
+		return cmdAnnounce(ctx, e, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
 		return nil

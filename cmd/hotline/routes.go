@@ -51,6 +51,7 @@ func routes(d deps) http.Handler {
 	tw.Handle("/fallback", flow.HandleFallback()).Methods(http.MethodPost)
 	tw.Handle("/status", flow.HandleStatus()).Methods(http.MethodPost)
 	tw.Handle("/menu", flow.HandleMenu()).Methods(http.MethodPost)
+	tw.Handle("/pin", flow.HandlePIN()).Methods(http.MethodPost)
 	tw.Handle("/dial", flow.HandleDialDone()).Methods(http.MethodPost)
 	tw.Handle("/whisper", flow.HandleWhisper()).Methods(http.MethodPost)
 	tw.Handle("/whisper/answer", flow.HandleWhisperAnswer()).Methods(http.MethodPost)

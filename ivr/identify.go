@@ -1,0 +1,86 @@
+package ivr
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/twilio/twilio-go/twiml"
+
+	"github.com/hotline-dev/hotline/routing"
+)
+
+// pinTries is how many PINs a caller may enter.
+const pinTries = 3
+
+// pinPrompt asks for the customer PIN, ended with #.
+func (f *Flow) pinPrompt(try int) []twiml.Element {
+	cfg := f.router.Config()
+	q := url.Values{"try": {strconv.Itoa(try)}}
+	return []twiml.Element{
+		twiml.VoiceGather{
+			Input:         "dtmf",
+			FinishOnKey:   "#",
+			NumDigits:     "12",
+			Timeout:       "10",
+			Action:        f.url("/twilio/pin", q),
+			InnerElements: []twiml.Element{f.sayIn("", cfg.Prompt("", "pin_prompt"))},
+		},
+		twiml.VoiceRedirect{Url: f.url("/twilio/pin", q)},
+	}
+}
+
+// HandlePIN checks an entered PIN: a match identifies the customer, three
+// misses make the caller unknown. The PIN itself is never recorded.
+func (f *Flow) HandlePIN() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cfg := f.router.Config()
+		try := positive(r.URL.Query().Get("try"))
+		if cu, ok := cfg.CustomerByPIN(r.PostForm.Get("Digits")); ok {
+			f.identified(w, r, cu, "PIN")
+			return
+		}
+		f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{}, routing.Event{
+			At: f.now(), Type: "pin_invalid", Detail: "try " + strconv.Itoa(try) + " of " + strconv.Itoa(pinTries), Key: "pin:" + strconv.Itoa(try),
+		})
+		if try >= pinTries {
+			f.unknownCaller(w, r, false)
+			return
+		}
+		f.writeTwiML(w, append([]twiml.Element{f.sayIn("", cfg.Prompt("", "pin_invalid"))}, f.pinPrompt(try+1)...)...)
+	})
+}
+
+// identified records the customer on the incident, welcomes them by name
+// and plays the menu.
+func (f *Flow) identified(w http.ResponseWriter, r *http.Request, cu routing.Customer, how string, prefix ...twiml.Element) {
+	cfg := f.router.Config()
+	f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{Customer: cu.ID},
+		routing.Event{At: f.now(), Type: "identified", Detail: "customer " + cu.ID + " by " + how, Key: "identified"})
+	c := caller{Customer: cu.ID}
+	f.offerMenu(w, r, c, append(prefix, f.sayIn("", cfg.Prompt("", "welcome_customer", "customer", cu.Name)))...)
+}
+
+// unknownCaller applies hotline.unknown_callers to a caller who could not be
+// identified. first says whether nothing was played yet, so <Reject> (which
+// never answers the call) is still possible.
+func (f *Flow) unknownCaller(w http.ResponseWriter, r *http.Request, first bool) {
+	cfg := f.router.Config()
+	callSid := r.PostForm.Get("CallSid")
+	switch cfg.Hotline.UnknownCallers {
+	case routing.UnknownReject:
+		f.record(r.Context(), callSid, routing.Update{Status: routing.StatusMissed},
+			routing.Event{At: f.now(), Type: "rejected", Detail: "unknown caller", Key: "rejected"})
+		if first {
+			f.writeTwiML(w, twiml.VoiceReject{Reason: "rejected"})
+			return
+		}
+		f.writeTwiML(w, f.sayIn("", cfg.Prompt("", "unknown_caller")), twiml.VoiceHangup{})
+	case routing.UnknownVoicemail:
+		st := callState{Team: cfg.DefaultTeam(), From: r.PostForm.Get("From")}
+		f.endOfChain(w, r, st, nil, routing.Update{Team: st.Team},
+			[]routing.Event{{At: f.now(), Type: "route", Detail: "unknown caller: straight to voicemail", Key: "route"}}, f.greeting(caller{})...)
+	default:
+		f.offerMenu(w, r, caller{}, f.greeting(caller{})...)
+	}
+}
