@@ -17,6 +17,8 @@ type Filter struct {
 	Team   string
 	Status string
 	Caller string // caller number, exact
+	// Customer is a customer id from the config.
+	Customer string
 	// Q searches, case-insensitively for ASCII, for a substring of the
 	// caller's number, the caller's name, the transcript and the id of the
 	// engineer who answered.
@@ -53,7 +55,7 @@ func ParseCursor(s string) (Cursor, error) {
 }
 
 const incidentColumns = `id, call_sid, from_number, caller_name, to_number, team, menu_digit, status,
-	answered_by, started_at, answered_at, ended_at, duration_s, recording_url, transcript, config_revision, note`
+	answered_by, started_at, answered_at, ended_at, duration_s, recording_url, transcript, config_revision, note, customer`
 
 // FindIncidents returns the incidents matching f, newest first, without events.
 func (s *Incidents) FindIncidents(ctx context.Context, f Filter) ([]Incident, error) {
@@ -170,6 +172,9 @@ func (f Filter) where() (string, []any) {
 	if f.Caller != "" {
 		add("from_number = ?", f.Caller)
 	}
+	if f.Customer != "" {
+		add("customer = ?", f.Customer)
+	}
 	if f.Before != nil {
 		// The first term bounds the index range; the second breaks ties.
 		at := ms(f.Before.StartedAt)
@@ -205,18 +210,21 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanIncident(r scanner) (Incident, error) {
 	var in Incident
-	var answeredBy sql.NullString
+	var answeredBy, customer sql.NullString
 	var started int64
 	var answered, ended, duration sql.NullInt64
 	var recording, transcript string
 	err := r.Scan(&in.ID, &in.CallSid, &in.From, &in.CallerName, &in.To, &in.Team, &in.MenuDigit, &in.Status,
-		&answeredBy, &started, &answered, &ended, &duration, &recording, &transcript, &in.ConfigRevision, &in.Note)
+		&answeredBy, &started, &answered, &ended, &duration, &recording, &transcript, &in.ConfigRevision, &in.Note, &customer)
 	if err != nil {
 		return Incident{}, err
 	}
 	in.StartedAt = fromMS(started)
 	if answeredBy.Valid {
 		in.AnsweredBy = &answeredBy.String
+	}
+	if customer.Valid {
+		in.Customer = &customer.String
 	}
 	if answered.Valid {
 		t := fromMS(answered.Int64)

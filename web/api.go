@@ -59,7 +59,7 @@ func RequireBasicAuth(users Authenticator, log zerolog.Logger) func(http.Handler
 func HandleAPIIncidents(incidents IncidentReader, log zerolog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		f := routing.Filter{Status: q.Get("status"), Team: q.Get("team"), Caller: q.Get("caller")}
+		f := routing.Filter{Status: q.Get("status"), Team: q.Get("team"), Caller: q.Get("caller"), Customer: q.Get("customer")}
 		var err error
 		if f.From, err = optionalTime(q.Get("from")); err != nil {
 			writeJSONError(w, http.StatusBadRequest, "from: "+err.Error())

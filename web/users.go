@@ -111,3 +111,29 @@ var dummyHash = sync.OnceValue(func() []byte {
 	h, _ := bcrypt.GenerateFromPassword([]byte("not a real password"), bcrypt.DefaultCost)
 	return h
 })
+
+// Account is a user as the users page lists it.
+type Account struct {
+	User
+	Created time.Time
+}
+
+// ListUsers returns every account by name.
+func (u *Users) ListUsers(ctx context.Context) ([]Account, error) {
+	rows, err := u.db.QueryContext(ctx, `SELECT id, name, role, created_at FROM users ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("web: list users: %w", err)
+	}
+	defer rows.Close()
+	out := []Account{}
+	for rows.Next() {
+		var a Account
+		var created int64
+		if err := rows.Scan(&a.ID, &a.Name, &a.Role, &created); err != nil {
+			return nil, fmt.Errorf("web: list users: %w", err)
+		}
+		a.Created = time.UnixMilli(created).UTC()
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

@@ -47,9 +47,10 @@ type server struct {
 // serveOptions are the settings of serve (and of demo, which sets them).
 type serveOptions struct {
 	common
-	addr      string
-	publicURL string
-	authToken string
+	addr       string
+	publicURL  string
+	authToken  string
+	accountSID string
 }
 
 func cmdServe(ctx context.Context, e env, args []string) error {
@@ -66,6 +67,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	o.authToken = e.getenv("TWILIO_AUTH_TOKEN")
+	o.accountSID = e.getenv("TWILIO_ACCOUNT_SID")
 	if o.authToken == "" {
 		return errors.New("serve: set TWILIO_AUTH_TOKEN to your Twilio auth token: without it no webhook can be verified (try 'hotline demo' to play locally)")
 	}
@@ -129,7 +131,7 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 		Handler: routes(deps{
 			log: log, db: a.db, router: a.router, incidents: s.incidents, writer: writer, metrics: metrics, registry: registry,
 			announce: s.announce, users: s.users,
-			authToken: s.authToken, publicURL: s.publicURL, now: time.Now,
+			authToken: s.authToken, accountSID: o.accountSID, publicURL: s.publicURL, now: time.Now,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

@@ -1,0 +1,179 @@
+package routing
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Tally counts calls by outcome, with the time callers waited for an
+// engineer. Time to answer runs from the call coming in to an engineer
+// accepting, menu included: what the caller lived through.
+type Tally struct {
+	Calls      int
+	Answered   int
+	Voicemail  int
+	Missed     int
+	Abandoned  int
+	InProgress int
+	// MedianToAnswer and P90ToAnswer are over answered calls; zero when
+	// none was answered.
+	MedianToAnswer time.Duration
+	P90ToAnswer    time.Duration
+
+	waits []int64 // ms from start to answer of each answered call
+}
+
+// AnswerRate is answered calls over finished calls (those in progress left
+// out), from 0 to 1; 0 when no call finished.
+func (t Tally) AnswerRate() float64 {
+	done := t.Calls - t.InProgress
+	if done == 0 {
+		return 0
+	}
+	return float64(t.Answered) / float64(done)
+}
+
+// DayTally is one local calendar day of calls.
+type DayTally struct {
+	Day time.Time // local midnight
+	Tally
+}
+
+// GroupTally is the calls of one team, menu option or engineer.
+type GroupTally struct {
+	Key string // team id, menu digit or engineer id
+	Tally
+}
+
+// Stats summarises the calls that started in [From, To).
+type Stats struct {
+	From, To  time.Time
+	Total     Tally
+	Days      []DayTally   // every local day of the range, oldest first, zero-filled
+	Teams     []GroupTally // by calls, most first
+	Options   []GroupTally // by menu digit
+	Engineers []GroupTally // by answered calls, most first; only answered calls count
+}
+
+// Stats computes the reporting figures of the calls that started in
+// [from, to), with days cut at midnight in loc. It reads the range once,
+// from a covering index, and aggregates in memory.
+func (s *Incidents) Stats(ctx context.Context, from, to time.Time, loc *time.Location) (Stats, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	out := Stats{From: from, To: to}
+	// Days are found by bisecting their start instants, which keeps DST
+	// days (23 or 25 hours) right without converting every row.
+	var starts []int64
+	for d := midnight(from.In(loc)); d.Before(to); d = d.AddDate(0, 0, 1) {
+		out.Days = append(out.Days, DayTally{Day: d})
+		starts = append(starts, ms(d))
+	}
+	teams := map[string]*Tally{}
+	options := map[string]*Tally{}
+	engineers := map[string]*Tally{}
+	group := func(m map[string]*Tally, k string) *Tally {
+		t, ok := m[k]
+		if !ok {
+			t = &Tally{}
+			m[k] = t
+		}
+		return t
+	}
+	const q = `SELECT started_at, status, team, menu_digit, answered_by, answered_at
+		FROM incidents INDEXED BY incidents_stats WHERE started_at >= ? AND started_at < ?`
+	rows, err := s.db.QueryContext(ctx, q, ms(from), ms(to))
+	if err != nil {
+		return Stats{}, fmt.Errorf("routing: stats: %w", err)
+	}
+	defer rows.Close()
+	var started int64
+	var status, team, digit string
+	var by sql.NullString
+	var answered sql.NullInt64
+	for rows.Next() {
+		if err := rows.Scan(&started, &status, &team, &digit, &by, &answered); err != nil {
+			return Stats{}, fmt.Errorf("routing: stats: %w", err)
+		}
+		wait := int64(-1)
+		if status == StatusAnswered && answered.Valid {
+			wait = max(answered.Int64-started, 0)
+		}
+		day, _ := slices.BinarySearch(starts, started+1)
+		out.Total.count(status, wait)
+		group(teams, team).count(status, wait)
+		group(options, digit).count(status, wait)
+		if day > 0 {
+			out.Days[day-1].count(status, wait)
+		}
+		if by.Valid && by.String != "" && status == StatusAnswered {
+			group(engineers, by.String).count(status, wait)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return Stats{}, fmt.Errorf("routing: stats: %w", err)
+	}
+	out.Total.finish()
+	for i := range out.Days {
+		out.Days[i].finish()
+	}
+	out.Teams = groups(teams, func(a, b GroupTally) int { return cmp.Or(b.Calls-a.Calls, cmp.Compare(a.Key, b.Key)) })
+	out.Options = groups(options, func(a, b GroupTally) int { return cmp.Compare(a.Key, b.Key) })
+	out.Engineers = groups(engineers, func(a, b GroupTally) int { return cmp.Or(b.Answered-a.Answered, cmp.Compare(a.Key, b.Key)) })
+	return out, nil
+}
+
+func (t *Tally) count(status string, wait int64) {
+	t.Calls++
+	switch status {
+	case StatusAnswered:
+		t.Answered++
+	case StatusVoicemail:
+		t.Voicemail++
+	case StatusMissed:
+		t.Missed++
+	case StatusAbandoned:
+		t.Abandoned++
+	case StatusInProgress:
+		t.InProgress++
+	}
+	if wait >= 0 {
+		t.waits = append(t.waits, wait)
+	}
+}
+
+// finish computes the percentiles and lets the samples go.
+func (t *Tally) finish() {
+	if len(t.waits) > 0 {
+		slices.Sort(t.waits)
+		t.MedianToAnswer = percentile(t.waits, 50)
+		t.P90ToAnswer = percentile(t.waits, 90)
+	}
+	t.waits = nil
+}
+
+// percentile is the nearest-rank percentile p of sorted samples in ms.
+func percentile(sorted []int64, p int) time.Duration {
+	rank := (p*len(sorted) + 99) / 100 // ceil(p/100 * n)
+	return time.Duration(sorted[max(rank-1, 0)]) * time.Millisecond
+}
+
+func groups(m map[string]*Tally, order func(a, b GroupTally) int) []GroupTally {
+	out := make([]GroupTally, 0, len(m))
+	for k, t := range m {
+		t.finish()
+		out = append(out, GroupTally{Key: k, Tally: *t})
+	}
+	slices.SortFunc(out, order)
+	return out
+}
+
+func midnight(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+}

@@ -1,0 +1,165 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// sessionCookie names the sign-in cookie.
+const sessionCookie = "hotline_session"
+
+// loginPage is the sign-in form.
+type loginPage struct {
+	Page
+	Username string
+	Next     string
+}
+
+// handleLogin serves the sign-in form and checks it. Failures are throttled
+// per account and per client address; a success starts a new session (a
+// token planted before sign-in is never promoted) and drops the old one.
+func (s *Site) handleLogin() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := loginPage{Page: Page{Title: "Sign in"}, Next: localPath(r.FormValue("next"))}
+		if r.Method == http.MethodGet {
+			s.render(w, r, http.StatusOK, "login.html", p)
+			return
+		}
+		name, password := strings.TrimSpace(r.PostFormValue("username")), r.PostFormValue("password")
+		p.Username = name
+		keys := []string{"user:" + strings.ToLower(name), "addr:" + clientAddr(r)}
+		if wait := s.throttle.Wait(keys...); wait > 0 {
+			secs := int(math.Ceil(wait.Seconds()))
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			p.Error = "Too many failed sign-ins. Try again in " + strconv.Itoa(secs) + " s."
+			s.render(w, r, http.StatusTooManyRequests, "login.html", p)
+			return
+		}
+		u, err := s.Users.Authenticate(r.Context(), name, password)
+		if errors.Is(err, ErrBadLogin) {
+			s.throttle.Fail(keys...)
+			s.Log.Warn().Str("user", name).Str("addr", clientAddr(r)).Msg("web: failed sign-in")
+			p.Error = "Wrong user name or password."
+			s.render(w, r, http.StatusUnauthorized, "login.html", p)
+			return
+		}
+		if err != nil {
+			s.unavailable(w, r, "sign-in", err)
+			return
+		}
+		s.throttle.Succeed(keys...)
+		if c, err := r.Cookie(sessionCookie); err == nil {
+			_ = s.Sessions.EndSession(r.Context(), c.Value)
+		}
+		token, expires, err := s.Sessions.StartSession(r.Context(), u.ID)
+		if err != nil {
+			s.unavailable(w, r, "sign-in", err)
+			return
+		}
+		http.SetCookie(w, s.cookie(token, expires))
+		s.Log.Info().Str("user", u.Name).Msg("web: signed in")
+		next := p.Next
+		if next == "" {
+			next = "/"
+		}
+		seeOther(w, r, next)
+	})
+}
+
+// logoutPage asks to confirm a sign-out reached by a link.
+type logoutPage struct{ Page }
+
+// handleLogout ends the session on POST; GET shows a button for it, so a
+// link on another site cannot sign a manager out.
+func (s *Site) handleLogout() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(sessionCookie)
+		if r.Method == http.MethodGet {
+			p := logoutPage{Page{Title: "Sign out"}}
+			if err == nil {
+				p.User, _ = s.Sessions.SessionUser(r.Context(), c.Value)
+			}
+			s.render(w, r, http.StatusOK, "logout.html", p)
+			return
+		}
+		if err == nil {
+			if err := s.Sessions.EndSession(r.Context(), c.Value); err != nil {
+				s.unavailable(w, r, "sign-out", err)
+				return
+			}
+		}
+		http.SetCookie(w, s.cookie("", time.Unix(0, 0)))
+		seeOther(w, r, "/login")
+	})
+}
+
+func (s *Site) cookie(token string, expires time.Time) *http.Cookie {
+	c := &http.Cookie{
+		Name: sessionCookie, Value: token, Path: "/", Expires: expires,
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
+	}
+	if token == "" {
+		c.MaxAge = -1
+	}
+	return c
+}
+
+// requireUser lets a request through with a live session, of role when role
+// is set. A GET without one is sent to sign in and brought back after.
+func (s *Site) requireUser(next http.Handler, role string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var u User
+		err := ErrNoSession
+		if c, cerr := r.Cookie(sessionCookie); cerr == nil {
+			u, err = s.Sessions.SessionUser(r.Context(), c.Value)
+		}
+		if errors.Is(err, ErrNoSession) {
+			if r.Method == http.MethodGet {
+				seeOther(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()))
+				return
+			}
+			s.fail(w, r, http.StatusUnauthorized, "Your session has ended. Sign in again.")
+			return
+		}
+		if err != nil {
+			s.unavailable(w, r, "sign-in", err)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), userKey{}, u))
+		if role != "" && u.Role != role {
+			s.fail(w, r, http.StatusForbidden, "This page is for "+role+"s.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// localPath keeps a post-sign-in destination on this site: a path, never
+// another host ("//evil", "/\evil").
+func localPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, `/\`) {
+		return ""
+	}
+	if u, err := url.Parse(p); err != nil || u.Host != "" || u.Scheme != "" {
+		return ""
+	}
+	return p
+}
+
+// clientAddr is the connecting address. X-Forwarded-For is not believed:
+// anyone can send it, and trusting it would let a guesser pick a fresh
+// address for every try.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

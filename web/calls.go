@@ -1,0 +1,227 @@
+package web
+
+import (
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hotline-dev/hotline/routing"
+)
+
+// PageSize is the number of calls on one page of the call log.
+const PageSize = 50
+
+// callsPage is the call log.
+type callsPage struct {
+	Page
+	Form      callForm
+	Teams     []option
+	Statuses  []option
+	Customers []option // empty when the config has no customers
+	Calls     []callRow
+	Older     string // link to the next (older) page; empty on the last
+	Newest    string // link back to the first page; empty on it
+	CSV       string
+}
+
+// callForm is the filter form as the user typed it.
+type callForm struct{ From, To, Team, Status, Caller, Customer, Q string }
+
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// callRow is one call as the log shows it.
+type callRow struct {
+	ID                                   int64
+	Link                                 string
+	Time, CallerName, CallerNumber, Team string
+	Customer                             string // the customer's name, when identified
+	Status, StatusLabel, AnsweredBy      string
+	ToAnswer, Duration                   string
+	HasNote                              bool
+}
+
+// parseCallFilter reads the call log's query parameters (SPEC section 12:
+// from, to, team, status, caller, q).
+func (s *Site) parseCallFilter(q url.Values) (routing.Filter, callForm, string) {
+	cfg := s.Schedules.Config()
+	loc := s.loc()
+	form := callForm{From: q.Get("from"), To: q.Get("to"), Team: q.Get("team"), Status: q.Get("status"),
+		Caller: strings.TrimSpace(q.Get("caller")), Customer: q.Get("customer"), Q: strings.TrimSpace(q.Get("q"))}
+	f := routing.Filter{Team: form.Team, Status: form.Status, Caller: form.Caller, Customer: form.Customer, Q: form.Q}
+	var problems []string
+	var err error
+	if form.From != "" {
+		if f.From, err = parseWhen(form.From, loc, false); err != nil {
+			problems = append(problems, "From: "+err.Error())
+		}
+	}
+	if form.To != "" {
+		if f.To, err = parseWhen(form.To, loc, true); err != nil {
+			problems = append(problems, "To: "+err.Error())
+		}
+	}
+	if form.Status != "" && statusLabel(form.Status) == form.Status {
+		problems = append(problems, "Status: no status "+strconv.Quote(form.Status))
+	}
+	if f.Q != "" {
+		lq := strings.ToLower(f.Q)
+		for _, e := range cfg.Engineers {
+			if strings.Contains(strings.ToLower(e.Name), lq) || strings.Contains(strings.ToLower(e.ID), lq) {
+				f.QEngineers = append(f.QEngineers, e.ID)
+			}
+		}
+	}
+	return f, form, strings.Join(problems, " ")
+}
+
+// handleCalls serves / : the call log, newest first, 50 a page, with the
+// filters as query parameters and keyset paging ("before").
+func (s *Site) handleCalls() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		cfg := s.Schedules.Config()
+		f, form, problem := s.parseCallFilter(q)
+		p := callsPage{Page: pageOf(r, "Calls", "calls"), Form: form}
+		for _, t := range cfg.Teams {
+			p.Teams = append(p.Teams, option{Value: t.ID, Label: t.Name, Selected: t.ID == form.Team})
+		}
+		for _, st := range statusLabels {
+			p.Statuses = append(p.Statuses, option{Value: st.Value, Label: st.Label, Selected: st.Value == form.Status})
+		}
+		for _, cu := range cfg.Customers {
+			p.Customers = append(p.Customers, option{Value: cu.ID, Label: cu.Name, Selected: cu.ID == form.Customer})
+		}
+		filters := url.Values{"from": {form.From}, "to": {form.To}, "team": {form.Team}, "status": {form.Status},
+			"caller": {form.Caller}, "customer": {form.Customer}, "q": {form.Q}}
+		p.CSV = withQuery("/calls.csv", filters)
+		if problem != "" {
+			p.Error = problem
+			s.render(w, r, http.StatusBadRequest, "calls.html", p)
+			return
+		}
+		if b := q.Get("before"); b != "" {
+			c, err := routing.ParseCursor(b)
+			if err != nil {
+				p.Error = "The page link is damaged; showing the newest calls."
+			} else {
+				f.Before = &c
+			}
+			p.Newest = withQuery("/", filters)
+		}
+		f.Limit = PageSize + 1
+		list, err := s.Incidents.FindIncidents(r.Context(), f)
+		if err != nil {
+			s.unavailable(w, r, "call log", err)
+			return
+		}
+		if len(list) > PageSize {
+			list = list[:PageSize]
+			older := url.Values{}
+			for k, v := range filters {
+				older[k] = v
+			}
+			older.Set("before", routing.CursorOf(list[len(list)-1]).String())
+			p.Older = withQuery("/", older)
+		}
+		loc := s.loc()
+		for _, in := range list {
+			p.Calls = append(p.Calls, s.callRow(cfg, loc, in))
+		}
+		s.render(w, r, http.StatusOK, "calls.html", p)
+	})
+}
+
+func (s *Site) callRow(cfg *routing.Config, loc *time.Location, in routing.Incident) callRow {
+	row := callRow{
+		ID: in.ID, Link: "/incidents/" + strconv.FormatInt(in.ID, 10),
+		Time: in.StartedAt.In(loc).Format(dateTimeLayout), CallerName: in.CallerName, CallerNumber: in.From,
+		Team: teamName(cfg, in.Team), Status: in.Status, StatusLabel: statusLabel(in.Status), HasNote: in.Note != "",
+	}
+	if in.AnsweredBy != nil {
+		row.AnsweredBy = engineerName(cfg, *in.AnsweredBy)
+	}
+	if in.Customer != nil {
+		row.Customer = *in.Customer
+		if cu, ok := cfg.Customer(*in.Customer); ok {
+			row.Customer = cu.Name
+		}
+	}
+	if in.AnsweredAt != nil {
+		row.ToAnswer = formatDuration(in.AnsweredAt.Sub(in.StartedAt))
+	}
+	if in.DurationS != nil {
+		row.Duration = formatDuration(time.Duration(*in.DurationS) * time.Second)
+	}
+	return row
+}
+
+// handleCallsCSV serves /calls.csv: every call matching the same filters,
+// streamed, for a spreadsheet.
+func (s *Site) handleCallsCSV() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, _, problem := s.parseCallFilter(r.URL.Query())
+		if problem != "" {
+			http.Error(w, problem, http.StatusBadRequest)
+			return
+		}
+		cfg := s.Schedules.Config()
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="calls-`+s.Now().In(s.loc()).Format("20060102-1504")+`.csv"`)
+		w.Header().Set("Cache-Control", "no-store")
+		cw := csv.NewWriter(w)
+		_ = cw.Write([]string{"id", "started_at", "caller_number", "caller_name", "team", "menu_digit", "status",
+			"answered_by", "answered_by_name", "time_to_answer_s", "duration_s", "transcript", "note", "customer"})
+		err := s.Incidents.EachIncident(r.Context(), f, func(in routing.Incident) error {
+			rec := []string{strconv.FormatInt(in.ID, 10), in.StartedAt.UTC().Format(time.RFC3339), phoneCell(in.From),
+				textCell(in.CallerName), in.Team, in.MenuDigit, in.Status, "", "", "", "", "", textCell(in.Note), ""}
+			if in.Customer != nil {
+				rec[13] = *in.Customer
+			}
+			if in.AnsweredBy != nil {
+				rec[7], rec[8] = *in.AnsweredBy, textCell(engineerName(cfg, *in.AnsweredBy))
+			}
+			if in.AnsweredAt != nil {
+				rec[9] = strconv.FormatFloat(in.AnsweredAt.Sub(in.StartedAt).Seconds(), 'f', 1, 64)
+			}
+			if in.DurationS != nil {
+				rec[10] = strconv.Itoa(*in.DurationS)
+			}
+			if in.Transcript != nil {
+				rec[11] = textCell(*in.Transcript)
+			}
+			return cw.Write(rec)
+		})
+		cw.Flush()
+		if err != nil {
+			// The header is gone; the truncated file is all we can give.
+			s.Log.Error().Err(err).Msg("web: calls.csv")
+		}
+	})
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+
+// textCell defuses a caller-supplied cell a spreadsheet would run as a
+// formula (=, +, -, @, tab, CR first).
+func textCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// phoneCell keeps a well-formed E.164 number as it is and defuses anything
+// else the caller ID may carry.
+func phoneCell(s string) string {
+	if e164.MatchString(s) {
+		return s
+	}
+	return textCell(s)
+}

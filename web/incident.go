@@ -1,0 +1,111 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/hotline-dev/hotline/routing"
+)
+
+// incidentPage is one call with its timeline.
+type incidentPage struct {
+	Page
+	Call       callRow
+	CallSid    string
+	MenuDigit  string
+	Revision   string
+	Events     []eventRow
+	Recording  string // the proxied audio URL; empty without a recording
+	Transcript string
+	Note       string
+	MaxNote    int
+}
+
+// eventRow is one line of the timeline.
+type eventRow struct {
+	Offset, Time, Type, Label, Engineer, Detail string
+}
+
+// eventLabels names the event types for people.
+var eventLabels = map[string]string{
+	"incoming": "Call came in", "menu": "Menu", "route": "Routed", "ring": "Ringing",
+	"accepted": "Accepted", "declined": "Declined", "no_key": "No key pressed", "no_answer": "No answer",
+	"busy": "Busy", "failed": "Failed", "bridged": "Connected", "voicemail": "Voicemail",
+	"transcript": "Transcript", "missed": "Missed", "hangup": "Caller hung up", "completed": "Call ended",
+}
+
+// handleIncident serves /incidents/{id}.
+func (s *Site) handleIncident() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := pathID(r)
+		in, err := s.Incidents.Incident(r.Context(), id)
+		if errors.Is(err, routing.ErrNotFound) {
+			s.fail(w, r, http.StatusNotFound, "There is no call "+strconv.FormatInt(id, 10)+".")
+			return
+		}
+		if err != nil {
+			s.unavailable(w, r, "call log", err)
+			return
+		}
+		s.render(w, r, http.StatusOK, "incident.html", s.incidentPage(r, in, in.Note))
+	})
+}
+
+func (s *Site) incidentPage(r *http.Request, in routing.Incident, note string) incidentPage {
+	cfg := s.Schedules.Config()
+	loc := s.loc()
+	p := incidentPage{
+		Page: pageOf(r, "Call "+strconv.FormatInt(in.ID, 10), "calls"),
+		Call: s.callRow(cfg, loc, in), CallSid: in.CallSid, MenuDigit: in.MenuDigit, Revision: in.ConfigRevision,
+		Note: note, MaxNote: routing.MaxNote,
+	}
+	if len(p.Revision) > 12 {
+		p.Revision = p.Revision[:12]
+	}
+	for _, e := range in.Events {
+		label, ok := eventLabels[e.Type]
+		if !ok {
+			label = e.Type
+		}
+		row := eventRow{Offset: offset(e.At.Sub(in.StartedAt)), Time: e.At.In(loc).Format("15:04:05"),
+			Type: e.Type, Label: label, Detail: e.Detail, Engineer: e.EngineerName}
+		if row.Engineer == "" && e.Engineer != "" {
+			row.Engineer = engineerName(cfg, e.Engineer)
+		}
+		p.Events = append(p.Events, row)
+	}
+	if in.RecordingURL != nil {
+		p.Recording = p.Call.Link + "/recording"
+	}
+	if in.Transcript != nil {
+		p.Transcript = *in.Transcript
+	}
+	return p
+}
+
+// handleNote saves the manager's note (audited) and shows the call again.
+func (s *Site) handleNote() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := pathID(r)
+		note := r.PostFormValue("note")
+		err := s.Incidents.SetNote(r.Context(), s.Overrides, id, note, actorOf(r))
+		switch {
+		case errors.Is(err, routing.ErrNotFound):
+			s.fail(w, r, http.StatusNotFound, "There is no call "+strconv.FormatInt(id, 10)+".")
+		case errors.Is(err, routing.ErrInvalidNote):
+			in, gerr := s.Incidents.Incident(r.Context(), id)
+			if gerr != nil {
+				s.unavailable(w, r, "call log", gerr)
+				return
+			}
+			p := s.incidentPage(r, in, note)
+			p.Error = "The note was not saved: " + err.Error()
+			s.render(w, r, http.StatusBadRequest, "incident.html", p)
+		case err != nil:
+			s.unavailable(w, r, "call log", err)
+		default:
+			seeOther(w, r, "/incidents/"+strconv.FormatInt(id, 10)+"#note")
+		}
+	})
+}

@@ -1,0 +1,249 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/schedules"
+)
+
+// ScheduleDays is how far ahead the schedules page looks.
+const ScheduleDays = 14
+
+// schedulesPage shows who is on call now and over the next two weeks.
+type schedulesPage struct {
+	Page
+	Now       string
+	Teams     []teamSchedule
+	Overrides []overrideRow
+	Rotations []option
+	Engineers []option
+	Form      overrideForm
+}
+
+// teamSchedule is one team: its chain now, its timeline and its gaps.
+type teamSchedule struct {
+	ID, Name string
+	Now      []stepRow
+	Timeline Chart
+	Segments []segmentRow
+	Gaps     []segmentRow
+}
+
+type stepRow struct{ Name, Phone, Source string }
+
+// segmentRow is a stretch of time with one chain.
+type segmentRow struct {
+	From, To string
+	Chain    string // names in ring order; empty in a gap
+	Override bool
+}
+
+type overrideRow struct {
+	ID                           int64
+	Rotation, Engineer, From, To string
+	Reason, CreatedBy            string
+	Active                       bool
+}
+
+type overrideForm struct{ Rotation, Engineer, From, To, Reason string }
+
+// handleSchedules serves /schedules.
+func (s *Site) handleSchedules() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := s.Now()
+		loc := s.loc()
+		form := overrideForm{From: now.In(loc).Format(inputLayout), To: now.In(loc).Add(24 * time.Hour).Format(inputLayout)}
+		s.renderSchedules(w, r, http.StatusOK, form, "")
+	})
+}
+
+func (s *Site) renderSchedules(w http.ResponseWriter, r *http.Request, status int, form overrideForm, problem string) {
+	ctx := r.Context()
+	now := s.Now().Truncate(time.Minute)
+	loc := s.loc()
+	cfg := s.Schedules.Config()
+	idx, err := s.Schedules.Overrides(ctx)
+	if err != nil {
+		s.unavailable(w, r, "schedule", err)
+		return
+	}
+	list, err := s.Overrides.ListOverrides(ctx)
+	if err != nil {
+		s.unavailable(w, r, "schedule", err)
+		return
+	}
+	p := schedulesPage{Page: pageOf(r, "Schedules", "schedules"), Now: now.In(loc).Format(dateTimeLayout + " MST"), Form: form}
+	p.Error = problem
+	end := now.Add(ScheduleDays * 24 * time.Hour)
+	for _, t := range cfg.Teams {
+		ts, err := s.teamSchedule(cfg, idx, t, now, end)
+		if err != nil {
+			s.unavailable(w, r, "schedule", err)
+			return
+		}
+		p.Teams = append(p.Teams, ts)
+	}
+	for _, o := range list {
+		if !o.To.After(now) {
+			continue // history is in the audit log
+		}
+		p.Overrides = append(p.Overrides, overrideRow{ID: o.ID, Rotation: o.Rotation, Engineer: engineerName(cfg, o.Engineer),
+			From: o.From.In(loc).Format(dateTimeLayout), To: o.To.In(loc).Format(dateTimeLayout),
+			Reason: o.Reason, CreatedBy: o.CreatedBy, Active: !o.From.After(now)})
+	}
+	for _, rot := range cfg.Rotations {
+		p.Rotations = append(p.Rotations, option{Value: rot.ID, Label: rot.ID, Selected: rot.ID == form.Rotation})
+	}
+	for _, e := range cfg.Engineers {
+		p.Engineers = append(p.Engineers, option{Value: e.ID, Label: e.Name, Selected: e.ID == form.Engineer})
+	}
+	s.render(w, r, status, "schedules.html", p)
+}
+
+// teamSchedule resolves a team's chain over [from, to) once per stretch in
+// which no rotation, window or override of the team changes its answer.
+func (s *Site) teamSchedule(cfg *routing.Config, idx *schedules.OverrideIndex, t routing.Team, from, to time.Time) (teamSchedule, error) {
+	loc := s.loc()
+	ts := teamSchedule{ID: t.ID, Name: t.Name}
+	chain, err := routing.ResolveChain(cfg, idx, t.ID, from)
+	if err != nil {
+		return ts, err
+	}
+	for _, st := range chain {
+		ts.Now = append(ts.Now, stepRow{Name: st.Name, Phone: st.Phone, Source: st.Source})
+	}
+	edges := []time.Time{from}
+	for _, es := range t.Escalation {
+		for _, id := range es.Rotations {
+			if rot, ok := cfg.Rotation(id); ok {
+				edges = append(edges, rot.Boundaries(from, to)...)
+				edges = append(edges, idx.Boundaries(id, from, to)...)
+			}
+		}
+	}
+	slices.SortFunc(edges, func(a, b time.Time) int { return a.Compare(b) })
+	edges = slices.CompactFunc(edges, func(a, b time.Time) bool { return a.Equal(b) })
+	edges = append(edges, to)
+	type seg struct {
+		from, to time.Time
+		chain    []routing.Step
+	}
+	var segs []seg
+	for i := 0; i+1 < len(edges); i++ {
+		c, err := routing.ResolveChain(cfg, idx, t.ID, edges[i])
+		if err != nil {
+			return ts, err
+		}
+		if n := len(segs); n > 0 && sameChain(segs[n-1].chain, c) {
+			segs[n-1].to = edges[i+1]
+			continue
+		}
+		segs = append(segs, seg{from: edges[i], to: edges[i+1], chain: c})
+	}
+	// The timeline colours each stretch by who is rung first.
+	const w, h, left = 900.0, 58.0, 0.0
+	span := to.Sub(from).Seconds()
+	x := func(t time.Time) float64 { return left + (w-left)*t.Sub(from).Seconds()/span }
+	ts.Timeline = Chart{Title: "On call for " + t.Name + " over the next 14 days", W: w, H: h}
+	colour := map[string]int{}
+	for _, sg := range segs {
+		row := segmentRow{From: sg.from.In(loc).Format("Mon 2 Jan 15:04"), To: sg.to.In(loc).Format("Mon 2 Jan 15:04")}
+		var names []string
+		for _, st := range sg.chain {
+			names = append(names, st.Name)
+			row.Override = row.Override || strings.HasPrefix(st.Source, "override:")
+		}
+		row.Chain = strings.Join(names, " → ")
+		class, label := "gap", "nobody"
+		if len(sg.chain) > 0 {
+			first := sg.chain[0].Engineer
+			if _, ok := colour[first]; !ok {
+				colour[first] = len(colour) % 6
+			}
+			class, label = fmt.Sprintf("p%d", colour[first]), sg.chain[0].Name
+			if strings.HasPrefix(sg.chain[0].Source, "override:") {
+				class += " override"
+			}
+		}
+		tip := row.From + " – " + row.To + ": " + label
+		ts.Timeline.Bars = append(ts.Timeline.Bars, Rect{X: x(sg.from), Y: 4, W: x(sg.to) - x(sg.from), H: 30, Class: class, Tip: tip})
+		if x(sg.to)-x(sg.from) > 60 {
+			ts.Timeline.Labels = append(ts.Timeline.Labels, Text{X: x(sg.from) + 4, Y: 24, Anchor: "start", Text: clip(label, int((x(sg.to)-x(sg.from))/7))})
+		}
+		ts.Segments = append(ts.Segments, row)
+	}
+	for d := 0; d <= ScheduleDays; d++ {
+		day := from.In(loc)
+		mid := time.Date(day.Year(), day.Month(), day.Day()+d, 0, 0, 0, 0, loc)
+		if mid.Before(from) || !mid.Before(to) {
+			continue
+		}
+		ts.Timeline.Lines = append(ts.Timeline.Lines, Line{X1: x(mid), Y1: 0, X2: x(mid), Y2: 40})
+		if d%2 == 1 || ScheduleDays <= 7 {
+			ts.Timeline.Labels = append(ts.Timeline.Labels, Text{X: x(mid), Y: 54, Anchor: "middle", Text: mid.Format("Mon 2")})
+		}
+	}
+	gaps, err := routing.Gaps(cfg, idx, t.ID, from, to)
+	if err != nil {
+		return ts, err
+	}
+	for _, g := range gaps {
+		ts.Gaps = append(ts.Gaps, segmentRow{From: g.From.In(loc).Format("Mon 2 Jan 15:04"), To: g.To.In(loc).Format("Mon 2 Jan 15:04")})
+	}
+	return ts, nil
+}
+
+func sameChain(a, b []routing.Step) bool {
+	return slices.EqualFunc(a, b, func(x, y routing.Step) bool { return x.Engineer == y.Engineer && x.Source == y.Source })
+}
+
+// handleAddOverride adds an override from the form (audited by the store).
+func (s *Site) handleAddOverride() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		loc := s.loc()
+		form := overrideForm{Rotation: r.PostFormValue("rotation"), Engineer: r.PostFormValue("engineer"),
+			From: r.PostFormValue("from"), To: r.PostFormValue("to"), Reason: strings.TrimSpace(r.PostFormValue("reason"))}
+		o := schedules.Override{Rotation: form.Rotation, Engineer: form.Engineer, Reason: form.Reason, CreatedBy: actorOf(r)}
+		var err error
+		if o.From, err = parseWhen(form.From, loc, false); err != nil {
+			s.renderSchedules(w, r, http.StatusBadRequest, form, "From: "+err.Error())
+			return
+		}
+		if o.To, err = parseWhen(form.To, loc, false); err != nil {
+			s.renderSchedules(w, r, http.StatusBadRequest, form, "To: "+err.Error())
+			return
+		}
+		_, err = s.Overrides.AddOverride(r.Context(), o, s.Schedules.Config())
+		if errors.Is(err, schedules.ErrInvalid) {
+			s.renderSchedules(w, r, http.StatusBadRequest, form, "The override was not added: "+strings.TrimPrefix(err.Error(), "schedules: override: "))
+			return
+		}
+		if err != nil {
+			s.unavailable(w, r, "schedule", err)
+			return
+		}
+		seeOther(w, r, "/schedules")
+	})
+}
+
+// handleRemoveOverride removes an override (audited by the store).
+func (s *Site) handleRemoveOverride() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := s.Overrides.RemoveOverride(r.Context(), pathID(r), actorOf(r))
+		if errors.Is(err, schedules.ErrNotFound) {
+			s.fail(w, r, http.StatusNotFound, "That override does not exist (any more).")
+			return
+		}
+		if err != nil {
+			s.unavailable(w, r, "schedule", err)
+			return
+		}
+		seeOther(w, r, "/schedules")
+	})
+}

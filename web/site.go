@@ -1,0 +1,256 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/rs/zerolog"
+
+	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/schedules"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// IncidentLog is what the pages read and write of the incident log.
+type IncidentLog interface {
+	IncidentReader
+	EachIncident(ctx context.Context, f routing.Filter, fn func(routing.Incident) error) error
+	Stats(ctx context.Context, from, to time.Time, loc *time.Location) (routing.Stats, error)
+	SetNote(ctx context.Context, audit routing.Auditor, id int64, note, actor string) error
+}
+
+// Schedules is what the pages need of the router: the live config, the
+// chains and the override index.
+type Schedules interface {
+	Config() *routing.Config
+	WhoIsOnCall(ctx context.Context, team string, at time.Time) (routing.OnCall, error)
+	Overrides(ctx context.Context) (*schedules.OverrideIndex, error)
+}
+
+// OverrideStore keeps overrides and the audit log.
+type OverrideStore interface {
+	AddOverride(ctx context.Context, o schedules.Override, dir schedules.Directory) (schedules.Override, error)
+	RemoveOverride(ctx context.Context, id int64, actor string) error
+	ListOverrides(ctx context.Context) ([]schedules.Override, error)
+	Audit(ctx context.Context, actor, action, detail string) error
+	ListAudit(ctx context.Context, limit int) ([]schedules.AuditEntry, error)
+}
+
+// Announcer posts and lists announcements.
+type Announcer interface {
+	AddAnnouncement(ctx context.Context, message string, until time.Time, actor string) (routing.Announcement, error)
+	ExpireAnnouncement(ctx context.Context, id int64, actor string) error
+	ListAnnouncements(ctx context.Context, limit int) ([]routing.Announcement, error)
+}
+
+// SiteDeps is everything the manager pages are built from.
+type SiteDeps struct {
+	Log        zerolog.Logger
+	Users      *Users
+	Sessions   *Sessions
+	Incidents  IncidentLog
+	Schedules  Schedules
+	Overrides  OverrideStore
+	Announce   Announcer
+	Recordings *RecordingProxy
+	// PublicURL decides the cookie's Secure flag (https) and is trusted as
+	// an origin for form posts.
+	PublicURL string
+	Now       func() time.Time
+}
+
+// Site is the manager web page: sign-in, the call log, incidents, stats,
+// schedules, announcements, the audit log and accounts.
+type Site struct {
+	SiteDeps
+	throttle *Throttle
+	secure   bool
+}
+
+// NewSite returns the site; Register wires its routes.
+func NewSite(d SiteDeps) *Site {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	u, _ := url.Parse(d.PublicURL)
+	return &Site{SiteDeps: d, throttle: NewThrottle(d.Now), secure: u != nil && u.Scheme == "https"}
+}
+
+// Register adds the pages to r. Every form post goes through Go's
+// cross-origin protection: a browser's cross-site POST gets 403, while
+// clients that send neither Origin nor Sec-Fetch-Site are let through.
+func (s *Site) Register(r *mux.Router) {
+	cop := http.NewCrossOriginProtection()
+	if u, err := url.Parse(s.PublicURL); err == nil && u.Scheme != "" && u.Host != "" {
+		_ = cop.AddTrustedOrigin(u.Scheme + "://" + u.Host)
+	}
+	static, _ := fs.Sub(staticFS, "static")
+	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", cacheForever(http.FileServerFS(static)))).Methods(http.MethodGet, http.MethodHead)
+
+	page := func(path string, h http.Handler, methods ...string) {
+		r.Handle(path, cop.Handler(timed(h))).Methods(methods...)
+	}
+	page("/login", s.handleLogin(), http.MethodGet, http.MethodPost)
+	page("/logout", s.handleLogout(), http.MethodGet, http.MethodPost)
+
+	auth := func(path string, h http.Handler, methods ...string) { page(path, s.requireUser(h, ""), methods...) }
+	auth("/", s.handleCalls(), http.MethodGet)
+	auth("/calls.csv", s.handleCallsCSV(), http.MethodGet)
+	auth("/incidents/{id:[0-9]+}", s.handleIncident(), http.MethodGet)
+	auth("/incidents/{id:[0-9]+}/note", s.handleNote(), http.MethodPost)
+	auth("/incidents/{id:[0-9]+}/recording", s.handleRecording(), http.MethodGet)
+	auth("/stats", s.handleStats(), http.MethodGet)
+	auth("/schedules", s.handleSchedules(), http.MethodGet)
+	auth("/schedules/overrides", s.handleAddOverride(), http.MethodPost)
+	auth("/schedules/overrides/{id:[0-9]+}/remove", s.handleRemoveOverride(), http.MethodPost)
+	auth("/announcements", s.handleAnnouncements(), http.MethodGet, http.MethodPost)
+	auth("/announcements/{id:[0-9]+}/expire", s.handleExpireAnnouncement(), http.MethodPost)
+	auth("/audit", s.handleAudit(), http.MethodGet)
+	page("/users", s.requireUser(s.handleUsers(), RoleAdmin), http.MethodGet, http.MethodPost)
+}
+
+// Page is what every page template gets: the signed-in user and the
+// navigation state.
+type Page struct {
+	Title string
+	Nav   string // the active navigation entry
+	User  User
+	Error string // shown above the content, e.g. a refused form
+}
+
+// IsAdmin reports whether the page's user may manage accounts.
+func (p Page) IsAdmin() bool { return p.User.Role == RoleAdmin }
+
+// pageOf starts a page for the request's user.
+func pageOf(r *http.Request, title, nav string) Page {
+	u, _ := r.Context().Value(userKey{}).(User)
+	return Page{Title: title, Nav: nav, User: u}
+}
+
+var pages = parsePages()
+
+// parsePages parses every page with the layout once, at start, so a broken
+// template stops the program at boot rather than on a manager's click.
+func parsePages() map[string]*template.Template {
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	out := map[string]*template.Template{}
+	for _, n := range names {
+		base := strings.TrimPrefix(n, "templates/")
+		if base == "layout.html" {
+			continue
+		}
+		out[base] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, n))
+	}
+	return out
+}
+
+// render executes a page into a buffer, then writes it: a template error
+// becomes a clean 500 rather than half a page.
+func (s *Site) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := pages[name].ExecuteTemplate(&buf, "layout.html", data); err != nil {
+		s.Log.Error().Err(err).Str("page", name).Msg("web: render")
+		http.Error(w, "the page could not be drawn", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	serverTiming(w, r)
+	secureHeaders(h)
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// secureHeaders forbids inline script and framing: even if an escaping
+// mistake slipped in, a caller-supplied string could not run code.
+func secureHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; media-src 'self'; "+
+		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+}
+
+type startKey struct{}
+
+// timed notes when a request arrived, for the Server-Timing header.
+func timed(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), startKey{}, time.Now())))
+	})
+}
+
+// serverTiming reports the time spent on the request so far, so benchmarks
+// and browsers' developer tools can read the server's share.
+func serverTiming(w http.ResponseWriter, r *http.Request) {
+	if t, ok := r.Context().Value(startKey{}).(time.Time); ok {
+		w.Header().Set("Server-Timing", "app;dur="+strconv.FormatFloat(float64(time.Since(t).Microseconds())/1000, 'f', 2, 64))
+	}
+}
+
+func cacheForever(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// errorPage is a page that only says what went wrong.
+type errorPage struct {
+	Page
+	Message string
+}
+
+func (s *Site) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	p := errorPage{Page: pageOf(r, http.StatusText(status), ""), Message: msg}
+	s.render(w, r, status, "error.html", p)
+}
+
+// unavailable logs an internal error and shows a page that says so.
+func (s *Site) unavailable(w http.ResponseWriter, r *http.Request, what string, err error) {
+	s.Log.Error().Err(err).Str("path", r.URL.Path).Msg("web: " + what)
+	s.fail(w, r, http.StatusServiceUnavailable, "The "+what+" is unavailable right now. Try again in a moment.")
+}
+
+// seeOther answers a successful form post (post/redirect/get).
+func seeOther(w http.ResponseWriter, r *http.Request, path string) {
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}
+
+// actorOf names the signed-in user for the audit log.
+func actorOf(r *http.Request) string {
+	u, _ := r.Context().Value(userKey{}).(User)
+	return "web:" + u.Name
+}
+
+func (s *Site) loc() *time.Location {
+	if l := s.Schedules.Config().Hotline.Location; l != nil {
+		return l
+	}
+	return time.UTC
+}
+
+func pathID(r *http.Request) int64 {
+	id, _ := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
+	return id
+}

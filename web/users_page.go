@@ -1,0 +1,57 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// ActionUserAdd is the audit action of an account added or changed on the
+// users page.
+const ActionUserAdd = "user.add"
+
+// usersPage lists accounts and adds them (admins only).
+type usersPage struct {
+	Page
+	Users []userRow
+	Name  string
+	Role  string
+}
+
+type userRow struct{ Name, Role, Created string }
+
+// handleUsers serves /users.
+func (s *Site) handleUsers() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := usersPage{Page: pageOf(r, "Users", "users"), Role: RoleManager}
+		status := http.StatusOK
+		if r.Method == http.MethodPost {
+			p.Name, p.Role = strings.TrimSpace(r.PostFormValue("username")), r.PostFormValue("role")
+			password := r.PostFormValue("password")
+			err := s.Users.AddUser(r.Context(), p.Name, p.Role, password)
+			if err == nil {
+				err = s.Overrides.Audit(r.Context(), actorOf(r), ActionUserAdd, p.Name+" as "+p.Role)
+				if err == nil {
+					seeOther(w, r, "/users")
+					return
+				}
+			}
+			if !errors.Is(err, ErrInvalidUser) {
+				s.unavailable(w, r, "account list", err)
+				return
+			}
+			p.Error = "The account was not saved: " + strings.TrimPrefix(err.Error(), "web: invalid user: ")
+			status = http.StatusBadRequest
+		}
+		list, err := s.Users.ListUsers(r.Context())
+		if err != nil {
+			s.unavailable(w, r, "account list", err)
+			return
+		}
+		for _, u := range list {
+			p.Users = append(p.Users, userRow{Name: u.Name, Role: u.Role, Created: u.Created.In(s.loc()).Format(time.DateOnly)})
+		}
+		s.render(w, r, status, "users.html", p)
+	})
+}
