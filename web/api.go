@@ -32,11 +32,26 @@ type Authenticator interface {
 
 type userKey struct{}
 
-// RequireBasicAuth lets a request through only with valid HTTP Basic
-// credentials of a web account.
-func RequireBasicAuth(users Authenticator, log zerolog.Logger) func(http.Handler) http.Handler {
+// SessionReader finds the user of a session cookie.
+type SessionReader interface {
+	SessionUser(ctx context.Context, token string) (User, error)
+}
+
+// RequireAPIUser lets a request through with the session cookie of a
+// signed-in manager or valid HTTP Basic credentials of a web account.
+func RequireAPIUser(users Authenticator, sessions SessionReader, log zerolog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if c, err := r.Cookie(sessionCookie); err == nil {
+				u, err := sessions.SessionUser(r.Context(), c.Value)
+				if err == nil {
+					next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
+					return
+				}
+				if !errors.Is(err, ErrNoSession) {
+					log.Error().Err(err).Msg("api: session")
+				}
+			}
 			name, password, ok := r.BasicAuth()
 			if ok {
 				u, err := users.Authenticate(r.Context(), name, password)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -430,5 +431,37 @@ func TestOverrideIsRungFirst(t *testing.T) {
 	wantStatus(t, in, "answered", "erin")
 	if ev := eventTypes(in); countPrefix(ev, "ring:alice") != 0 {
 		t.Errorf("alice was rung despite the override: %v", ev)
+	}
+}
+
+func TestAPIAcceptsSessionOrBasic(t *testing.T) {
+	h := startHotline(t)
+	get := func(c *http.Client, basic bool) int {
+		req, _ := http.NewRequest(http.MethodGet, h.base+"/api/v1/oncall", nil)
+		if basic {
+			req.SetBasicAuth(testUser, testPassword)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(http.DefaultClient, false); code != http.StatusUnauthorized {
+		t.Errorf("no credentials: %d, want 401", code)
+	}
+	if code := get(http.DefaultClient, true); code != http.StatusOK {
+		t.Errorf("HTTP Basic: %d, want 200", code)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(h.base+"/login", url.Values{"username": {testUser}, "password": {testPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if code := get(c, false); code != http.StatusOK {
+		t.Errorf("session cookie: %d, want 200", code)
 	}
 }

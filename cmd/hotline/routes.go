@@ -59,14 +59,15 @@ func routes(d deps) http.Handler {
 	tw.Handle("/no-message", flow.HandleNoMessage()).Methods(http.MethodPost)
 	tw.Handle("/transcript", flow.HandleTranscript()).Methods(http.MethodPost)
 
+	sessions := web.NewSessions(d.db, d.now)
 	api := r.PathPrefix("/api/v1").Subrouter()
-	api.Use(web.RequireBasicAuth(d.users, d.log))
+	api.Use(web.RequireAPIUser(d.users, sessions, d.log))
 	api.Handle("/incidents", web.HandleAPIIncidents(d.incidents, d.log)).Methods(http.MethodGet)
 	api.Handle("/incidents/{id}", web.HandleAPIIncident(d.incidents, d.log)).Methods(http.MethodGet)
 	api.Handle("/oncall", web.HandleAPIOnCall(d.router, d.now, d.log)).Methods(http.MethodGet)
 
 	web.NewSite(web.SiteDeps{
-		Log: d.log, Users: d.users, Sessions: web.NewSessions(d.db, d.now), Incidents: d.incidents,
+		Log: d.log, Users: d.users, Sessions: sessions, Incidents: d.incidents,
 		Schedules: d.router, Overrides: schedules.NewStore(d.db, d.now), Announce: d.announce,
 		Recordings: &web.RecordingProxy{AccountSID: d.accountSID, AuthToken: d.authToken},
 		PublicURL:  d.publicURL, Now: d.now,
