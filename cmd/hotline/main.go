@@ -33,6 +33,7 @@ commands:
   override   add, list or remove run-time overrides (add|list|rm)
   user       add a web account (user add NAME --role manager|admin --password-stdin)
   announce   post an announcement callers hear (--message S --until T), list, rm ID
+  bench      the call-storm benchmark: webhooks/s, latency and memory against a bare ceiling
   seed       fill the call log with N realistic calls (seed --incidents N), for demos and benchmarks
 
 Run 'hotline <command> -h' for a command's flags.
@@ -80,6 +81,8 @@ func dispatch(ctx context.Context, e env, cmd string, rest []string) error {
 		return cmdAnnounce(ctx, e, rest)
 	case "seed":
 		return cmdSeed(ctx, e, rest)
+	case "bench":
+		return cmdBench(ctx, e, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
 		return nil
