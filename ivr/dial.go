@@ -203,11 +203,8 @@ func (f *Flow) HandleDialDone() http.Handler {
 		step := st.Chain[st.Step]
 		dialStatus := r.PostForm.Get("DialCallStatus")
 		if r.PostForm.Get("DialBridged") == "true" {
-			answeredAt, err := f.incidents.EventAt(ctx, callSid, st.key("whisper"))
-			if err != nil {
-				answeredAt = f.now()
-			}
-			if f.record(ctx, callSid, routing.Update{Status: routing.StatusAnswered, AnsweredBy: step.Engineer, AnsweredAt: answeredAt},
+			upd := routing.Update{Status: routing.StatusAnswered, AnsweredBy: step.Engineer, AnsweredAt: f.now(), AnsweredAtKey: st.key("whisper")}
+			if f.record(ctx, callSid, upd,
 				withKey(f.engineerEvent("bridged", step, "talked to the caller"), st.key("dial"))) {
 				f.metrics.escalated(st.Pass*len(st.Chain) + st.Step + 1)
 			}
@@ -216,26 +213,22 @@ func (f *Flow) HandleDialDone() http.Handler {
 		}
 		if r.PostForm.Get("CallStatus") == "completed" || dialStatus == "canceled" {
 			// The caller hung up while we were ringing.
-			if f.record(ctx, callSid, routing.Update{Status: routing.StatusAbandoned},
-				withKey(f.engineerEvent("hangup", step, "caller hung up while ringing"), st.key("dial"))) {
-				f.metrics.outcome(routing.StatusAbandoned)
-			}
+			f.record(ctx, callSid, routing.Update{Status: routing.StatusAbandoned},
+				withKey(f.engineerEvent("hangup", step, "caller hung up while ringing"), st.key("dial")))
 			f.writeTwiML(w, twiml.VoiceHangup{})
 			return
 		}
-		var events []routing.Event
-		if ev, ok := f.dialOutcome(ctx, callSid, st, step, dialStatus); ok {
-			events = append(events, ev)
-		}
+		events := []routing.Event{f.dialOutcome(st, step, dialStatus)}
 		st.Step++
 		f.next(w, r, st, routing.Update{}, events)
 	})
 }
 
 // dialOutcome names why a step did not bridge. A leg that answered but was
-// not bridged either declined (already recorded by the whisper) or pressed
-// nothing: usually the engineer's own voicemail.
-func (f *Flow) dialOutcome(ctx context.Context, callSid string, st callState, step routing.Step, dialStatus string) (routing.Event, bool) {
+// not bridged either declined (already recorded by the whisper, so the
+// outcome is skipped) or pressed nothing: usually the engineer's own
+// voicemail.
+func (f *Flow) dialOutcome(st callState, step routing.Step, dialStatus string) routing.Event {
 	var typ, detail string
 	switch dialStatus {
 	case "busy":
@@ -245,12 +238,11 @@ func (f *Flow) dialOutcome(ctx context.Context, callSid string, st callState, st
 	case "failed":
 		typ, detail = "failed", "call failed"
 	default:
-		if seen, err := f.incidents.HasEvent(ctx, callSid, st.key("whisper")); err == nil && seen {
-			return routing.Event{}, false
-		}
-		typ, detail = "no_key", "answered but no key pressed (voicemail?)"
+		e := withKey(f.engineerEvent("no_key", step, "answered but no key pressed (voicemail?)"), st.key("dial"))
+		e.UnlessKey = st.key("whisper")
+		return e
 	}
-	return withKey(f.engineerEvent(typ, step, detail), st.key("dial")), true
+	return withKey(f.engineerEvent(typ, step, detail), st.key("dial"))
 }
 
 func withKey(e routing.Event, key string) routing.Event {

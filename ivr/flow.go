@@ -26,8 +26,6 @@ type Router interface {
 type Recorder interface {
 	StartIncident(ctx context.Context, in routing.Incident, first routing.Event) (int64, bool, error)
 	Record(ctx context.Context, callSid string, upd routing.Update, events ...routing.Event) (bool, error)
-	HasEvent(ctx context.Context, callSid, key string) (bool, error)
-	EventAt(ctx context.Context, callSid, key string) (time.Time, error)
 }
 
 // Announcer gives the announcements to speak before the menu.
@@ -179,9 +177,6 @@ func (f *Flow) record(ctx context.Context, callSid string, upd routing.Update, e
 	if err != nil {
 		f.log.Error().Err(err).Str("call_sid", callSid).Msg("record incident event")
 		return false
-	}
-	if applied && upd.Status != "" && upd.Status != routing.StatusAbandoned {
-		f.metrics.outcome(upd.Status)
 	}
 	return applied
 }

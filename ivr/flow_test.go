@@ -115,21 +115,6 @@ func (f *fakeRecorder) Record(_ context.Context, _ string, u routing.Update, evs
 	return true, nil
 }
 
-func (f *fakeRecorder) HasEvent(_ context.Context, _, key string) (bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, e := range f.events {
-		if e.Key == key {
-			return true, nil
-		}
-	}
-	return false, f.err
-}
-
-func (f *fakeRecorder) EventAt(context.Context, string, string) (time.Time, error) {
-	return time.Time{}, routing.ErrNotFound
-}
-
 func newTestFlow(t *testing.T) (*Flow, *fakeRecorder) {
 	t.Helper()
 	cfg, err := routing.ParseConfig("flow.yaml", []byte(flowConfig))

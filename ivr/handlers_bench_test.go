@@ -134,7 +134,7 @@ func BenchmarkWebhook(b *testing.B) {
 func BenchmarkCall(b *testing.B) {
 	bf := newBenchFlow(b)
 	b.ReportAllocs()
-	b.SetParallelism(4)
+	b.SetParallelism(32)
 	var seq int64
 	var mu = make(chan struct{}, 1)
 	b.RunParallel(func(pb *testing.PB) {

@@ -12,7 +12,6 @@ import (
 // Metrics are the call flow's Prometheus metrics.
 type Metrics struct {
 	webhooks   *prometheus.HistogramVec
-	outcomes   *prometheus.CounterVec
 	escalation prometheus.Histogram
 	failOpen   *prometheus.CounterVec
 }
@@ -25,10 +24,6 @@ func NewMetrics() *Metrics {
 			Help:    "Time to answer a Twilio webhook, by step and HTTP status.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"step", "code"}),
-		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "hotline_calls_total",
-			Help: "Calls by outcome (answered, voicemail, missed, abandoned).",
-		}, []string{"outcome"}),
 		escalation: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "hotline_escalation_depth",
 			Help:    "Steps rung before an engineer accepted (1 = the first step).",
@@ -43,13 +38,7 @@ func NewMetrics() *Metrics {
 
 // Collectors returns the metrics to register.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.webhooks, m.outcomes, m.escalation, m.failOpen}
-}
-
-func (m *Metrics) outcome(status string) {
-	if m != nil {
-		m.outcomes.WithLabelValues(status).Inc()
-	}
+	return []prometheus.Collector{m.webhooks, m.escalation, m.failOpen}
 }
 
 func (m *Metrics) escalated(depth int) {

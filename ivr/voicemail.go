@@ -18,10 +18,8 @@ func (f *Flow) HandleRecorded() http.Handler {
 		recording := form.Get("RecordingUrl")
 		seconds, _ := strconv.Atoi(form.Get("RecordingDuration"))
 		if recording == "" || (form.Get("Digits") == "hangup" && seconds == 0) {
-			if f.record(r.Context(), callSid, routing.Update{Status: routing.StatusAbandoned},
-				routing.Event{At: f.now(), Type: "hangup", Detail: "caller hung up at the voicemail prompt", Key: "voicemail"}) {
-				f.metrics.outcome(routing.StatusAbandoned)
-			}
+			f.record(r.Context(), callSid, routing.Update{Status: routing.StatusAbandoned},
+				routing.Event{At: f.now(), Type: "hangup", Detail: "caller hung up at the voicemail prompt", Key: "voicemail"})
 			f.writeTwiML(w, twiml.VoiceHangup{})
 			return
 		}
@@ -68,15 +66,9 @@ func (f *Flow) HandleStatus() http.Handler {
 		if d, err := strconv.Atoi(form.Get("CallDuration")); err == nil && d >= 0 {
 			upd.DurationS = &d
 		}
-		callSid := form.Get("CallSid")
-		if f.record(r.Context(), callSid, upd,
+		f.record(r.Context(), form.Get("CallSid"), upd,
 			routing.Event{At: f.now(), Type: "hangup", Detail: "caller hung up before anyone accepted", Key: "hangup", IfInProgress: true},
-			routing.Event{At: f.now(), Type: "completed", Detail: "call ended: " + status, Key: "status"}) {
-			// The hang-up event exists only if this callback abandoned the call.
-			if hung, err := f.incidents.HasEvent(r.Context(), callSid, "hangup"); err == nil && hung {
-				f.metrics.outcome(routing.StatusAbandoned)
-			}
-		}
+			routing.Event{At: f.now(), Type: "completed", Detail: "call ended: " + status, Key: "status"})
 		f.writeTwiML(w)
 	})
 }

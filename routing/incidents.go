@@ -75,26 +75,33 @@ type Event struct {
 	// IfInProgress writes the event only while the incident is in progress,
 	// e.g. the hang-up that makes a call abandoned.
 	IfInProgress bool `json:"-"`
+	// UnlessKey skips the event when the incident already has an event with
+	// that key (e.g. no "no key" outcome after a recorded decline).
+	UnlessKey string `json:"-"`
 }
 
 // Update is what one webhook changes on an incident. Empty fields are left
 // alone; Status only moves an incident out of in_progress.
 type Update struct {
-	Customer     string
-	Team         string
-	MenuDigit    string
-	Status       string
-	AnsweredBy   string
-	AnsweredAt   time.Time
-	RecordingURL string
-	Transcript   string
-	EndedAt      time.Time
-	DurationS    *int
+	Customer   string
+	Team       string
+	MenuDigit  string
+	Status     string
+	AnsweredBy string
+	AnsweredAt time.Time
+	// AnsweredAtKey takes answered_at from the event with this key (the
+	// engineer's accept), falling back to AnsweredAt.
+	AnsweredAtKey string
+	RecordingURL  string
+	Transcript    string
+	EndedAt       time.Time
+	DurationS     *int
 }
 
 // Incidents stores incidents and their timelines.
 type Incidents struct {
-	db *store.DB
+	db    *store.DB
+	stmts stmtCache
 }
 
 // NewIncidents returns the incident store over db.
@@ -103,8 +110,8 @@ func NewIncidents(db *store.DB) *Incidents { return &Incidents{db: db} }
 // StartIncident opens the incident of a call. A retried webhook for the same
 // CallSid returns the existing incident's id with created false.
 func (s *Incidents) StartIncident(ctx context.Context, in Incident, first Event) (id int64, created bool, err error) {
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		id, created, err = startIncident(ctx, tx, in, first)
+	err = s.inTx(ctx, func(tx txRunner) error {
+		id, created, err = startIncident(tx, in, first)
 		return err
 	})
 	if err != nil {
@@ -113,10 +120,10 @@ func (s *Incidents) StartIncident(ctx context.Context, in Incident, first Event)
 	return id, created, nil
 }
 
-func startIncident(ctx context.Context, tx *sql.Tx, in Incident, first Event) (id int64, created bool, err error) {
+func startIncident(tx txRunner, in Incident, first Event) (id int64, created bool, err error) {
 	const insert = `INSERT INTO incidents (call_sid, from_number, caller_name, to_number, status, started_at, config_revision)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_sid) DO NOTHING`
-	res, err := tx.ExecContext(ctx, insert, in.CallSid, in.From, in.CallerName, in.To,
+	res, err := tx.exec(insert, in.CallSid, in.From, in.CallerName, in.To,
 		StatusInProgress, ms(in.StartedAt), in.ConfigRevision)
 	if err != nil {
 		return 0, false, err
@@ -126,11 +133,11 @@ func startIncident(ctx context.Context, tx *sql.Tx, in Incident, first Event) (i
 		return 0, false, err
 	}
 	created = n == 1
-	if id, err = incidentID(ctx, tx, in.CallSid); err != nil {
+	if id, err = incidentID(tx, in.CallSid); err != nil {
 		return 0, false, err
 	}
 	if created {
-		_, err = insertEvent(ctx, tx, id, first)
+		_, err = insertEvent(tx, id, first)
 	}
 	return id, created, err
 }
@@ -139,8 +146,8 @@ func startIncident(ctx context.Context, tx *sql.Tx, in Incident, first Event) (i
 // transaction. When every event was already recorded (a retried webhook),
 // nothing changes and applied is false.
 func (s *Incidents) Record(ctx context.Context, callSid string, upd Update, events ...Event) (applied bool, err error) {
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		applied, err = record(ctx, tx, callSid, upd, events)
+	err = s.inTx(ctx, func(tx txRunner) error {
+		applied, _, err = record(tx, callSid, upd, events)
 		return err
 	})
 	if err != nil {
@@ -149,87 +156,81 @@ func (s *Incidents) Record(ctx context.Context, callSid string, upd Update, even
 	return applied, nil
 }
 
-func record(ctx context.Context, tx *sql.Tx, callSid string, upd Update, events []Event) (applied bool, err error) {
+// record applies one webhook's events and update. closed names the status
+// the incident left in_progress for, when this write closed it.
+func record(tx txRunner, callSid string, upd Update, events []Event) (applied bool, closed string, err error) {
 	var id int64
 	var status string
-	err = tx.QueryRowContext(ctx, `SELECT id, status FROM incidents WHERE call_sid = ?`, callSid).Scan(&id, &status)
+	err = tx.queryRow(`SELECT id, status FROM incidents WHERE call_sid = ?`, callSid).Scan(&id, &status)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, ErrNotFound
+		return false, "", ErrNotFound
 	}
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
 	for _, e := range events {
 		if e.IfInProgress && status != StatusInProgress {
 			continue
 		}
-		added, err := insertEvent(ctx, tx, id, e)
+		if e.UnlessKey != "" {
+			var n int
+			if err := tx.queryRow(`SELECT COUNT(*) FROM incident_events WHERE incident_id = ? AND dedup_key = ?`, id, e.UnlessKey).Scan(&n); err != nil {
+				return false, "", err
+			}
+			if n > 0 {
+				continue
+			}
+		}
+		added, err := insertEvent(tx, id, e)
 		if err != nil {
-			return false, err
+			return false, "", err
 		}
 		applied = applied || added
 	}
 	if !applied && len(events) > 0 {
-		return false, nil
+		return false, "", nil
 	}
-	return true, applyUpdate(ctx, tx, id, upd)
+	if upd.Status != "" && status == StatusInProgress {
+		res, err := tx.exec(`UPDATE incidents SET status = ? WHERE id = ? AND status = 'in_progress'`, upd.Status, id)
+		if err != nil {
+			return false, "", err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			closed = upd.Status
+		}
+	}
+	return true, closed, applyUpdate(tx, id, upd)
 }
 
-// HasEvent reports whether the incident of callSid has an event with key.
-func (s *Incidents) HasEvent(ctx context.Context, callSid, key string) (bool, error) {
-	const q = `SELECT COUNT(*) FROM incident_events e JOIN incidents i ON i.id = e.incident_id
-		WHERE i.call_sid = ? AND e.dedup_key = ?`
-	var n int
-	if err := s.db.QueryRowContext(ctx, q, callSid, key).Scan(&n); err != nil {
-		return false, fmt.Errorf("routing: has event %s: %w", callSid, err)
-	}
-	return n > 0, nil
-}
-
-// EventAt returns the time of the event with key on callSid's incident.
-func (s *Incidents) EventAt(ctx context.Context, callSid, key string) (time.Time, error) {
-	const q = `SELECT e.at FROM incident_events e JOIN incidents i ON i.id = e.incident_id
-		WHERE i.call_sid = ? AND e.dedup_key = ?`
-	var at int64
-	err := s.db.QueryRowContext(ctx, q, callSid, key).Scan(&at)
-	if errors.Is(err, sql.ErrNoRows) {
-		return time.Time{}, ErrNotFound
-	}
-	if err != nil {
-		return time.Time{}, fmt.Errorf("routing: event %s %s: %w", callSid, key, err)
-	}
-	return fromMS(at), nil
-}
-
-func (s *Incidents) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (s *Incidents) inTx(ctx context.Context, fn func(txRunner) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(txRunner{ctx: ctx, tx: tx, db: s.db, cache: &s.stmts}); err != nil {
 		tx.Rollback()
 		return err
 	}
 	return tx.Commit()
 }
 
-func incidentID(ctx context.Context, tx *sql.Tx, callSid string) (int64, error) {
+func incidentID(tx txRunner, callSid string) (int64, error) {
 	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM incidents WHERE call_sid = ?`, callSid).Scan(&id)
+	err := tx.queryRow(`SELECT id FROM incidents WHERE call_sid = ?`, callSid).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNotFound
 	}
 	return id, err
 }
 
-func insertEvent(ctx context.Context, tx *sql.Tx, incident int64, e Event) (bool, error) {
+func insertEvent(tx txRunner, incident int64, e Event) (bool, error) {
 	const q = `INSERT INTO incident_events (incident_id, at, type, engineer, engineer_name, engineer_phone, detail, dedup_key)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id, dedup_key) DO NOTHING`
 	key := e.Key
 	if key == "" {
 		key = e.Type
 	}
-	res, err := tx.ExecContext(ctx, q, incident, ms(e.At), e.Type, e.Engineer, e.EngineerName, e.EngineerPhone, e.Detail, key)
+	res, err := tx.exec(q, incident, ms(e.At), e.Type, e.Engineer, e.EngineerName, e.EngineerPhone, e.Detail, key)
 	if err != nil {
 		return false, err
 	}
@@ -237,12 +238,13 @@ func insertEvent(ctx context.Context, tx *sql.Tx, incident int64, e Event) (bool
 	return n == 1, err
 }
 
-func applyUpdate(ctx context.Context, tx *sql.Tx, id int64, u Update) error {
+// applyUpdate writes the update's other fields (status is done by record).
+func applyUpdate(tx txRunner, id int64, u Update) error {
 	var set []string
 	var args []any
-	add := func(clause string, v any) {
+	add := func(clause string, v ...any) {
 		set = append(set, clause)
-		args = append(args, v)
+		args = append(args, v...)
 	}
 	if u.Customer != "" {
 		add("customer = ?", u.Customer)
@@ -253,13 +255,13 @@ func applyUpdate(ctx context.Context, tx *sql.Tx, id int64, u Update) error {
 	if u.MenuDigit != "" {
 		add("menu_digit = ?", u.MenuDigit)
 	}
-	if u.Status != "" {
-		add("status = CASE WHEN status = 'in_progress' THEN ? ELSE status END", u.Status)
-	}
 	if u.AnsweredBy != "" {
 		add("answered_by = ?", u.AnsweredBy)
 	}
-	if !u.AnsweredAt.IsZero() {
+	switch {
+	case u.AnsweredAtKey != "":
+		add("answered_at = COALESCE((SELECT at FROM incident_events WHERE incident_id = ? AND dedup_key = ?), ?)", id, u.AnsweredAtKey, ms(u.AnsweredAt))
+	case !u.AnsweredAt.IsZero():
 		add("answered_at = ?", ms(u.AnsweredAt))
 	}
 	if u.RecordingURL != "" {
@@ -278,7 +280,7 @@ func applyUpdate(ctx context.Context, tx *sql.Tx, id int64, u Update) error {
 		return nil
 	}
 	args = append(args, id)
-	_, err := tx.ExecContext(ctx, "UPDATE incidents SET "+strings.Join(set, ", ")+" WHERE id = ?", args...)
+	_, err := tx.exec("UPDATE incidents SET "+strings.Join(set, ", ")+" WHERE id = ?", args...)
 	return err
 }
 

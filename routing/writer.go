@@ -2,10 +2,10 @@ package routing
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,8 +33,11 @@ type Writer struct {
 	mu      sync.Mutex
 	healthy bool
 
+	checkpointing atomic.Bool
+
 	dbErrors prometheus.Counter
 	spooled  prometheus.Counter
+	outcomes *prometheus.CounterVec
 }
 
 type pending struct {
@@ -49,7 +52,8 @@ type pending struct {
 // maxBatch bounds one group commit.
 const maxBatch = 256
 
-// retryEvery is how often a spooled backlog is retried.
+// retryEvery is how often a spooled backlog is retried, and the WAL
+// checkpointed.
 const retryEvery = time.Second
 
 // NewWriter starts the writer over inc, spooling to spoolPath. wait bounds
@@ -64,6 +68,7 @@ func NewWriter(inc *Incidents, spoolPath string, wait time.Duration, log zerolog
 		ops: make(chan *pending, 4*maxBatch), done: make(chan struct{}), stopped: make(chan struct{}), healthy: true,
 		dbErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "hotline_db_errors_total", Help: "Incident writes the database refused or timed out."}),
 		spooled:  prometheus.NewCounter(prometheus.CounterOpts{Name: "hotline_spooled_writes_total", Help: "Incident writes kept in the spool file because the database was unavailable."}),
+		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hotline_calls_total", Help: "Calls by outcome (answered, voicemail, missed, abandoned), counted when the incident is closed."}, []string{"outcome"}),
 	}
 	go w.loop()
 	return w, nil
@@ -73,7 +78,7 @@ func NewWriter(inc *Incidents, spoolPath string, wait time.Duration, log zerolog
 func (w *Writer) Collectors() []prometheus.Collector {
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hotline_spool_depth", Help: "Writes waiting in the spool file for the database."},
 		func() float64 { return float64(w.spool.size()) })
-	return []prometheus.Collector{w.dbErrors, w.spooled, depth}
+	return []prometheus.Collector{w.dbErrors, w.spooled, w.outcomes, depth}
 }
 
 // StartIncident opens the incident of a call (see Incidents.StartIncident).
@@ -92,16 +97,6 @@ func (w *Writer) Record(ctx context.Context, callSid string, upd Update, events 
 		return false, err
 	}
 	return p.applied, p.err
-}
-
-// HasEvent reads through to the database.
-func (w *Writer) HasEvent(ctx context.Context, callSid, key string) (bool, error) {
-	return w.inc.HasEvent(ctx, callSid, key)
-}
-
-// EventAt reads through to the database.
-func (w *Writer) EventAt(ctx context.Context, callSid, key string) (time.Time, error) {
-	return w.inc.EventAt(ctx, callSid, key)
 }
 
 // Healthy reports whether writes currently reach the database.
@@ -185,6 +180,7 @@ func (w *Writer) loop() {
 			if w.spool.size() > 0 {
 				w.drain()
 			}
+			go w.checkpoint()
 			continue
 		case <-w.done:
 			w.flushQueued()
@@ -202,6 +198,19 @@ func (w *Writer) loop() {
 		}
 		w.commit(batch)
 	}
+}
+
+// checkpoint copies the SQLite write-ahead log into the database file, off
+// the commit path: commits never wait for it (PASSIVE), and the log stays
+// short. Other databases have no such pragma; the error is ignored.
+func (w *Writer) checkpoint() {
+	if !w.checkpointing.CompareAndSwap(false, true) {
+		return
+	}
+	defer w.checkpointing.Store(false)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, _ = w.inc.db.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
 }
 
 // flushQueued commits what is still queued at Close.
@@ -263,15 +272,21 @@ func (w *Writer) apply(batch []*pending) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*w.wait)
 	defer cancel()
-	return w.inc.inTx(ctx, func(tx *sql.Tx) error {
+	var closed []string
+	err := w.inc.inTx(ctx, func(tx txRunner) error {
+		closed = closed[:0]
 		for _, p := range batch {
 			p.id, p.created, p.applied, p.err = 0, false, false, nil
 			var err error
 			if p.op.Start != nil {
-				p.id, p.created, err = startIncident(ctx, tx, *p.op.Start, p.op.Events[0])
+				p.id, p.created, err = startIncident(tx, *p.op.Start, p.op.Events[0])
 				p.applied = p.created
 			} else {
-				p.applied, err = record(ctx, tx, p.op.CallSid, p.op.Update, p.op.Events)
+				var status string
+				p.applied, status, err = record(tx, p.op.CallSid, p.op.Update, p.op.Events)
+				if status != "" {
+					closed = append(closed, status)
+				}
 			}
 			if errors.Is(err, ErrNotFound) {
 				p.err = fmt.Errorf("routing: record %s: %w", p.op.CallSid, err)
@@ -283,6 +298,12 @@ func (w *Writer) apply(batch []*pending) error {
 		}
 		return nil
 	})
+	if err == nil {
+		for _, status := range closed {
+			w.outcomes.WithLabelValues(status).Inc()
+		}
+	}
+	return err
 }
 
 // drain replays the spool into the database, in order, then empties it.

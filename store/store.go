@@ -57,6 +57,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
+// sqliteConns bounds the SQLite pool: one writer at a time, readers in
+// parallel (WAL); more connections than this only add contention.
+const sqliteConns = 8
+
 func openPool(ctx context.Context, path string) (*sql.DB, error) {
 	q := url.Values{}
 	for _, p := range []string{
@@ -64,6 +68,9 @@ func openPool(ctx context.Context, path string) (*sql.DB, error) {
 		"busy_timeout(1000)",
 		"foreign_keys(ON)",
 		"synchronous(FULL)",
+		// Checkpoints are run by the call-event writer in the background
+		// (routing.Writer), not by whichever commit crosses the threshold.
+		"wal_autocheckpoint(0)",
 	} {
 		q.Add("_pragma", p)
 	}
@@ -72,6 +79,10 @@ func openPool(ctx context.Context, path string) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	// Keep connections open: each new one re-runs the pragmas and loses its
+	// prepared statements, which under load cost more than the queries.
+	pool.SetMaxOpenConns(sqliteConns)
+	pool.SetMaxIdleConns(sqliteConns)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	if err := pool.PingContext(ctx); err != nil {
 		pool.Close()

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +51,7 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 	fs.StringVar(&o.db, "db", "", "SQLite database to measure on, e.g. one filled by 'hotline seed' (default a new temporary one); bench adds its calls to it")
 	fs.IntVar(&o.seed, "seed", 0, "first write N finished incidents to the database, as 'hotline seed' does")
 	fs.BoolVar(&o.json, "json", false, "print the results as JSON")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole bench (server and load generator) to this file")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -75,6 +77,17 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 		return badFlag(fs, "--pause %s: give 0 to %s", o.pause, benchMaxPause)
 	case o.seed < 0 || o.seed > benchMaxSeed:
 		return badFlag(fs, "--seed %d: give 0 to %d", o.seed, benchMaxSeed)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	rep, err := runBench(ctx, e, o)
 	if err != nil {
