@@ -34,6 +34,7 @@ type Writer struct {
 	healthy bool
 
 	checkpointing atomic.Bool
+	onCommitBatch func([]Committed)
 
 	dbErrors prometheus.Counter
 	spooled  prometheus.Counter
@@ -73,6 +74,19 @@ func NewWriter(inc *Incidents, spoolPath string, wait time.Duration, log zerolog
 	go w.loop()
 	return w, nil
 }
+
+// Committed describes one call write that reached the database, for work
+// that follows a call (texts to engineers) without slowing it down.
+type Committed struct {
+	CallSid string
+	Update  Update
+	Closed  string // the status the incident left in_progress for, if this write closed it
+}
+
+// OnCommit registers fn, called in its own goroutine after each batch
+// commits, with the writes that changed something. Set it before the first
+// write.
+func (w *Writer) OnCommit(fn func([]Committed)) { w.onCommitBatch = fn }
 
 // Collectors returns the writer's metrics.
 func (w *Writer) Collectors() []prometheus.Collector {
@@ -273,8 +287,9 @@ func (w *Writer) apply(batch []*pending) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*w.wait)
 	defer cancel()
 	var closed []string
+	var done []Committed
 	err := w.inc.inTx(ctx, func(tx txRunner) error {
-		closed = closed[:0]
+		closed, done = closed[:0], done[:0]
 		for _, p := range batch {
 			p.id, p.created, p.applied, p.err = 0, false, false, nil
 			var err error
@@ -286,6 +301,9 @@ func (w *Writer) apply(batch []*pending) error {
 				p.applied, status, err = record(tx, p.op.CallSid, p.op.Update, p.op.Events)
 				if status != "" {
 					closed = append(closed, status)
+				}
+				if p.applied {
+					done = append(done, Committed{CallSid: p.op.CallSid, Update: p.op.Update, Closed: status})
 				}
 			}
 			if errors.Is(err, ErrNotFound) {
@@ -301,6 +319,9 @@ func (w *Writer) apply(batch []*pending) error {
 	if err == nil {
 		for _, status := range closed {
 			w.outcomes.WithLabelValues(status).Inc()
+		}
+		if fn := w.onCommitBatch; fn != nil && len(done) > 0 {
+			go fn(done)
 		}
 	}
 	return err

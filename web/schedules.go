@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -24,6 +25,10 @@ type schedulesPage struct {
 	Rotations []option
 	Engineers []option
 	Form      overrideForm
+	// Calendars lists the feeds that can get a link ("team:ops", ...);
+	// CalendarURL is a link just made, shown once.
+	Calendars   []option
+	CalendarURL string
 }
 
 // teamSchedule is one team: its chain now, its timeline and its gaps.
@@ -103,7 +108,45 @@ func (s *Site) renderSchedules(w http.ResponseWriter, r *http.Request, status in
 	for _, e := range cfg.Engineers {
 		p.Engineers = append(p.Engineers, option{Value: e.ID, Label: e.Name, Selected: e.ID == form.Engineer})
 	}
+	if s.RotateCalendar != nil {
+		for _, t := range cfg.Teams {
+			p.Calendars = append(p.Calendars, option{Value: "team:" + t.ID, Label: "Team " + t.Name})
+		}
+		for _, e := range cfg.Engineers {
+			p.Calendars = append(p.Calendars, option{Value: "engineer:" + e.ID, Label: e.Name})
+		}
+		p.CalendarURL = calendarURL(r)
+	}
 	s.render(w, r, status, "schedules.html", p)
+}
+
+type calendarURLKey struct{}
+
+func calendarURL(r *http.Request) string {
+	u, _ := r.Context().Value(calendarURLKey{}).(string)
+	return u
+}
+
+// handleRotateCalendar makes a new calendar-feed link for a team or an
+// engineer (the old one stops working) and shows it once.
+func (s *Site) handleRotateCalendar() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		kind, id, ok := strings.Cut(r.PostFormValue("feed"), ":")
+		cfg := s.Schedules.Config()
+		_, team := cfg.Team(id)
+		_, eng := cfg.Engineer(id)
+		if s.RotateCalendar == nil || !ok || !(kind == "team" && team || kind == "engineer" && eng) {
+			s.renderSchedules(w, r, http.StatusBadRequest, overrideForm{}, "Choose a team or an engineer for the calendar link.")
+			return
+		}
+		link, err := s.RotateCalendar(r.Context(), kind, id, actorOf(r))
+		if err != nil {
+			s.unavailable(w, r, "calendar", err)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), calendarURLKey{}, link))
+		s.renderSchedules(w, r, http.StatusOK, overrideForm{}, "")
+	})
 }
 
 // teamSchedule resolves a team's chain over [from, to) once per stretch in

@@ -67,6 +67,10 @@ type SiteDeps struct {
 	Overrides  OverrideStore
 	Announce   Announcer
 	Recordings *RecordingProxy
+	// RotateCalendar makes a new secret calendar-feed link for a team or an
+	// engineer (kind "team" or "engineer"), replacing the old one, and
+	// returns its URL. Nil hides calendar feeds.
+	RotateCalendar func(ctx context.Context, kind, id, actor string) (string, error)
 	// PublicURL decides the cookie's Secure flag (https) and is trusted as
 	// an origin for form posts.
 	PublicURL string
@@ -117,6 +121,7 @@ func (s *Site) Register(r *mux.Router) {
 	auth("/schedules", s.handleSchedules(), http.MethodGet)
 	auth("/schedules/overrides", s.handleAddOverride(), http.MethodPost)
 	auth("/schedules/overrides/{id:[0-9]+}/remove", s.handleRemoveOverride(), http.MethodPost)
+	auth("/schedules/calendar", s.handleRotateCalendar(), http.MethodPost)
 	auth("/announcements", s.handleAnnouncements(), http.MethodGet, http.MethodPost)
 	auth("/announcements/{id:[0-9]+}/expire", s.handleExpireAnnouncement(), http.MethodPost)
 	auth("/audit", s.handleAudit(), http.MethodGet)

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"time"
 
+	"github.com/hotline-dev/hotline/calendar"
+	"github.com/hotline-dev/hotline/notify"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 	"github.com/hotline-dev/hotline/store"
@@ -37,7 +39,7 @@ func openDB(ctx context.Context, path string) (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range []func(context.Context, *store.DB) error{schedules.Migrate, routing.Migrate, web.Migrate} {
+	for _, m := range []func(context.Context, *store.DB) error{schedules.Migrate, routing.Migrate, web.Migrate, notify.Migrate, calendar.Migrate} {
 		if err := m(ctx, db); err != nil {
 			db.Close()
 			return nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/calendar"
 	"github.com/hotline-dev/hotline/ivr"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
@@ -66,11 +67,18 @@ func routes(d deps) http.Handler {
 	api.Handle("/incidents/{id}", web.HandleAPIIncident(d.incidents, d.log)).Methods(http.MethodGet)
 	api.Handle("/oncall", web.HandleAPIOnCall(d.router, d.now, d.log)).Methods(http.MethodGet)
 
+	calendarTokens := calendar.NewTokens(d.db, d.now, schedules.NewStore(d.db, d.now))
+	r.Handle("/calendar/{token}.ics", calendar.Handler(d.router, calendarTokens, d.now, d.log)).Methods(http.MethodGet, http.MethodHead)
+
 	web.NewSite(web.SiteDeps{
 		Log: d.log, Users: d.users, Sessions: sessions, Incidents: d.incidents,
 		Schedules: d.router, Overrides: schedules.NewStore(d.db, d.now), Announce: d.announce,
 		Recordings: &web.RecordingProxy{AccountSID: d.accountSID, AuthToken: d.authToken},
-		PublicURL:  d.publicURL, Now: d.now,
+		RotateCalendar: func(ctx context.Context, kind, id, actor string) (string, error) {
+			token, err := calendarTokens.Rotate(ctx, calendar.Kind(kind), id, actor)
+			return calendar.URL(d.publicURL, token), err
+		},
+		PublicURL: d.publicURL, Now: d.now,
 	}).Register(r)
 	return r
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hotline-dev/hotline/ivr"
+	"github.com/hotline-dev/hotline/notify"
 
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/web"
@@ -40,6 +41,8 @@ type server struct {
 	registry  *prometheus.Registry
 	announce  *routing.Announcements
 	users     *web.Users
+	outbox    *notify.Outbox
+	sending   bool // the outbox has a Twilio account to send with
 	http      *http.Server
 	listener  net.Listener
 }
@@ -51,6 +54,8 @@ type serveOptions struct {
 	publicURL  string
 	authToken  string
 	accountSID string
+	// twilioAPI replaces https://api.twilio.com for texts (tests only).
+	twilioAPI string
 }
 
 func cmdServe(ctx context.Context, e env, args []string) error {
@@ -127,6 +132,20 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 	if s.publicURL == "" {
 		s.publicURL = "http://" + s.addr
 	}
+	var sender notify.Sender
+	if o.accountSID != "" {
+		tw, err := notify.NewTwilio(notify.TwilioConfig{AccountSID: o.accountSID, AuthToken: o.authToken, From: a.cfg.Hotline.Number, BaseURL: o.twilioAPI})
+		if err != nil {
+			writer.Close()
+			ln.Close()
+			a.Close()
+			return nil, fmt.Errorf("serve: texts: %w", err)
+		}
+		sender, s.sending = tw, true
+	}
+	s.outbox = notify.New(a.db, sender, time.Now, log, notify.Options{})
+	texts := &callTexts{outbox: s.outbox, incidents: incidents, router: a.router, publicURL: s.publicURL, now: time.Now, log: log}
+	writer.OnCommit(texts.committed)
 	s.http = &http.Server{
 		Handler: routes(deps{
 			log: log, db: a.db, router: a.router, incidents: s.incidents, writer: writer, metrics: metrics, registry: registry,
@@ -154,7 +173,13 @@ func (s *server) serve(ctx context.Context) error {
 	go func() { errc <- s.http.Serve(s.listener) }()
 	watch := newCoverageWatch(s.router, s.log)
 	s.registry.MustRegister(watch.gauge)
-	go watch.run(ctx)
+	work, stopWork := context.WithCancel(ctx)
+	defer stopWork()
+	go watch.run(work)
+	if s.sending {
+		go s.outbox.Run(work)
+		go notify.NewReminders(s.outbox, s.router, time.Now, s.log).Run(work)
+	}
 	for {
 		select {
 		case <-hup:

@@ -1,0 +1,226 @@
+// Package notify texts engineers through an SMS outbox. The call flow and
+// the shift reminders only insert rows (Enqueue: one local write, no
+// network); a worker (Run) delivers the rows that are due through the Twilio
+// Messages API, retrying with backoff on 5xx, 429 and network errors.
+//
+// Delivery is at least once, and exactly once on every path but one: a
+// worker claims a row (a lease) before sending it, so concurrent workers
+// never send the same row, and it records a 2xx before it does anything
+// else. A process that dies after Twilio accepted a message but before that
+// record reached the database sends it again once the lease expires;
+// Twilio's Messages API takes no idempotency key that could prevent it.
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hotline-dev/hotline/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrate creates or upgrades the table notify owns: outbox.
+func Migrate(ctx context.Context, db *store.DB) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("notify: migrations: %w", err)
+	}
+	return db.Migrate(ctx, "notify", sub)
+}
+
+// Errors of the package.
+var (
+	// ErrInvalid means a message was refused: no key, no text, or a
+	// number that is not E.164.
+	ErrInvalid = errors.New("notify: invalid message")
+	// ErrNoSender means Run was called on an outbox built without a
+	// sender (no Twilio credentials).
+	ErrNoSender = errors.New("notify: no SMS sender")
+)
+
+// maxBody is the longest text the Messages API accepts, in characters.
+const maxBody = 1600
+
+// Message is one SMS to queue.
+type Message struct {
+	To   string // E.164
+	Body string // plain text
+	// Key names the message for deduplication: a second Enqueue with the
+	// same key queues nothing, so a retried webhook sends one SMS.
+	Key string
+	// NotBefore delays the message; zero sends it at once.
+	NotBefore time.Time
+	// Replace lets this Enqueue replace the text, number and time of a
+	// message with the same key that is still waiting and was never tried
+	// (a voicemail's transcript arriving after its recording). A message
+	// already sent, being sent or retried is left alone.
+	Replace bool
+}
+
+// check returns why m cannot be queued, or nil.
+func (m *Message) check() error {
+	switch {
+	case m.Key == "":
+		return fmt.Errorf("%w: no key", ErrInvalid)
+	case !isE164(m.To):
+		return fmt.Errorf("%w: %q is not an E.164 number", ErrInvalid, mask(m.To))
+	case m.Body == "":
+		return fmt.Errorf("%w: empty text", ErrInvalid)
+	case utf8.RuneCountInString(m.Body) > maxBody:
+		return fmt.Errorf("%w: text longer than %d characters", ErrInvalid, maxBody)
+	}
+	return nil
+}
+
+// isE164 reports whether s is "+" and 8 to 15 digits.
+func isE164(s string) bool {
+	if len(s) < 9 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Options tunes the worker; zero fields take the defaults.
+type Options struct {
+	// Poll is how often Run looks for due messages besides being woken by
+	// Enqueue. Default 5s.
+	Poll time.Duration
+	// Lease is how long a claimed message is reserved for the worker
+	// sending it. It must outlast the sender's timeout. Default 2m.
+	Lease time.Duration
+	// MaxAttempts is how many sends a message gets before it is marked
+	// failed. Default 6.
+	MaxAttempts int
+	// Backoff is the wait after the 1st, 2nd, … failed attempt; the last
+	// entry repeats. Default 10s, 30s, 2m, 10m, 30m.
+	Backoff []time.Duration
+	// Batch is the most messages one RunOnce claims. Default 20.
+	Batch int
+}
+
+// withDefaults fills the zero fields.
+func (o Options) withDefaults() Options {
+	if o.Poll <= 0 {
+		o.Poll = 5 * time.Second
+	}
+	if o.Lease <= 0 {
+		o.Lease = 2 * time.Minute
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 6
+	}
+	if len(o.Backoff) == 0 {
+		o.Backoff = []time.Duration{10 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute, 30 * time.Minute}
+	}
+	if o.Batch <= 0 {
+		o.Batch = 20
+	}
+	return o
+}
+
+// backoff returns the wait after the n-th failed attempt (n >= 1).
+func (o Options) backoff(n int) time.Duration {
+	if n > len(o.Backoff) {
+		n = len(o.Backoff)
+	}
+	return o.Backoff[max(n, 1)-1]
+}
+
+// Outbox queues messages in the database and delivers them.
+type Outbox struct {
+	db     *store.DB
+	sender Sender
+	now    func() time.Time
+	log    zerolog.Logger
+	opts   Options
+	wake   chan struct{}
+
+	mu       sync.Mutex
+	unmarked []outcome // results sent but not yet recorded (database down)
+}
+
+// New returns an outbox over a migrated db. sender may be nil: messages are
+// then queued but Run refuses to start. now is the clock for due times and
+// backoff.
+func New(db *store.DB, sender Sender, now func() time.Time, log zerolog.Logger, opts Options) *Outbox {
+	return &Outbox{
+		db: db, sender: sender, now: now, log: log,
+		opts: opts.withDefaults(),
+		wake: make(chan struct{}, 1),
+	}
+}
+
+// Execer is a *sql.DB, *sql.Tx or *store.DB.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// Enqueue queues m and wakes the worker. It reports whether a message was
+// queued (or replaced): false when one with the same key already exists.
+// It writes one row and never touches the network.
+func (o *Outbox) Enqueue(ctx context.Context, m Message) (bool, error) {
+	queued, err := o.EnqueueTx(ctx, o.db, m)
+	if queued {
+		o.Wake()
+	}
+	return queued, err
+}
+
+// EnqueueTx queues m through ex, typically the transaction that records
+// what the message is about, so both commit or neither does. Call Wake
+// after the commit for an immediate send; otherwise the next poll sends it.
+func (o *Outbox) EnqueueTx(ctx context.Context, ex Execer, m Message) (bool, error) {
+	if err := m.check(); err != nil {
+		return false, err
+	}
+	now := o.now()
+	after := now
+	if m.NotBefore.After(now) {
+		after = m.NotBefore
+	}
+	const insert = `INSERT INTO outbox (created_at, send_after, to_number, body, dedup_key)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING`
+	const upsert = `INSERT INTO outbox (created_at, send_after, to_number, body, dedup_key)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO UPDATE
+		SET to_number = excluded.to_number, body = excluded.body, send_after = excluded.send_after
+		WHERE sent_at IS NULL AND failed_at IS NULL AND attempts = 0 AND lease_until <= ?`
+	var res sql.Result
+	var err error
+	if m.Replace {
+		res, err = ex.ExecContext(ctx, upsert, now.UnixMilli(), after.UnixMilli(), m.To, m.Body, m.Key, now.UnixMilli())
+	} else {
+		res, err = ex.ExecContext(ctx, insert, now.UnixMilli(), after.UnixMilli(), m.To, m.Body, m.Key)
+	}
+	if err != nil {
+		return false, fmt.Errorf("notify: enqueue %s: %w", m.Key, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("notify: enqueue %s: %w", m.Key, err)
+	}
+	return n > 0, nil
+}
+
+// Wake makes a running worker look for due messages now.
+func (o *Outbox) Wake() {
+	select {
+	case o.wake <- struct{}{}:
+	default: // a wake-up is already pending
+	}
+}
