@@ -35,6 +35,8 @@ commands:
   announce   post an announcement callers hear (--message S --until T), list, rm ID
   bench      the call-storm benchmark: webhooks/s, latency and memory against a bare ceiling
   seed       fill the call log with N realistic calls (seed --incidents N), for demos and benchmarks
+  twilio     point a Twilio number at hotline (twilio configure --number N --public-url U [--dry-run])
+  healthcheck probe a running hotline's /healthz, for container health checks (exit 0 when healthy)
 
 Run 'hotline <command> -h' for a command's flags.
 `
@@ -83,6 +85,10 @@ func dispatch(ctx context.Context, e env, cmd string, rest []string) error {
 		return cmdSeed(ctx, e, rest)
 	case "bench":
 		return cmdBench(ctx, e, rest)
+	case "twilio":
+		return cmdTwilio(ctx, e, rest)
+	case "healthcheck":
+		return cmdHealthcheck(ctx, e, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
 		return nil

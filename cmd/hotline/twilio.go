@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/twilio/twilio-go"
+	"github.com/twilio/twilio-go/client"
+	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+)
+
+// twilioTimeout bounds each request to Twilio's REST API.
+const twilioTimeout = 30 * time.Second
+
+var (
+	numberE164Re = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+	accountSIDRe = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
+)
+
+// cmdTwilio runs the Twilio account commands against https://api.twilio.com.
+func cmdTwilio(ctx context.Context, e env, args []string) error {
+	return runTwilio(ctx, e, args, nil)
+}
+
+// runTwilio is cmdTwilio with the transport that carries the REST requests:
+// nil is http.DefaultTransport (so https://api.twilio.com, or the edge and
+// region named by TWILIO_EDGE and TWILIO_REGION); tests pass one that sends
+// every request to a local fake of the API.
+func runTwilio(ctx context.Context, e env, args []string, transport http.RoundTripper) error {
+	const synopsis = "twilio configure --number +1… --public-url https://… [--dry-run] [--allow-http]"
+	if len(args) == 0 {
+		fmt.Fprintf(e.stderr, "usage: hotline %s\n", synopsis)
+		return usageErr("twilio: no subcommand given (configure)")
+	}
+	switch args[0] {
+	case "configure":
+		return twilioConfigure(ctx, e, args[1:], transport)
+	case "-h", "--help", "help":
+		fmt.Fprintf(e.stdout, "usage: hotline %s\n", synopsis)
+		return nil
+	default:
+		fmt.Fprintf(e.stderr, "usage: hotline %s\n", synopsis)
+		return usageErr("twilio: unknown subcommand %q (configure)", args[0])
+	}
+}
+
+// setting is one voice setting of a phone number, by its name in Twilio's
+// REST API.
+type setting struct {
+	name, value string
+}
+
+// wantedSettings are the settings that send a number's calls to hotline at
+// base (a public URL without a trailing slash), in the order printed.
+func wantedSettings(base string) []setting {
+	return []setting{
+		{"VoiceUrl", base + "/twilio/voice"},
+		{"VoiceMethod", http.MethodPost},
+		{"StatusCallback", base + "/twilio/status"},
+		{"StatusCallbackMethod", http.MethodPost},
+		{"VoiceFallbackUrl", base + "/twilio/fallback"},
+		{"VoiceFallbackMethod", http.MethodPost},
+	}
+}
+
+// currentSettings are the same settings as the number has them now.
+func currentSettings(n *openapi.ApiV2010IncomingPhoneNumber) []setting {
+	return []setting{
+		{"VoiceUrl", deref(n.VoiceUrl)},
+		{"VoiceMethod", deref(n.VoiceMethod)},
+		{"StatusCallback", deref(n.StatusCallback)},
+		{"StatusCallbackMethod", deref(n.StatusCallbackMethod)},
+		{"VoiceFallbackUrl", deref(n.VoiceFallbackUrl)},
+		{"VoiceFallbackMethod", deref(n.VoiceFallbackMethod)},
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// twilioConfigure points a phone number's Voice URL, Status Callback URL
+// and Voice Fallback URL at hotline, printing each setting's old and new
+// value. Nothing is sent when nothing differs, or with --dry-run.
+func twilioConfigure(ctx context.Context, e env, args []string, transport http.RoundTripper) error {
+	fs := newFlags(e, "twilio configure", "twilio configure --number +1… --public-url https://… [--dry-run] [--allow-http]")
+	number := fs.String("number", "", "the Twilio phone number to configure, E.164 (e.g. +18005550100)")
+	public := fs.String("public-url", e.getenv("HOTLINE_PUBLIC_URL"), "the URL Twilio reaches hotline at, exactly as hotline serve is given it (env HOTLINE_PUBLIC_URL)")
+	dryRun := fs.Bool("dry-run", false, "print what would change without changing it")
+	allowHTTP := fs.Bool("allow-http", false, "accept an http:// public URL (Twilio would send webhooks, signed with your auth token, unencrypted)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noPositional(fs, pos); err != nil {
+		return err
+	}
+	switch {
+	case *number == "":
+		return badFlag(fs, "--number is required")
+	case !numberE164Re.MatchString(*number):
+		return badFlag(fs, "--number %q is not E.164: write it as + and the country code and number, digits only, e.g. +18005550100", *number)
+	case *public == "":
+		return badFlag(fs, "--public-url (or HOTLINE_PUBLIC_URL) is required")
+	}
+	base, err := checkPublicURL(*public, *allowHTTP)
+	if err != nil {
+		return badFlag(fs, "--public-url: %v", err)
+	}
+	sid, token := e.getenv("TWILIO_ACCOUNT_SID"), e.getenv("TWILIO_AUTH_TOKEN")
+	switch {
+	case sid == "" || token == "":
+		return errors.New("twilio configure: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN to your account's SID (AC…) and auth token, from the Twilio console's Account Info")
+	case !accountSIDRe.MatchString(sid):
+		return fmt.Errorf("twilio configure: TWILIO_ACCOUNT_SID %q is not an account SID: it is AC followed by 32 hex digits, from the Twilio console's Account Info", sid)
+	}
+	api := newTwilioAPI(ctx, e, sid, token, transport)
+
+	n, err := findNumber(api, sid, *number)
+	if err != nil {
+		return err
+	}
+	want := wantedSettings(base)
+	changed := printChanges(e.stdout, n, want)
+	// With an application or a trunk on the number Twilio ignores its voice
+	// URLs: updating them would look like success and route nothing.
+	if app, trunk := deref(n.VoiceApplicationSid), deref(n.TrunkSid); app != "" || trunk != "" {
+		handler := "the voice application " + app
+		if app == "" {
+			handler = "the SIP trunk " + trunk
+		}
+		return fmt.Errorf("twilio configure: calls to %s go to %s, so Twilio ignores its Voice URL: in the Twilio console, set the number's \"A call comes in\" to \"Webhook\", then run this again", *number, handler)
+	}
+	switch {
+	case changed == 0:
+		fmt.Fprintln(e.stdout, "already configured: nothing to change")
+		return nil
+	case *dryRun:
+		fmt.Fprintf(e.stdout, "dry run: %d of %d settings would change; nothing was sent\n", changed, len(want))
+		return nil
+	}
+	updated, err := api.UpdateIncomingPhoneNumber(deref(n.Sid), updateParams(want))
+	if err != nil {
+		return fmt.Errorf("twilio configure: update %s: %w%s", *number, err, authHint(err))
+	}
+	for i, s := range currentSettings(updated) {
+		if s.value != want[i].value {
+			return fmt.Errorf("twilio configure: Twilio accepted the update but %s reads %q, not %q: check the number in the Twilio console", s.name, s.value, want[i].value)
+		}
+	}
+	fmt.Fprintf(e.stdout, "updated: %d of %d settings changed\n", changed, len(want))
+	return nil
+}
+
+// checkPublicURL returns the public URL without its trailing slash, or why
+// Twilio could not use it.
+func checkPublicURL(raw string, allowHTTP bool) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case u.Scheme == "http" && !allowHTTP:
+		return "", fmt.Errorf("%q is not https: Twilio would send every webhook, signed with your auth token, in the clear (--allow-http if you really mean it)", raw)
+	case u.Scheme != "https" && u.Scheme != "http":
+		return "", fmt.Errorf("%q is not an https:// URL", raw)
+	case u.Host == "":
+		return "", fmt.Errorf("%q has no host", raw)
+	case u.User != nil:
+		return "", fmt.Errorf("%q carries credentials: hotline checks Twilio's signature instead", raw)
+	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "?") || strings.HasSuffix(raw, "#"):
+		return "", fmt.Errorf("%q has a query or fragment: give the base URL only, as hotline serve is given it", raw)
+	}
+	return strings.TrimRight(raw, "/"), nil
+}
+
+// newTwilioAPI returns twilio-go's REST client for the 2010-04-01 API,
+// sending through transport (nil: http.DefaultTransport) and giving up when
+// ctx ends. Like twilio-go itself it honours TWILIO_EDGE and TWILIO_REGION,
+// read here through e so tests control them.
+func newTwilioAPI(ctx context.Context, e env, sid, token string, transport http.RoundTripper) *openapi.ApiService {
+	if transport == nil {
+		transport = http.DefaultTransport
+	}
+	c := &client.Client{
+		Credentials: client.NewCredentials(sid, token),
+		HTTPClient: &http.Client{
+			Transport: ctxTransport{ctx: ctx, next: transport},
+			Timeout:   twilioTimeout,
+			// As twilio-go's default client: a redirect is an answer, not
+			// something to follow with the credentials attached.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+	c.SetAccountSid(sid)
+	rest := twilio.NewRestClientWithParams(twilio.ClientParams{Client: c})
+	rest.Edge, rest.Region = e.getenv("TWILIO_EDGE"), e.getenv("TWILIO_REGION")
+	return rest.Api
+}
+
+// ctxTransport ties every request to ctx: twilio-go builds its requests
+// without a context, so without this Ctrl-C would wait out the timeout.
+type ctxTransport struct {
+	ctx  context.Context
+	next http.RoundTripper
+}
+
+func (t ctxTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return t.next.RoundTrip(r.WithContext(t.ctx))
+}
+
+// findNumber returns the account's incoming phone number that is exactly
+// number.
+func findNumber(api *openapi.ApiService, sid, number string) (*openapi.ApiV2010IncomingPhoneNumber, error) {
+	found, err := api.ListIncomingPhoneNumber(&openapi.ListIncomingPhoneNumberParams{PhoneNumber: &number})
+	if err != nil {
+		return nil, fmt.Errorf("twilio configure: look up %s: %w%s", number, err, authHint(err))
+	}
+	// The PhoneNumber filter also matches partial numbers.
+	for i := range found {
+		if deref(found[i].PhoneNumber) == number && deref(found[i].Sid) != "" {
+			return &found[i], nil
+		}
+	}
+	return nil, fmt.Errorf("twilio configure: %s is not a phone number of account %s: check --number against the console's Phone Numbers > Active numbers, and that TWILIO_ACCOUNT_SID is the account (or subaccount) that owns it", number, sid)
+}
+
+// printChanges prints the number and, for each setting, its old and new
+// value, and returns how many differ.
+func printChanges(w io.Writer, n *openapi.ApiV2010IncomingPhoneNumber, want []setting) int {
+	fmt.Fprintf(w, "%s (%s)\n", deref(n.PhoneNumber), deref(n.Sid))
+	changed := 0
+	for i, have := range currentSettings(n) {
+		if have.value == want[i].value {
+			fmt.Fprintf(w, "  %-20s %s (unchanged)\n", have.name, want[i].value)
+			continue
+		}
+		changed++
+		fmt.Fprintf(w, "  %-20s %s → %s\n", have.name, orNone(have.value), want[i].value)
+	}
+	return changed
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// updateParams sets every wanted setting: sending the unchanged ones too
+// keeps the update idempotent and the request the same each time.
+func updateParams(want []setting) *openapi.UpdateIncomingPhoneNumberParams {
+	p := &openapi.UpdateIncomingPhoneNumberParams{}
+	for _, s := range want {
+		switch s.name {
+		case "VoiceUrl":
+			p.SetVoiceUrl(s.value)
+		case "VoiceMethod":
+			p.SetVoiceMethod(s.value)
+		case "StatusCallback":
+			p.SetStatusCallback(s.value)
+		case "StatusCallbackMethod":
+			p.SetStatusCallbackMethod(s.value)
+		case "VoiceFallbackUrl":
+			p.SetVoiceFallbackUrl(s.value)
+		case "VoiceFallbackMethod":
+			p.SetVoiceFallbackMethod(s.value)
+		}
+	}
+	return p
+}
+
+// authHint says how to fix a refused login, the likeliest failure.
+func authHint(err error) string {
+	var rest *client.TwilioRestError
+	if errors.As(err, &rest) && (rest.Status == http.StatusUnauthorized || rest.Status == http.StatusForbidden) {
+		return " (check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: Twilio refused them)"
+	}
+	return ""
+}

@@ -1,0 +1,329 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+)
+
+const (
+	testAccountSID = "AC0123456789abcdef0123456789abcdef"
+	testAuthToken  = "0123456789abcdef0123456789abcdef"
+	testNumberSID  = "PN0123456789abcdef0123456789abcdef"
+	accountPath    = "/2010-04-01/Accounts/" + testAccountSID
+)
+
+// fakeTwilio is a local stand-in for the part of Twilio's REST API that
+// `twilio configure` uses: listing and updating incoming phone numbers.
+type fakeTwilio struct {
+	t        *testing.T
+	srv      *httptest.Server
+	mu       sync.Mutex
+	numbers  []map[string]any // resources as Twilio's JSON has them
+	requests []fakeRequest
+	status   int // when set, every request gets this error status
+}
+
+// fakeRequest is one request as the fake received it.
+type fakeRequest struct {
+	method, host, path string
+	query, form        url.Values
+	user, password     string
+	contentType        string
+}
+
+func newFakeTwilio(t *testing.T, numbers ...map[string]any) *fakeTwilio {
+	f := &fakeTwilio{t: t, numbers: numbers}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// RoundTrip sends a request meant for https://api.twilio.com to the fake,
+// so the client under test is twilio-go unchanged and no traffic leaves
+// 127.0.0.1.
+func (f *fakeTwilio) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Scheme != "https" || r.URL.Host != "api.twilio.com" {
+		f.t.Errorf("request to %s, want https://api.twilio.com", r.URL)
+		return nil, http.ErrNotSupported
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Original-Host", r.URL.Host)
+	r.URL.Scheme, r.URL.Host = "http", strings.TrimPrefix(f.srv.URL, "http://")
+	return f.srv.Client().Transport.RoundTrip(r)
+}
+
+func (f *fakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := r.ParseForm(); err != nil {
+		f.t.Errorf("fake twilio: %v", err)
+	}
+	user, pass, _ := r.BasicAuth()
+	f.requests = append(f.requests, fakeRequest{
+		method: r.Method, host: r.Header.Get("X-Original-Host"), path: r.URL.Path,
+		query: r.URL.Query(), form: r.PostForm, user: user, password: pass,
+		contentType: r.Header.Get("Content-Type"),
+	})
+	w.Header().Set("Content-Type", "application/json")
+	if f.status != 0 {
+		w.WriteHeader(f.status)
+		json.NewEncoder(w).Encode(map[string]any{"code": 20003, "message": "Authenticate", "status": f.status, "more_info": "https://www.twilio.com/docs/errors/20003"})
+		return
+	}
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == accountPath+"/IncomingPhoneNumbers.json":
+		// Like Twilio, the filter matches partial numbers.
+		list := []map[string]any{}
+		for _, n := range f.numbers {
+			if strings.Contains(n["phone_number"].(string), r.URL.Query().Get("PhoneNumber")) {
+				list = append(list, n)
+			}
+		}
+		json.NewEncoder(w).Encode(map[string]any{"incoming_phone_numbers": list, "page": 0, "page_size": 50, "next_page_uri": nil})
+	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, accountPath+"/IncomingPhoneNumbers/"):
+		sid := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, accountPath+"/IncomingPhoneNumbers/"), ".json")
+		for _, n := range f.numbers {
+			if n["sid"] == sid {
+				for k, field := range map[string]string{"VoiceUrl": "voice_url", "VoiceMethod": "voice_method", "StatusCallback": "status_callback", "StatusCallbackMethod": "status_callback_method", "VoiceFallbackUrl": "voice_fallback_url", "VoiceFallbackMethod": "voice_fallback_method"} {
+					if v, ok := r.PostForm[k]; ok {
+						n[field] = v[0]
+					}
+				}
+				json.NewEncoder(w).Encode(n)
+				return
+			}
+		}
+		w.WriteHeader(http.StatusNotFound)
+		json.NewEncoder(w).Encode(map[string]any{"code": 20404, "message": "not found", "status": 404})
+	default:
+		f.t.Errorf("fake twilio: unexpected %s %s", r.Method, r.URL)
+		w.WriteHeader(http.StatusNotFound)
+	}
+}
+
+// configure runs `hotline twilio configure` in-process against the fake.
+func (f *fakeTwilio) configure(vars map[string]string, args ...string) (stdout, stderr string, code int) {
+	f.t.Helper()
+	if vars == nil {
+		vars = map[string]string{"TWILIO_ACCOUNT_SID": testAccountSID, "TWILIO_AUTH_TOKEN": testAuthToken}
+	}
+	var out, errOut bytes.Buffer
+	e := env{getenv: testEnv(vars), stdin: strings.NewReader(""), stdout: &out, stderr: &errOut}
+	err := runTwilio(context.Background(), e, append([]string{"configure"}, args...), f)
+	if err != nil {
+		code = exitCode(err)
+		errOut.WriteString(err.Error())
+	}
+	return out.String(), errOut.String(), code
+}
+
+func (f *fakeTwilio) taken() []fakeRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.requests
+	f.requests = nil
+	return r
+}
+
+// oldNumber is the support number as a fresh Twilio number has it, pointed
+// at Twilio's demo.
+func oldNumber() map[string]any {
+	return map[string]any{
+		"sid": testNumberSID, "account_sid": testAccountSID, "phone_number": "+18005550100",
+		"voice_url": "https://demo.twilio.com/welcome/voice/", "voice_method": "GET",
+		"status_callback": "", "status_callback_method": "POST",
+		"voice_fallback_url": "", "voice_fallback_method": "POST",
+		"voice_application_sid": "", "trunk_sid": nil,
+	}
+}
+
+// checkList asserts r is the lookup of +18005550100 with the test account.
+func checkList(t *testing.T, r fakeRequest) {
+	t.Helper()
+	if r.method != http.MethodGet || r.host != "api.twilio.com" || r.path != accountPath+"/IncomingPhoneNumbers.json" {
+		t.Errorf("lookup: %s %s%s, want GET api.twilio.com%s/IncomingPhoneNumbers.json", r.method, r.host, r.path, accountPath)
+	}
+	if want := (url.Values{"PhoneNumber": {"+18005550100"}, "PageSize": {"50"}}); !reflect.DeepEqual(r.query, want) {
+		t.Errorf("lookup query %v, want %v", r.query, want)
+	}
+	if r.user != testAccountSID || r.password != testAuthToken {
+		t.Errorf("lookup authenticated as %q/%q, want the account SID and auth token", r.user, r.password)
+	}
+}
+
+func TestTwilioConfigure(t *testing.T) {
+	f := newFakeTwilio(t, oldNumber())
+	stdout, stderr, code := f.configure(nil, "--number", "+18005550100", "--public-url", "https://hotline.example.com/")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	reqs := f.taken()
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests, want a lookup and an update: %+v", len(reqs), reqs)
+	}
+	checkList(t, reqs[0])
+	up := reqs[1]
+	if up.method != http.MethodPost || up.host != "api.twilio.com" || up.path != accountPath+"/IncomingPhoneNumbers/"+testNumberSID+".json" {
+		t.Errorf("update: %s %s%s", up.method, up.host, up.path)
+	}
+	if up.contentType != "application/x-www-form-urlencoded" || up.user != testAccountSID || up.password != testAuthToken {
+		t.Errorf("update: content type %q, auth %q/%q", up.contentType, up.user, up.password)
+	}
+	wantForm := url.Values{
+		"VoiceUrl":             {"https://hotline.example.com/twilio/voice"},
+		"VoiceMethod":          {"POST"},
+		"StatusCallback":       {"https://hotline.example.com/twilio/status"},
+		"StatusCallbackMethod": {"POST"},
+		"VoiceFallbackUrl":     {"https://hotline.example.com/twilio/fallback"},
+		"VoiceFallbackMethod":  {"POST"},
+	}
+	if !reflect.DeepEqual(up.form, wantForm) {
+		t.Errorf("update form:\n%v\nwant\n%v", up.form, wantForm)
+	}
+	want := `+18005550100 (` + testNumberSID + `)
+  VoiceUrl             https://demo.twilio.com/welcome/voice/ → https://hotline.example.com/twilio/voice
+  VoiceMethod          GET → POST
+  StatusCallback       (none) → https://hotline.example.com/twilio/status
+  StatusCallbackMethod POST (unchanged)
+  VoiceFallbackUrl     (none) → https://hotline.example.com/twilio/fallback
+  VoiceFallbackMethod  POST (unchanged)
+updated: 4 of 6 settings changed
+`
+	if stdout != want {
+		t.Errorf("printed:\n%s\nwant:\n%s", stdout, want)
+	}
+
+	// Run again: everything is in place, so only the lookup is sent.
+	stdout, stderr, code = f.configure(nil, "--number", "+18005550100", "--public-url", "https://hotline.example.com")
+	if code != 0 {
+		t.Fatalf("second run: exit %d\n%s", code, stderr)
+	}
+	if reqs := f.taken(); len(reqs) != 1 {
+		t.Errorf("second run sent %d requests, want the lookup alone", len(reqs))
+	}
+	if !strings.Contains(stdout, "VoiceUrl             https://hotline.example.com/twilio/voice (unchanged)") ||
+		!strings.HasSuffix(stdout, "already configured: nothing to change\n") {
+		t.Errorf("second run printed:\n%s", stdout)
+	}
+}
+
+func TestTwilioConfigureDryRun(t *testing.T) {
+	f := newFakeTwilio(t, oldNumber())
+	stdout, stderr, code := f.configure(nil, "--dry-run", "--number", "+18005550100", "--public-url", "https://hotline.example.com")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	reqs := f.taken()
+	if len(reqs) != 1 {
+		t.Fatalf("--dry-run sent %d requests, want the lookup alone", len(reqs))
+	}
+	checkList(t, reqs[0])
+	if !strings.Contains(stdout, "VoiceMethod          GET → POST") || !strings.HasSuffix(stdout, "dry run: 4 of 6 settings would change; nothing was sent\n") {
+		t.Errorf("printed:\n%s", stdout)
+	}
+	if f.numbers[0]["voice_url"] != "https://demo.twilio.com/welcome/voice/" {
+		t.Errorf("--dry-run changed the number: %v", f.numbers[0])
+	}
+}
+
+func TestTwilioConfigureNumberNotFound(t *testing.T) {
+	// Twilio's filter matches +180055501001 too; it is not the number.
+	other := oldNumber()
+	other["phone_number"], other["sid"] = "+180055501001", "PN11111111111111111111111111111111"
+	f := newFakeTwilio(t, other)
+	_, stderr, code := f.configure(nil, "--number", "+18005550100", "--public-url", "https://hotline.example.com")
+	if code != 1 || !strings.Contains(stderr, "+18005550100 is not a phone number of account "+testAccountSID) {
+		t.Errorf("exit %d, want 1 saying the number is not the account's\n%s", code, stderr)
+	}
+	if reqs := f.taken(); len(reqs) != 1 {
+		t.Errorf("%d requests, want the lookup alone", len(reqs))
+	}
+}
+
+func TestTwilioConfigureRefusedCredentials(t *testing.T) {
+	f := newFakeTwilio(t, oldNumber())
+	f.status = http.StatusUnauthorized
+	_, stderr, code := f.configure(nil, "--number", "+18005550100", "--public-url", "https://hotline.example.com")
+	if code != 1 || !strings.Contains(stderr, "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN") {
+		t.Errorf("exit %d, want 1 with a hint about the credentials\n%s", code, stderr)
+	}
+}
+
+func TestTwilioConfigureApplicationOnNumber(t *testing.T) {
+	n := oldNumber()
+	n["voice_application_sid"] = "AP0123456789abcdef0123456789abcdef"
+	f := newFakeTwilio(t, n)
+	stdout, stderr, code := f.configure(nil, "--number", "+18005550100", "--public-url", "https://hotline.example.com")
+	if code != 1 || !strings.Contains(stderr, "the voice application AP0123456789abcdef0123456789abcdef") || !strings.Contains(stderr, `"A call comes in" to "Webhook"`) {
+		t.Errorf("exit %d, want 1 explaining the application\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "VoiceUrl") {
+		t.Errorf("the changes were not printed:\n%s", stdout)
+	}
+	if reqs := f.taken(); len(reqs) != 1 {
+		t.Errorf("%d requests, want the lookup alone (no update)", len(reqs))
+	}
+}
+
+func TestTwilioConfigureRefusals(t *testing.T) {
+	creds := map[string]string{"TWILIO_ACCOUNT_SID": testAccountSID, "TWILIO_AUTH_TOKEN": testAuthToken}
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		args []string
+		code int
+		says string
+	}{
+		{"no number", creds, []string{"--public-url", "https://h.example.com"}, 2, "--number is required"},
+		{"not E.164", creds, []string{"--number", "800-555-0100", "--public-url", "https://h.example.com"}, 2, "is not E.164"},
+		{"no public URL", creds, []string{"--number", "+18005550100"}, 2, "--public-url (or HOTLINE_PUBLIC_URL) is required"},
+		{"http", creds, []string{"--number", "+18005550100", "--public-url", "http://h.example.com"}, 2, "--allow-http"},
+		{"query", creds, []string{"--number", "+18005550100", "--public-url", "https://h.example.com/?a=b"}, 2, "query or fragment"},
+		{"not a URL", creds, []string{"--number", "+18005550100", "--public-url", "h.example.com"}, 2, "is not an https:// URL"},
+		{"stray argument", creds, []string{"--number", "+18005550100", "--public-url", "https://h.example.com", "extra"}, 2, "unexpected argument"},
+		{"no credentials", map[string]string{}, []string{"--number", "+18005550100", "--public-url", "https://h.example.com"}, 1, "set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"},
+		{"no token", map[string]string{"TWILIO_ACCOUNT_SID": testAccountSID}, []string{"--number", "+18005550100", "--public-url", "https://h.example.com"}, 1, "set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"},
+		{"bad SID", map[string]string{"TWILIO_ACCOUNT_SID": "SK123", "TWILIO_AUTH_TOKEN": testAuthToken}, []string{"--number", "+18005550100", "--public-url", "https://h.example.com"}, 1, "is not an account SID"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeTwilio(t, oldNumber())
+			_, stderr, code := f.configure(tc.vars, tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.says) {
+				t.Errorf("exit %d, want %d saying %q\n%s", code, tc.code, tc.says, stderr)
+			}
+			if reqs := f.taken(); len(reqs) != 0 {
+				t.Errorf("sent %d requests before refusing", len(reqs))
+			}
+		})
+	}
+}
+
+func TestTwilioConfigureAllowHTTPAndEnvURL(t *testing.T) {
+	f := newFakeTwilio(t, oldNumber())
+	vars := map[string]string{"TWILIO_ACCOUNT_SID": testAccountSID, "TWILIO_AUTH_TOKEN": testAuthToken, "HOTLINE_PUBLIC_URL": "http://10.0.0.5:8080"}
+	_, stderr, code := f.configure(vars, "--number", "+18005550100", "--allow-http")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	reqs := f.taken()
+	if len(reqs) != 2 || reqs[1].form.Get("VoiceUrl") != "http://10.0.0.5:8080/twilio/voice" {
+		t.Errorf("the update did not use HOTLINE_PUBLIC_URL: %+v", reqs)
+	}
+}
+
+func TestTwilioUsage(t *testing.T) {
+	for _, args := range [][]string{{"twilio"}, {"twilio", "frobnicate"}} {
+		_, stderr, code := runCLI(t, nil, "", args...)
+		if code != 2 || !strings.Contains(stderr, "usage: hotline twilio configure") {
+			t.Errorf("hotline %v: exit %d, want 2 with usage\n%s", args, code, stderr)
+		}
+	}
+}
