@@ -20,6 +20,7 @@ import (
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 	"github.com/hotline-dev/hotline/store"
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 // harness is a database with overrides, a router and a feed server.
@@ -42,15 +43,11 @@ func utc(t testing.TB, s string) time.Time {
 }
 
 // newHarness loads testdata/dst.yaml, stores the overrides and serves the
-// feeds as of now.
-func newHarness(t testing.TB, now time.Time, overrides ...schedules.Override) *harness {
+// feeds as of now. The database is the one at dsn (see storetest.Each).
+func newHarness(t testing.TB, dsn string, now time.Time, overrides ...schedules.Override) *harness {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "hotline.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t, dsn)
 	for _, m := range []func(context.Context, *store.DB) error{schedules.Migrate, Migrate} {
 		if err := m(ctx, db); err != nil {
 			t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hotline-dev/hotline/schedules"
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 // dstOverrides straddle the clock changes, and two of them overlap.
@@ -50,62 +51,64 @@ func instants(now time.Time, seed uint64) []time.Time {
 // included, every team's feed and every engineer's feed say what
 // `hotline oncall` (Router.WhoIsOnCall) says.
 func TestFeedsMatchOnCall(t *testing.T) {
-	now := utc(t, "2027-03-01T00:00:00Z")
-	h := newHarness(t, now, dstOverrides(t)...)
-	ctx := context.Background()
-	cfg := h.router.Config()
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		now := utc(t, "2027-03-01T00:00:00Z")
+		h := newHarness(t, dsn, now, dstOverrides(t)...)
+		ctx := context.Background()
+		cfg := h.router.Config()
 
-	teamFeeds := map[string][]parsed{}
-	for _, tm := range cfg.Teams {
-		teamFeeds[tm.ID] = h.feed(t, KindTeam, tm.ID)
-	}
-	engineerFeeds := map[string][]parsed{}
-	for _, e := range cfg.Engineers {
-		engineerFeeds[e.ID] = h.feed(t, KindEngineer, e.ID)
-	}
-	for id, events := range teamFeeds {
-		for _, ev := range events {
-			if !ev.End.After(now) || !ev.Start.Before(now.Add(Horizon)) || !ev.Stamp.Equal(now) {
-				t.Errorf("team %s: event %+v outside the 60 days or stamped wrong", id, ev)
-			}
+		teamFeeds := map[string][]parsed{}
+		for _, tm := range cfg.Teams {
+			teamFeeds[tm.ID] = h.feed(t, KindTeam, tm.ID)
 		}
-	}
-
-	const seed = 20270301
-	checked := 0
-	for _, at := range instants(now, seed) {
-		oc, err := h.router.WhoIsOnCall(ctx, "", at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := map[string][]place{} // engineer id → places
-		for _, tc := range oc.Teams {
-			tm, _ := cfg.Team(tc.Team)
-			var chain []place
-			for i, s := range tc.Chain {
-				chain = append(chain, place{Team: tm.Name, Engineer: s.Name, Position: i + 1})
-				want[s.Engineer] = append(want[s.Engineer], place{Team: tm.Name, Engineer: s.Name, Position: i + 1})
-			}
-			got := covering(t, teamFeeds[tc.Team], KindTeam, "", at)
-			if !samePlaces(got, chain) {
-				t.Errorf("%s (%s), team %s: feed says %v, oncall says %v", at.Format(time.RFC3339),
-					at.In(zone(t, "America/New_York")).Format(time.RFC3339), tc.Team, got, chain)
-			}
-			checked++
-		}
+		engineerFeeds := map[string][]parsed{}
 		for _, e := range cfg.Engineers {
-			got := covering(t, engineerFeeds[e.ID], KindEngineer, e.Name, at)
-			if !samePlaces(got, want[e.ID]) {
-				t.Errorf("%s, engineer %s: feed says %v, oncall says %v", at.Format(time.RFC3339), e.ID, got, want[e.ID])
+			engineerFeeds[e.ID] = h.feed(t, KindEngineer, e.ID)
+		}
+		for id, events := range teamFeeds {
+			for _, ev := range events {
+				if !ev.End.After(now) || !ev.Start.Before(now.Add(Horizon)) || !ev.Stamp.Equal(now) {
+					t.Errorf("team %s: event %+v outside the 60 days or stamped wrong", id, ev)
+				}
 			}
 		}
-	}
-	if checked != 2*50 {
-		t.Fatalf("checked %d team chains, want 100", checked)
-	}
-	if t.Failed() {
-		t.Logf("instants drawn with seed %d", seed)
-	}
+
+		const seed = 20270301
+		checked := 0
+		for _, at := range instants(now, seed) {
+			oc, err := h.router.WhoIsOnCall(ctx, "", at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string][]place{} // engineer id → places
+			for _, tc := range oc.Teams {
+				tm, _ := cfg.Team(tc.Team)
+				var chain []place
+				for i, s := range tc.Chain {
+					chain = append(chain, place{Team: tm.Name, Engineer: s.Name, Position: i + 1})
+					want[s.Engineer] = append(want[s.Engineer], place{Team: tm.Name, Engineer: s.Name, Position: i + 1})
+				}
+				got := covering(t, teamFeeds[tc.Team], KindTeam, "", at)
+				if !samePlaces(got, chain) {
+					t.Errorf("%s (%s), team %s: feed says %v, oncall says %v", at.Format(time.RFC3339),
+						at.In(zone(t, "America/New_York")).Format(time.RFC3339), tc.Team, got, chain)
+				}
+				checked++
+			}
+			for _, e := range cfg.Engineers {
+				got := covering(t, engineerFeeds[e.ID], KindEngineer, e.Name, at)
+				if !samePlaces(got, want[e.ID]) {
+					t.Errorf("%s, engineer %s: feed says %v, oncall says %v", at.Format(time.RFC3339), e.ID, got, want[e.ID])
+				}
+			}
+		}
+		if checked != 2*50 {
+			t.Fatalf("checked %d team chains, want 100", checked)
+		}
+		if t.Failed() {
+			t.Logf("instants drawn with seed %d", seed)
+		}
+	})
 }
 
 // samePlaces compares two lists of places in any order.
@@ -148,59 +151,61 @@ func zone(t testing.TB, name string) *time.Location {
 // handoff happens at 03:00 EDT, and a 12h rotation hands off at 09:00 and
 // 21:00 on the wall clock on both sides of the change.
 func TestShiftsAtTheClockChange(t *testing.T) {
-	h := newHarness(t, utc(t, "2027-03-01T00:00:00Z"))
-	idx, err := h.router.Overrides(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	from, to := utc(t, "2027-03-13T12:00:00Z"), utc(t, "2027-03-15T12:00:00Z")
-	shifts, err := TeamShifts(h.router.Config(), idx, "desk", from, to)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var starts []string
-	for _, s := range shifts {
-		if s.Position == 1 {
-			starts = append(starts, s.Engineer+"@"+s.Start.Format(time.RFC3339))
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := newHarness(t, dsn, utc(t, "2027-03-01T00:00:00Z"))
+		idx, err := h.router.Overrides(context.Background())
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	// desk: frank holds the shifts of even days after 2027-01-04 (the
-	// 13th is day 68); handoffs at 02:30 EST, on the 14th at 03:00 EDT
-	// (07:00Z), then 02:30 EDT (06:30Z).
-	want := []string{
-		"frank@2027-03-13T12:00:00Z", // clipped at the window's start
-		"grace@2027-03-14T07:00:00Z",
-		"frank@2027-03-15T06:30:00Z",
-	}
-	if !slices.Equal(starts, want) {
-		t.Errorf("desk primary starts %v, want %v", starts, want)
-	}
-	if !shifts[0].Clipped || shifts[1].Clipped {
-		t.Errorf("clipped flags: %v, %v", shifts[0].Clipped, shifts[1].Clipped)
-	}
+		from, to := utc(t, "2027-03-13T12:00:00Z"), utc(t, "2027-03-15T12:00:00Z")
+		shifts, err := TeamShifts(h.router.Config(), idx, "desk", from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var starts []string
+		for _, s := range shifts {
+			if s.Position == 1 {
+				starts = append(starts, s.Engineer+"@"+s.Start.Format(time.RFC3339))
+			}
+		}
+		// desk: frank holds the shifts of even days after 2027-01-04 (the
+		// 13th is day 68); handoffs at 02:30 EST, on the 14th at 03:00 EDT
+		// (07:00Z), then 02:30 EDT (06:30Z).
+		want := []string{
+			"frank@2027-03-13T12:00:00Z", // clipped at the window's start
+			"grace@2027-03-14T07:00:00Z",
+			"frank@2027-03-15T06:30:00Z",
+		}
+		if !slices.Equal(starts, want) {
+			t.Errorf("desk primary starts %v, want %v", starts, want)
+		}
+		if !shifts[0].Clipped || shifts[1].Clipped {
+			t.Errorf("clipped flags: %v, %v", shifts[0].Clipped, shifts[1].Clipped)
+		}
 
-	shifts, err = TeamShifts(h.router.Config(), idx, "ops", from, to)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[int][]string{}
-	for _, s := range shifts {
-		got[s.Position] = append(got[s.Position], s.Engineer+"@"+s.Start.Format(time.RFC3339))
-	}
-	// Over the weekend ops-emea and ops-amer are closed: ops-secondary is
-	// rung first and dana second, as the call would. ops-secondary hands
-	// off at 09:00 and 21:00 New York time: 14:00Z and 02:00Z before the
-	// change, 13:00Z and 01:00Z after. Monday 08:00 in London ops-emea
-	// opens and everyone moves down a place.
-	wantOps := map[int][]string{
-		1: {"carol@2027-03-13T12:00:00Z", "alice@2027-03-13T14:00:00Z", "bob@2027-03-14T02:00:00Z",
-			"carol@2027-03-14T13:00:00Z", "alice@2027-03-15T01:00:00Z", "emma@2027-03-15T08:00:00Z"},
-		2: {"dana@2027-03-13T12:00:00Z", "alice@2027-03-15T08:00:00Z"},
-		3: {"dana@2027-03-15T08:00:00Z"},
-	}
-	for pos, w := range wantOps {
-		if !slices.Equal(got[pos], w) {
-			t.Errorf("ops place %d: %v, want %v", pos, got[pos], w)
+		shifts, err = TeamShifts(h.router.Config(), idx, "ops", from, to)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		got := map[int][]string{}
+		for _, s := range shifts {
+			got[s.Position] = append(got[s.Position], s.Engineer+"@"+s.Start.Format(time.RFC3339))
+		}
+		// Over the weekend ops-emea and ops-amer are closed: ops-secondary is
+		// rung first and dana second, as the call would. ops-secondary hands
+		// off at 09:00 and 21:00 New York time: 14:00Z and 02:00Z before the
+		// change, 13:00Z and 01:00Z after. Monday 08:00 in London ops-emea
+		// opens and everyone moves down a place.
+		wantOps := map[int][]string{
+			1: {"carol@2027-03-13T12:00:00Z", "alice@2027-03-13T14:00:00Z", "bob@2027-03-14T02:00:00Z",
+				"carol@2027-03-14T13:00:00Z", "alice@2027-03-15T01:00:00Z", "emma@2027-03-15T08:00:00Z"},
+			2: {"dana@2027-03-13T12:00:00Z", "alice@2027-03-15T08:00:00Z"},
+			3: {"dana@2027-03-15T08:00:00Z"},
+		}
+		for pos, w := range wantOps {
+			if !slices.Equal(got[pos], w) {
+				t.Errorf("ops place %d: %v, want %v", pos, got[pos], w)
+			}
+		}
+	})
 }

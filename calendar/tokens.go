@@ -17,7 +17,7 @@ import (
 	"github.com/hotline-dev/hotline/store"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*/*.sql
 var migrations embed.FS
 
 // Migrate creates or upgrades the table calendar owns: calendar_tokens.

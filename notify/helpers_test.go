@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hotline-dev/hotline/store"
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 const (
@@ -26,15 +26,11 @@ const (
 	testFrom  = "+18005550100"
 )
 
-// openDB returns a migrated database in a temporary file.
-func openDB(t testing.TB) *store.DB {
+// openDB opens and migrates the database at dsn (see storetest.Each).
+func openDB(t testing.TB, dsn string) *store.DB {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "hotline.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t, dsn)
 	if err := Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}

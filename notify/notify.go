@@ -27,7 +27,7 @@ import (
 	"github.com/hotline-dev/hotline/store"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*/*.sql
 var migrations embed.FS
 
 // Migrate creates or upgrades the table notify owns: outbox.
@@ -199,7 +199,7 @@ func (o *Outbox) EnqueueTx(ctx context.Context, ex Execer, m Message) (bool, err
 	const upsert = `INSERT INTO outbox (created_at, send_after, to_number, body, dedup_key)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO UPDATE
 		SET to_number = excluded.to_number, body = excluded.body, send_after = excluded.send_after
-		WHERE sent_at IS NULL AND failed_at IS NULL AND attempts = 0 AND lease_until <= ?`
+		WHERE outbox.sent_at IS NULL AND outbox.failed_at IS NULL AND outbox.attempts = 0 AND outbox.lease_until <= ?`
 	var res sql.Result
 	var err error
 	if m.Replace {

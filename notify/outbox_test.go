@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 const alice = "+15555550101"
@@ -17,66 +19,68 @@ const alice = "+15555550101"
 // twice, then 201. One SMS is delivered after three attempts, spaced by the
 // backoff, and calling RunOnce again sends nothing more.
 func TestRetriesThenSendsOnce(t *testing.T) {
-	db, f, c := openDB(t), newFakeTwilio(t), newClock("2027-03-01T12:00:00Z")
-	o, logs := newOutbox(t, db, f, c, Options{})
-	f.answer(alice, serverError(500, 20500, "Internal Server Error"), reply{status: 500, body: "<html>oops</html>"})
-	start := c.Now()
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db, f, c := openDB(t, dsn), newFakeTwilio(t), newClock("2027-03-01T12:00:00Z")
+		o, logs := newOutbox(t, db, f, c, Options{})
+		f.answer(alice, serverError(500, 20500, "Internal Server Error"), reply{status: 500, body: "<html>oops</html>"})
+		start := c.Now()
 
-	m := Message{To: alice, Body: "hotline: you took a call for Operations.", Key: "answered:1"}
-	if queued, err := o.Enqueue(context.Background(), m); err != nil || !queued {
-		t.Fatalf("Enqueue = %v, %v", queued, err)
-	}
-
-	if n := runOnce(t, o); n != 0 {
-		t.Fatalf("first attempt sent %d, want 0 (500)", n)
-	}
-	r := readRow(t, db, "answered:1")
-	if r.Attempts != 1 || r.Sent || r.Failed || !r.SendAfter.Equal(start.Add(10*time.Second)) {
-		t.Fatalf("after one 500: %+v, want attempts 1, retry at +10s", r)
-	}
-	if !strings.Contains(r.LastError, "500") {
-		t.Errorf("last_error %q does not give the status", r.LastError)
-	}
-
-	// Not due yet: nothing goes, however often the worker looks.
-	c.Advance(9 * time.Second)
-	runOnce(t, o)
-	runOnce(t, o)
-	if got := len(f.all()); got != 1 {
-		t.Fatalf("%d requests before the backoff elapsed, want 1", got)
-	}
-
-	c.Advance(time.Second)
-	runOnce(t, o)
-	if r := readRow(t, db, "answered:1"); r.Attempts != 2 || !r.SendAfter.Equal(c.Now().Add(30*time.Second)) {
-		t.Fatalf("after two 500s: %+v, want attempts 2, retry at +30s", r)
-	}
-
-	c.Advance(30 * time.Second)
-	if n := runOnce(t, o); n != 1 {
-		t.Fatalf("third attempt sent %d, want 1", n)
-	}
-	for range 5 {
-		c.Advance(time.Hour)
-		runOnce(t, o)
-	}
-
-	r = readRow(t, db, "answered:1")
-	if !r.Sent || r.Failed || r.Attempts != 3 || r.SID != "SM00000000000000000000000000000003" || r.LastError != "" {
-		t.Fatalf("final row %+v, want sent after 3 attempts with the SID", r)
-	}
-	reqs := f.all()
-	if len(reqs) != 3 || f.accepted(alice) != 1 {
-		t.Fatalf("%d requests, %d accepted; want 3 and 1", len(reqs), f.accepted(alice))
-	}
-	for i, req := range reqs {
-		assertMessageRequest(t, i, req, alice, m.Body)
-	}
-	for _, secret := range []string{testToken, alice, "15555550101"} {
-		if strings.Contains(logs.String(), secret) {
-			t.Errorf("log shows %q:\n%s", secret, logs)
+		m := Message{To: alice, Body: "hotline: you took a call for Operations.", Key: "answered:1"}
+		if queued, err := o.Enqueue(context.Background(), m); err != nil || !queued {
+			t.Fatalf("Enqueue = %v, %v", queued, err)
 		}
-	}
+
+		if n := runOnce(t, o); n != 0 {
+			t.Fatalf("first attempt sent %d, want 0 (500)", n)
+		}
+		r := readRow(t, db, "answered:1")
+		if r.Attempts != 1 || r.Sent || r.Failed || !r.SendAfter.Equal(start.Add(10*time.Second)) {
+			t.Fatalf("after one 500: %+v, want attempts 1, retry at +10s", r)
+		}
+		if !strings.Contains(r.LastError, "500") {
+			t.Errorf("last_error %q does not give the status", r.LastError)
+		}
+
+		// Not due yet: nothing goes, however often the worker looks.
+		c.Advance(9 * time.Second)
+		runOnce(t, o)
+		runOnce(t, o)
+		if got := len(f.all()); got != 1 {
+			t.Fatalf("%d requests before the backoff elapsed, want 1", got)
+		}
+
+		c.Advance(time.Second)
+		runOnce(t, o)
+		if r := readRow(t, db, "answered:1"); r.Attempts != 2 || !r.SendAfter.Equal(c.Now().Add(30*time.Second)) {
+			t.Fatalf("after two 500s: %+v, want attempts 2, retry at +30s", r)
+		}
+
+		c.Advance(30 * time.Second)
+		if n := runOnce(t, o); n != 1 {
+			t.Fatalf("third attempt sent %d, want 1", n)
+		}
+		for range 5 {
+			c.Advance(time.Hour)
+			runOnce(t, o)
+		}
+
+		r = readRow(t, db, "answered:1")
+		if !r.Sent || r.Failed || r.Attempts != 3 || r.SID != "SM00000000000000000000000000000003" || r.LastError != "" {
+			t.Fatalf("final row %+v, want sent after 3 attempts with the SID", r)
+		}
+		reqs := f.all()
+		if len(reqs) != 3 || f.accepted(alice) != 1 {
+			t.Fatalf("%d requests, %d accepted; want 3 and 1", len(reqs), f.accepted(alice))
+		}
+		for i, req := range reqs {
+			assertMessageRequest(t, i, req, alice, m.Body)
+		}
+		for _, secret := range []string{testToken, alice, "15555550101"} {
+			if strings.Contains(logs.String(), secret) {
+				t.Errorf("log shows %q:\n%s", secret, logs)
+			}
+		}
+	})
 }
 
 // assertMessageRequest checks one request is exactly a Messages API create.
@@ -105,114 +109,122 @@ func assertMessageRequest(t *testing.T, i int, req request, to, body string) {
 // TestConcurrentWorkersSendEachOnce runs several RunOnce calls at once
 // while every message fails twice: each is still delivered exactly once.
 func TestConcurrentWorkersSendEachOnce(t *testing.T) {
-	db, f, c := openDB(t), newFakeTwilio(t), newClock("2027-03-01T12:00:00Z")
-	o, _ := newOutbox(t, db, f, c, Options{Batch: 2})
-	other, _ := newOutbox(t, db, f, c, Options{Batch: 3}) // a second instance
-	var numbers []string
-	for i := range 6 {
-		to := fmt.Sprintf("+1555555020%d", i)
-		numbers = append(numbers, to)
-		f.answer(to, serverError(500, 20500, "boom"), serverError(503, 20503, "busy"))
-		if _, err := o.Enqueue(context.Background(), Message{To: to, Body: "hello " + to, Key: "k" + to}); err != nil {
-			t.Fatal(err)
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db, f, c := openDB(t, dsn), newFakeTwilio(t), newClock("2027-03-01T12:00:00Z")
+		o, _ := newOutbox(t, db, f, c, Options{Batch: 2})
+		other, _ := newOutbox(t, db, f, c, Options{Batch: 3}) // a second instance
+		var numbers []string
+		for i := range 6 {
+			to := fmt.Sprintf("+1555555020%d", i)
+			numbers = append(numbers, to)
+			f.answer(to, serverError(500, 20500, "boom"), serverError(503, 20503, "busy"))
+			if _, err := o.Enqueue(context.Background(), Message{To: to, Body: "hello " + to, Key: "k" + to}); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	for range 12 {
-		var wg sync.WaitGroup
-		for _, w := range []*Outbox{o, o, o, other, other, other} {
-			wg.Go(func() {
-				if _, err := w.RunOnce(context.Background()); err != nil {
-					t.Error(err)
-				}
-			})
+		for range 12 {
+			var wg sync.WaitGroup
+			for _, w := range []*Outbox{o, o, o, other, other, other} {
+				wg.Go(func() {
+					if _, err := w.RunOnce(context.Background()); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			c.Advance(time.Minute)
 		}
-		wg.Wait()
-		c.Advance(time.Minute)
-	}
-	for _, to := range numbers {
-		if got := f.accepted(to); got != 1 {
-			t.Errorf("%s: %d messages delivered, want 1", to, got)
+		for _, to := range numbers {
+			if got := f.accepted(to); got != 1 {
+				t.Errorf("%s: %d messages delivered, want 1", to, got)
+			}
+			if r := readRow(t, db, "k"+to); !r.Sent || r.Attempts != 3 {
+				t.Errorf("%s: %+v, want sent after 3 attempts", to, r)
+			}
 		}
-		if r := readRow(t, db, "k"+to); !r.Sent || r.Attempts != 3 {
-			t.Errorf("%s: %+v, want sent after 3 attempts", to, r)
+		if got := len(f.all()); got != 3*len(numbers) {
+			t.Errorf("%d requests, want %d", got, 3*len(numbers))
 		}
-	}
-	if got := len(f.all()); got != 3*len(numbers) {
-		t.Errorf("%d requests, want %d", got, 3*len(numbers))
-	}
+	})
 }
 
 // TestClientErrorIsPermanent: a 400 (a bad number) is recorded as a
 // failure and never tried again.
 func TestClientErrorIsPermanent(t *testing.T) {
-	db, f, c := openDB(t), newFakeTwilio(t), newClock("2027-03-01T12:00:00Z")
-	o, logs := newOutbox(t, db, f, c, Options{})
-	bad := "+15555550999"
-	f.answer(bad, serverError(400, 21211, "The 'To' number "+bad+" is not a valid phone number."))
-	if _, err := o.Enqueue(context.Background(), Message{To: bad, Body: "hi", Key: "x"}); err != nil {
-		t.Fatal(err)
-	}
-	for range 4 {
-		runOnce(t, o)
-		c.Advance(time.Hour)
-	}
-	r := readRow(t, db, "x")
-	if !r.Failed || r.Sent || r.Attempts != 1 || !strings.Contains(r.LastError, "21211") {
-		t.Fatalf("row %+v, want failed after 1 attempt with Twilio's code", r)
-	}
-	if strings.Contains(r.LastError, bad) || strings.Contains(logs.String(), bad) {
-		t.Errorf("the full number leaked: %q / %s", r.LastError, logs)
-	}
-	if got := len(f.all()); got != 1 {
-		t.Fatalf("%d requests, want 1", got)
-	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db, f, c := openDB(t, dsn), newFakeTwilio(t), newClock("2027-03-01T12:00:00Z")
+		o, logs := newOutbox(t, db, f, c, Options{})
+		bad := "+15555550999"
+		f.answer(bad, serverError(400, 21211, "The 'To' number "+bad+" is not a valid phone number."))
+		if _, err := o.Enqueue(context.Background(), Message{To: bad, Body: "hi", Key: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		for range 4 {
+			runOnce(t, o)
+			c.Advance(time.Hour)
+		}
+		r := readRow(t, db, "x")
+		if !r.Failed || r.Sent || r.Attempts != 1 || !strings.Contains(r.LastError, "21211") {
+			t.Fatalf("row %+v, want failed after 1 attempt with Twilio's code", r)
+		}
+		if strings.Contains(r.LastError, bad) || strings.Contains(logs.String(), bad) {
+			t.Errorf("the full number leaked: %q / %s", r.LastError, logs)
+		}
+		if got := len(f.all()); got != 1 {
+			t.Fatalf("%d requests, want 1", got)
+		}
+	})
 }
 
 // TestRetryAfterAndGivingUp: a 429's Retry-After stretches the wait, and a
 // message that keeps failing is marked failed after MaxAttempts.
 func TestRetryAfterAndGivingUp(t *testing.T) {
-	db, f, c := openDB(t), newFakeTwilio(t), newClock("2027-03-01T12:00:00Z")
-	o, _ := newOutbox(t, db, f, c, Options{MaxAttempts: 3})
-	tooMany := serverError(429, 20429, "Too Many Requests")
-	tooMany.retryAfter = "90"
-	f.answer(alice, tooMany, serverError(502, 0, "bad gateway"), serverError(500, 0, "down"))
-	if _, err := o.Enqueue(context.Background(), Message{To: alice, Body: "hi", Key: "y"}); err != nil {
-		t.Fatal(err)
-	}
-	runOnce(t, o)
-	if r := readRow(t, db, "y"); !r.SendAfter.Equal(c.Now().Add(90 * time.Second)) {
-		t.Fatalf("after a 429 with Retry-After 90: retry at %v, want +90s", r.SendAfter.Sub(c.Now()))
-	}
-	for range 6 {
-		c.Advance(time.Hour)
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db, f, c := openDB(t, dsn), newFakeTwilio(t), newClock("2027-03-01T12:00:00Z")
+		o, _ := newOutbox(t, db, f, c, Options{MaxAttempts: 3})
+		tooMany := serverError(429, 20429, "Too Many Requests")
+		tooMany.retryAfter = "90"
+		f.answer(alice, tooMany, serverError(502, 0, "bad gateway"), serverError(500, 0, "down"))
+		if _, err := o.Enqueue(context.Background(), Message{To: alice, Body: "hi", Key: "y"}); err != nil {
+			t.Fatal(err)
+		}
 		runOnce(t, o)
-	}
-	r := readRow(t, db, "y")
-	if !r.Failed || r.Attempts != 3 || !strings.Contains(r.LastError, "gave up after 3 attempts") {
-		t.Fatalf("row %+v, want failed after 3 attempts", r)
-	}
-	if f.accepted(alice) != 0 || len(f.all()) != 3 {
-		t.Fatalf("%d requests, %d accepted; want 3, 0", len(f.all()), f.accepted(alice))
-	}
+		if r := readRow(t, db, "y"); !r.SendAfter.Equal(c.Now().Add(90 * time.Second)) {
+			t.Fatalf("after a 429 with Retry-After 90: retry at %v, want +90s", r.SendAfter.Sub(c.Now()))
+		}
+		for range 6 {
+			c.Advance(time.Hour)
+			runOnce(t, o)
+		}
+		r := readRow(t, db, "y")
+		if !r.Failed || r.Attempts != 3 || !strings.Contains(r.LastError, "gave up after 3 attempts") {
+			t.Fatalf("row %+v, want failed after 3 attempts", r)
+		}
+		if f.accepted(alice) != 0 || len(f.all()) != 3 {
+			t.Fatalf("%d requests, %d accepted; want 3, 0", len(f.all()), f.accepted(alice))
+		}
+	})
 }
 
 // TestNetworkErrorIsRetried: no answer at all is a transient failure.
 func TestNetworkErrorIsRetried(t *testing.T) {
-	db, c := openDB(t), newClock("2027-03-01T12:00:00Z")
-	sender, err := NewTwilio(TwilioConfig{AccountSID: testSID, AuthToken: testToken, From: testFrom,
-		BaseURL: "http://127.0.0.1:1", Transport: failing{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := New(db, sender, c.Now, discard(), Options{})
-	if _, err := o.Enqueue(context.Background(), Message{To: alice, Body: "hi", Key: "z"}); err != nil {
-		t.Fatal(err)
-	}
-	runOnce(t, o)
-	r := readRow(t, db, "z")
-	if r.Failed || r.Sent || r.Attempts != 1 || !r.SendAfter.Equal(c.Now().Add(10*time.Second)) {
-		t.Fatalf("row %+v, want a retry in 10s", r)
-	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db, c := openDB(t, dsn), newClock("2027-03-01T12:00:00Z")
+		sender, err := NewTwilio(TwilioConfig{AccountSID: testSID, AuthToken: testToken, From: testFrom,
+			BaseURL: "http://127.0.0.1:1", Transport: failing{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := New(db, sender, c.Now, discard(), Options{})
+		if _, err := o.Enqueue(context.Background(), Message{To: alice, Body: "hi", Key: "z"}); err != nil {
+			t.Fatal(err)
+		}
+		runOnce(t, o)
+		r := readRow(t, db, "z")
+		if r.Failed || r.Sent || r.Attempts != 1 || !r.SendAfter.Equal(c.Now().Add(10*time.Second)) {
+			t.Fatalf("row %+v, want a retry in 10s", r)
+		}
+	})
 }
 
 // failing is a transport with no network.
@@ -225,98 +237,106 @@ func (failing) RoundTrip(*http.Request) (*http.Response, error) {
 // TestEnqueueIsIdempotent: the same key twice queues one message; a
 // Replace rewrites a waiting message but not a sent one.
 func TestEnqueueIsIdempotent(t *testing.T) {
-	db, f, c := openDB(t), newFakeTwilio(t), newClock("2027-03-01T12:00:00Z")
-	o, _ := newOutbox(t, db, f, c, Options{})
-	ctx := context.Background()
-	m := Message{To: alice, Body: "first", Key: "answered:7"}
-	if q, err := o.Enqueue(ctx, m); !q || err != nil {
-		t.Fatalf("first Enqueue = %v, %v", q, err)
-	}
-	m.Body = "second"
-	if q, err := o.Enqueue(ctx, m); q || err != nil {
-		t.Fatalf("second Enqueue = %v, %v; want false, nil", q, err)
-	}
-	if n := count(t, db); n != 1 {
-		t.Fatalf("%d rows, want 1", n)
-	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db, f, c := openDB(t, dsn), newFakeTwilio(t), newClock("2027-03-01T12:00:00Z")
+		o, _ := newOutbox(t, db, f, c, Options{})
+		ctx := context.Background()
+		m := Message{To: alice, Body: "first", Key: "answered:7"}
+		if q, err := o.Enqueue(ctx, m); !q || err != nil {
+			t.Fatalf("first Enqueue = %v, %v", q, err)
+		}
+		m.Body = "second"
+		if q, err := o.Enqueue(ctx, m); q || err != nil {
+			t.Fatalf("second Enqueue = %v, %v; want false, nil", q, err)
+		}
+		if n := count(t, db); n != 1 {
+			t.Fatalf("%d rows, want 1", n)
+		}
 
-	vm := Message{To: alice, Body: "no transcript yet", Key: "voicemail:7", NotBefore: c.Now().Add(3 * time.Minute), Replace: true}
-	o.Enqueue(ctx, vm)
-	vm.Body, vm.NotBefore = "with transcript", time.Time{}
-	if q, err := o.Enqueue(ctx, vm); !q || err != nil {
-		t.Fatalf("replacing Enqueue = %v, %v", q, err)
-	}
-	if n := runOnce(t, o); n != 2 {
-		t.Fatalf("sent %d, want 2", n)
-	}
-	vm.Body = "late"
-	if q, _ := o.Enqueue(ctx, vm); q {
-		t.Fatal("a sent message was replaced")
-	}
-	reqs := f.all()
-	if len(reqs) != 2 || reqs[0].Form.Get("Body") != "first" || reqs[1].Form.Get("Body") != "with transcript" {
-		t.Fatalf("sent %v", reqs)
-	}
+		vm := Message{To: alice, Body: "no transcript yet", Key: "voicemail:7", NotBefore: c.Now().Add(3 * time.Minute), Replace: true}
+		o.Enqueue(ctx, vm)
+		vm.Body, vm.NotBefore = "with transcript", time.Time{}
+		if q, err := o.Enqueue(ctx, vm); !q || err != nil {
+			t.Fatalf("replacing Enqueue = %v, %v", q, err)
+		}
+		if n := runOnce(t, o); n != 2 {
+			t.Fatalf("sent %d, want 2", n)
+		}
+		vm.Body = "late"
+		if q, _ := o.Enqueue(ctx, vm); q {
+			t.Fatal("a sent message was replaced")
+		}
+		reqs := f.all()
+		if len(reqs) != 2 || reqs[0].Form.Get("Body") != "first" || reqs[1].Form.Get("Body") != "with transcript" {
+			t.Fatalf("sent %v", reqs)
+		}
+	})
 }
 
 // TestEnqueueRefusesBadMessages: no key, no text or a non-E.164 number.
 func TestEnqueueRefusesBadMessages(t *testing.T) {
-	db, f, c := openDB(t), newFakeTwilio(t), newClock("2027-03-01T12:00:00Z")
-	o, _ := newOutbox(t, db, f, c, Options{})
-	for _, m := range []Message{
-		{To: alice, Body: "x"},
-		{To: alice, Key: "k"},
-		{To: "5555550101", Body: "x", Key: "k"},
-		{To: "+1555-555", Body: "x", Key: "k"},
-		{To: alice, Body: strings.Repeat("x", 1601), Key: "k"},
-	} {
-		if _, err := o.Enqueue(context.Background(), m); !errors.Is(err, ErrInvalid) {
-			t.Errorf("Enqueue(%+v) = %v, want ErrInvalid", m, err)
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db, f, c := openDB(t, dsn), newFakeTwilio(t), newClock("2027-03-01T12:00:00Z")
+		o, _ := newOutbox(t, db, f, c, Options{})
+		for _, m := range []Message{
+			{To: alice, Body: "x"},
+			{To: alice, Key: "k"},
+			{To: "5555550101", Body: "x", Key: "k"},
+			{To: "+1555-555", Body: "x", Key: "k"},
+			{To: alice, Body: strings.Repeat("x", 1601), Key: "k"},
+		} {
+			if _, err := o.Enqueue(context.Background(), m); !errors.Is(err, ErrInvalid) {
+				t.Errorf("Enqueue(%+v) = %v, want ErrInvalid", m, err)
+			}
 		}
-	}
-	if n := count(t, db); n != 0 {
-		t.Fatalf("%d rows queued", n)
-	}
+		if n := count(t, db); n != 0 {
+			t.Fatalf("%d rows queued", n)
+		}
+	})
 }
 
 // TestRunIsWokenByEnqueue: with an hour-long poll, only Enqueue's wake-up
 // can make the worker send.
 func TestRunIsWokenByEnqueue(t *testing.T) {
-	db, f, c := openDB(t), newFakeTwilio(t), newClock("2027-03-01T12:00:00Z")
-	o, _ := newOutbox(t, db, f, c, Options{Poll: time.Hour})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- o.Run(ctx) }()
-	if _, err := o.Enqueue(ctx, Message{To: alice, Body: "wake up", Key: "w"}); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case req := <-f.arrived:
-		if req.Form.Get("Body") != "wake up" {
-			t.Errorf("sent %q", req.Form.Get("Body"))
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db, f, c := openDB(t, dsn), newFakeTwilio(t), newClock("2027-03-01T12:00:00Z")
+		o, _ := newOutbox(t, db, f, c, Options{Poll: time.Hour})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- o.Run(ctx) }()
+		if _, err := o.Enqueue(ctx, Message{To: alice, Body: "wake up", Key: "w"}); err != nil {
+			t.Fatal(err)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Enqueue did not wake the worker")
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("Run = %v", err)
-	}
-	if !readRow(t, db, "w").Sent {
-		t.Error("not recorded as sent")
-	}
+		select {
+		case req := <-f.arrived:
+			if req.Form.Get("Body") != "wake up" {
+				t.Errorf("sent %q", req.Form.Get("Body"))
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("Enqueue did not wake the worker")
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Run = %v", err)
+		}
+		if !readRow(t, db, "w").Sent {
+			t.Error("not recorded as sent")
+		}
+	})
 }
 
 // TestNoSender: an outbox without credentials queues but does not run.
 func TestNoSender(t *testing.T) {
-	db, c := openDB(t), newClock("2027-03-01T12:00:00Z")
-	o := New(db, nil, c.Now, discard(), Options{})
-	if q, err := o.Enqueue(context.Background(), Message{To: alice, Body: "x", Key: "k"}); !q || err != nil {
-		t.Fatalf("Enqueue = %v, %v", q, err)
-	}
-	if err := o.Run(context.Background()); !errors.Is(err, ErrNoSender) {
-		t.Fatalf("Run = %v, want ErrNoSender", err)
-	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db, c := openDB(t, dsn), newClock("2027-03-01T12:00:00Z")
+		o := New(db, nil, c.Now, discard(), Options{})
+		if q, err := o.Enqueue(context.Background(), Message{To: alice, Body: "x", Key: "k"}); !q || err != nil {
+			t.Fatalf("Enqueue = %v, %v", q, err)
+		}
+		if err := o.Run(context.Background()); !errors.Is(err, ErrNoSender) {
+			t.Fatalf("Run = %v, want ErrNoSender", err)
+		}
+	})
 }
 
 // TestNewTwilioChecksConfig: credentials twilio-go would refuse, a bad

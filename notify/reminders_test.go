@@ -8,6 +8,7 @@ import (
 
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 const remindersYAML = `
@@ -130,39 +131,41 @@ func TestShiftStarts(t *testing.T) {
 }
 
 func TestRemindersQueueEachStartOnce(t *testing.T) {
-	db, f, c := openDB(t), newFakeTwilio(t), newClock("2027-03-01T05:00:00Z")
-	o, _ := newOutbox(t, db, f, c, Options{})
-	rem := NewReminders(o, remindersRouter(t), c.Now, discard())
-	ctx := context.Background()
-	from, to := utc(t, "2027-03-01T05:00:00Z"), utc(t, "2027-03-22T04:00:00Z")
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db, f, c := openDB(t, dsn), newFakeTwilio(t), newClock("2027-03-01T05:00:00Z")
+		o, _ := newOutbox(t, db, f, c, Options{})
+		rem := NewReminders(o, remindersRouter(t), c.Now, discard())
+		ctx := context.Background()
+		from, to := utc(t, "2027-03-01T05:00:00Z"), utc(t, "2027-03-22T04:00:00Z")
 
-	n, err := rem.Enqueue(ctx, from, to)
-	if err != nil || n != 26 {
-		t.Fatalf("Enqueue = %d, %v; want 26 (5 primary, 21 nights)", n, err)
-	}
-	// Overlapping windows, as Run's ticks make, queue nothing new.
-	if n, err := rem.Enqueue(ctx, from.Add(time.Hour), to); err != nil || n != 0 {
-		t.Fatalf("second Enqueue = %d, %v; want 0", n, err)
-	}
-	if got := count(t, db); got != 26 {
-		t.Fatalf("%d rows, want 26", got)
-	}
+		n, err := rem.Enqueue(ctx, from, to)
+		if err != nil || n != 26 {
+			t.Fatalf("Enqueue = %d, %v; want 26 (5 primary, 21 nights)", n, err)
+		}
+		// Overlapping windows, as Run's ticks make, queue nothing new.
+		if n, err := rem.Enqueue(ctx, from.Add(time.Hour), to); err != nil || n != 0 {
+			t.Fatalf("second Enqueue = %d, %v; want 0", n, err)
+		}
+		if got := count(t, db); got != 26 {
+			t.Fatalf("%d rows, want 26", got)
+		}
 
-	r := readRow(t, db, "shift:ops-primary:"+unix(t, "2027-03-11T14:00:00Z")+":bob")
-	want := "hotline: you are on call for Operations (primary) from Thu 11 Mar 09:00 EST to Mon 15 Mar 09:00 EDT."
-	if r.Body != want || r.To != "+15555550102" || !r.SendAfter.Equal(utc(t, "2027-03-11T13:45:00Z")) {
-		t.Fatalf("bob's reminder %+v,\nwant %q at 13:45Z", r, want)
-	}
+		r := readRow(t, db, "shift:ops-primary:"+unix(t, "2027-03-11T14:00:00Z")+":bob")
+		want := "hotline: you are on call for Operations (primary) from Thu 11 Mar 09:00 EST to Mon 15 Mar 09:00 EDT."
+		if r.Body != want || r.To != "+15555550102" || !r.SendAfter.Equal(utc(t, "2027-03-11T13:45:00Z")) {
+			t.Fatalf("bob's reminder %+v,\nwant %q at 13:45Z", r, want)
+		}
 
-	// Run's first tick queues only what is near; the worker sends the
-	// reminders that are due and no others.
-	c.Advance(9*time.Hour - 15*time.Minute) // 13:45Z, alice's reminder is due
-	if n := runOnce(t, o); n != 1 {
-		t.Fatalf("sent %d reminders at 13:45Z, want alice's", n)
-	}
-	if got := f.all()[0].Form.Get("Body"); got != "hotline: you are on call for Operations (primary) from Mon 1 Mar 09:00 EST to Mon 8 Mar 09:00 EST." {
-		t.Fatalf("sent %q", got)
-	}
+		// Run's first tick queues only what is near; the worker sends the
+		// reminders that are due and no others.
+		c.Advance(9*time.Hour - 15*time.Minute) // 13:45Z, alice's reminder is due
+		if n := runOnce(t, o); n != 1 {
+			t.Fatalf("sent %d reminders at 13:45Z, want alice's", n)
+		}
+		if got := f.all()[0].Form.Get("Body"); got != "hotline: you are on call for Operations (primary) from Mon 1 Mar 09:00 EST to Mon 8 Mar 09:00 EST." {
+			t.Fatalf("sent %q", got)
+		}
+	})
 }
 
 // unix is an RFC 3339 time as Unix seconds, as reminder keys spell it.

@@ -94,12 +94,16 @@ func (o *Outbox) RunOnce(ctx context.Context) (int, error) {
 // claim leases up to Batch due messages and counts the attempt on each.
 func (o *Outbox) claim(ctx context.Context) ([]claimed, error) {
 	now := o.now().UnixMilli()
+	// The outer lease test is checked again on the row itself: on
+	// PostgreSQL two workers may pick the same ids in the subquery, and the
+	// second, once the first commits, must then find the row leased.
 	const q = `UPDATE outbox SET lease_until = ?, attempts = attempts + 1
 		WHERE id IN (SELECT id FROM outbox
 			WHERE sent_at IS NULL AND failed_at IS NULL AND send_after <= ? AND lease_until <= ?
 			ORDER BY send_after, id LIMIT ?)
+		AND sent_at IS NULL AND failed_at IS NULL AND lease_until <= ?
 		RETURNING id, to_number, body, dedup_key, attempts`
-	rows, err := o.db.QueryContext(ctx, q, now+o.opts.Lease.Milliseconds(), now, now, o.opts.Batch)
+	rows, err := o.db.QueryContext(ctx, q, now+o.opts.Lease.Milliseconds(), now, now, o.opts.Batch, now)
 	if err != nil {
 		return nil, fmt.Errorf("notify: claim: %w", err)
 	}

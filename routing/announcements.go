@@ -61,12 +61,9 @@ func (s *Announcements) AddAnnouncement(ctx context.Context, message string, unt
 		return Announcement{}, fmt.Errorf("%w: the end time %s is not in the future", ErrInvalidAnnouncement, until.UTC().Format(time.RFC3339))
 	}
 	a := Announcement{Message: message, StartsAt: now, EndsAt: until, CreatedBy: actor, CreatedAt: now}
-	const insert = `INSERT INTO announcements (message, starts_at, ends_at, created_by, created_at) VALUES (?, ?, ?, ?, ?)`
-	res, err := s.db.ExecContext(ctx, insert, a.Message, ms(a.StartsAt), ms(a.EndsAt), a.CreatedBy, ms(a.CreatedAt))
+	const insert = `INSERT INTO announcements (message, starts_at, ends_at, created_by, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`
+	err := s.db.QueryRowContext(ctx, insert, a.Message, ms(a.StartsAt), ms(a.EndsAt), a.CreatedBy, ms(a.CreatedAt)).Scan(&a.ID)
 	if err != nil {
-		return Announcement{}, fmt.Errorf("routing: add announcement: %w", err)
-	}
-	if a.ID, err = res.LastInsertId(); err != nil {
 		return Announcement{}, fmt.Errorf("routing: add announcement: %w", err)
 	}
 	if err := s.audit.Audit(ctx, actor, "announcement.add", fmt.Sprintf("#%d until %s: %s", a.ID, until.UTC().Format(time.RFC3339), message)); err != nil {

@@ -13,7 +13,7 @@ import (
 	"github.com/hotline-dev/hotline/store"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*/*.sql
 var migrations embed.FS
 
 // Migrate creates or upgrades the incident tables.
@@ -156,12 +156,21 @@ func (s *Incidents) Record(ctx context.Context, callSid string, upd Update, even
 	return applied, nil
 }
 
+// lockIncident reads the incident a webhook writes to. SQLite's write
+// transactions are serial already; on PostgreSQL the row is locked, so two
+// instances writing one call's webhooks at once take turns, as on SQLite,
+// and each sees the other's events and status.
+var lockIncident = map[store.Dialect]string{
+	store.SQLite:   `SELECT id, status FROM incidents WHERE call_sid = ?`,
+	store.Postgres: `SELECT id, status FROM incidents WHERE call_sid = ? FOR UPDATE`,
+}
+
 // record applies one webhook's events and update. closed names the status
 // the incident left in_progress for, when this write closed it.
 func record(tx txRunner, callSid string, upd Update, events []Event) (applied bool, closed string, err error) {
 	var id int64
 	var status string
-	err = tx.queryRow(`SELECT id, status FROM incidents WHERE call_sid = ?`, callSid).Scan(&id, &status)
+	err = tx.queryRow(lockIncident[tx.db.Dialect()], callSid).Scan(&id, &status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, "", ErrNotFound
 	}

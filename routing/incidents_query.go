@@ -5,8 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
+
+	"github.com/hotline-dev/hotline/store"
 )
 
 // Filter selects incidents for the call log, its CSV export and the API.
@@ -80,11 +83,11 @@ func (s *Incidents) FindIncidents(ctx context.Context, f Filter) ([]Incident, er
 // export streams through it. An error from fn stops the walk and is returned.
 func (s *Incidents) EachIncident(ctx context.Context, f Filter, fn func(Incident) error) error {
 	f.Offset = 0
-	return s.eachIncident(ctx, f, -1, fn)
+	return s.eachIncident(ctx, f, math.MaxInt64, fn)
 }
 
 func (s *Incidents) eachIncident(ctx context.Context, f Filter, limit int, fn func(Incident) error) error {
-	where, args := f.where()
+	where, args := f.where(s.db.Dialect())
 	q := `SELECT ` + incidentColumns + ` FROM incidents` + where +
 		` ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?`
 	rows, err := s.db.QueryContext(ctx, q, append(args, limit, max(f.Offset, 0))...)
@@ -150,7 +153,7 @@ func (s *Incidents) IncidentByCallSid(ctx context.Context, callSid string) (Inci
 	return s.Incident(ctx, id)
 }
 
-func (f Filter) where() (string, []any) {
+func (f Filter) where(dialect store.Dialect) (string, []any) {
 	var conds []string
 	var args []any
 	add := func(cond string, a ...any) {
@@ -182,9 +185,14 @@ func (f Filter) where() (string, []any) {
 	}
 	if q := strings.TrimSpace(f.Q); q != "" {
 		like := "%" + escapeLike(q) + "%"
+		// SQLite's LIKE ignores ASCII case; PostgreSQL's needs ILIKE.
+		op := "LIKE"
+		if dialect == store.Postgres {
+			op = "ILIKE"
+		}
 		or := []string{
-			`from_number LIKE ? ESCAPE '\'`, `caller_name LIKE ? ESCAPE '\'`,
-			`transcript LIKE ? ESCAPE '\'`, `answered_by LIKE ? ESCAPE '\'`,
+			`from_number ` + op + ` ? ESCAPE '\'`, `caller_name ` + op + ` ? ESCAPE '\'`,
+			`transcript ` + op + ` ? ESCAPE '\'`, `answered_by ` + op + ` ? ESCAPE '\'`,
 		}
 		qargs := []any{like, like, like, like}
 		if len(f.QEngineers) > 0 {

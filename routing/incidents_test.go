@@ -3,22 +3,19 @@ package routing
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hotline-dev/hotline/store"
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
-func openTestIncidents(t *testing.T) *Incidents {
+// openTestIncidents opens and migrates the database at dsn (see
+// storetest.Each).
+func openTestIncidents(t *testing.T, dsn string) *Incidents {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t, dsn)
 	if err := Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
@@ -26,96 +23,100 @@ func openTestIncidents(t *testing.T) *Incidents {
 }
 
 func TestIncidentLifecycle(t *testing.T) {
-	ctx := context.Background()
-	s := openTestIncidents(t)
-	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
-	in := Incident{CallSid: "CA1", From: "+15555550123", CallerName: "<b>x</b>", To: "+18005550100", StartedAt: t0, ConfigRevision: "abc"}
-	id, created, err := s.StartIncident(ctx, in, Event{At: t0, Type: "incoming", Key: "incoming"})
-	if err != nil || !created {
-		t.Fatalf("start: %v %v", created, err)
-	}
-	id2, created, err := s.StartIncident(ctx, in, Event{At: t0, Type: "incoming", Key: "incoming"})
-	if err != nil || created || id2 != id {
-		t.Fatalf("retried start: id %d created %v err %v", id2, created, err)
-	}
-	ring := Event{At: t0.Add(time.Second), Type: "ring", Engineer: "alice", EngineerName: "Alice", EngineerPhone: "+15555550101", Key: "ring:p0:s0"}
-	if applied, err := s.Record(ctx, "CA1", Update{Team: "ops", MenuDigit: "1"}, ring); err != nil || !applied {
-		t.Fatalf("record: %v %v", applied, err)
-	}
-	// The same webhook again: nothing changes, not even the update.
-	if applied, err := s.Record(ctx, "CA1", Update{Team: "desk"}, ring); err != nil || applied {
-		t.Fatalf("retried record applied=%v err=%v", applied, err)
-	}
-	accepted := t0.Add(5 * time.Second)
-	if _, err := s.Record(ctx, "CA1", Update{Status: StatusAnswered, AnsweredBy: "alice", AnsweredAt: accepted},
-		Event{At: accepted, Type: "bridged", Key: "dial:p0:s0"}); err != nil {
-		t.Fatal(err)
-	}
-	d := 42
-	// A later final status must not overwrite answered, nor add a hang-up.
-	if _, err := s.Record(ctx, "CA1", Update{Status: StatusAbandoned, EndedAt: t0.Add(time.Minute), DurationS: &d},
-		Event{At: t0.Add(time.Minute), Type: "hangup", Key: "hangup", IfInProgress: true},
-		Event{At: t0.Add(time.Minute), Type: "completed", Key: "status"}); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.Incident(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Status != StatusAnswered || got.AnsweredBy == nil || *got.AnsweredBy != "alice" || got.Team != "ops" ||
-		got.DurationS == nil || *got.DurationS != 42 || !got.AnsweredAt.Equal(accepted) || got.CallerName != "<b>x</b>" {
-		t.Errorf("incident %+v", got)
-	}
-	var types []string
-	for _, e := range got.Events {
-		types = append(types, e.Type)
-	}
-	if want := "incoming ring bridged completed"; strings.Join(types, " ") != want {
-		t.Errorf("events %q, want %q", strings.Join(types, " "), want)
-	}
-	if _, err := s.Record(ctx, "CAnone", Update{}, Event{Type: "x"}); !errors.Is(err, ErrNotFound) {
-		t.Errorf("unknown call: %v", err)
-	}
-}
-
-func TestFindIncidentsFilters(t *testing.T) {
-	ctx := context.Background()
-	s := openTestIncidents(t)
-	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	for i, c := range []struct{ sid, team, status string }{
-		{"CA1", "ops", StatusAnswered}, {"CA2", "desk", StatusMissed}, {"CA3", "ops", StatusVoicemail},
-	} {
-		at := t0.Add(time.Duration(i) * time.Hour)
-		if _, _, err := s.StartIncident(ctx, Incident{CallSid: c.sid, From: "+1555000000" + c.sid[2:], To: "+1800", StartedAt: at, ConfigRevision: "r"}, Event{At: at, Type: "incoming"}); err != nil {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := openTestIncidents(t, dsn)
+		t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+		in := Incident{CallSid: "CA1", From: "+15555550123", CallerName: "<b>x</b>", To: "+18005550100", StartedAt: t0, ConfigRevision: "abc"}
+		id, created, err := s.StartIncident(ctx, in, Event{At: t0, Type: "incoming", Key: "incoming"})
+		if err != nil || !created {
+			t.Fatalf("start: %v %v", created, err)
+		}
+		id2, created, err := s.StartIncident(ctx, in, Event{At: t0, Type: "incoming", Key: "incoming"})
+		if err != nil || created || id2 != id {
+			t.Fatalf("retried start: id %d created %v err %v", id2, created, err)
+		}
+		ring := Event{At: t0.Add(time.Second), Type: "ring", Engineer: "alice", EngineerName: "Alice", EngineerPhone: "+15555550101", Key: "ring:p0:s0"}
+		if applied, err := s.Record(ctx, "CA1", Update{Team: "ops", MenuDigit: "1"}, ring); err != nil || !applied {
+			t.Fatalf("record: %v %v", applied, err)
+		}
+		// The same webhook again: nothing changes, not even the update.
+		if applied, err := s.Record(ctx, "CA1", Update{Team: "desk"}, ring); err != nil || applied {
+			t.Fatalf("retried record applied=%v err=%v", applied, err)
+		}
+		accepted := t0.Add(5 * time.Second)
+		if _, err := s.Record(ctx, "CA1", Update{Status: StatusAnswered, AnsweredBy: "alice", AnsweredAt: accepted},
+			Event{At: accepted, Type: "bridged", Key: "dial:p0:s0"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Record(ctx, c.sid, Update{Team: c.team, Status: c.status}, Event{At: at, Type: "route"}); err != nil {
+		d := 42
+		// A later final status must not overwrite answered, nor add a hang-up.
+		if _, err := s.Record(ctx, "CA1", Update{Status: StatusAbandoned, EndedAt: t0.Add(time.Minute), DurationS: &d},
+			Event{At: t0.Add(time.Minute), Type: "hangup", Key: "hangup", IfInProgress: true},
+			Event{At: t0.Add(time.Minute), Type: "completed", Key: "status"}); err != nil {
 			t.Fatal(err)
 		}
-	}
-	cases := []struct {
-		f    Filter
-		want string
-	}{
-		{Filter{}, "CA3 CA2 CA1"},
-		{Filter{Team: "ops"}, "CA3 CA1"},
-		{Filter{Status: StatusMissed}, "CA2"},
-		{Filter{From: t0.Add(time.Hour)}, "CA3 CA2"},
-		{Filter{To: t0.Add(time.Hour)}, "CA1"},
-		{Filter{Caller: "+15550000002"}, "CA2"},
-		{Filter{Limit: 1, Offset: 1}, "CA2"},
-	}
-	for _, c := range cases {
-		list, err := s.FindIncidents(ctx, c.f)
+		got, err := s.Incident(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var sids []string
-		for _, in := range list {
-			sids = append(sids, in.CallSid)
+		if got.Status != StatusAnswered || got.AnsweredBy == nil || *got.AnsweredBy != "alice" || got.Team != "ops" ||
+			got.DurationS == nil || *got.DurationS != 42 || !got.AnsweredAt.Equal(accepted) || got.CallerName != "<b>x</b>" {
+			t.Errorf("incident %+v", got)
 		}
-		if strings.Join(sids, " ") != c.want {
-			t.Errorf("%+v: %q, want %q", c.f, strings.Join(sids, " "), c.want)
+		var types []string
+		for _, e := range got.Events {
+			types = append(types, e.Type)
 		}
-	}
+		if want := "incoming ring bridged completed"; strings.Join(types, " ") != want {
+			t.Errorf("events %q, want %q", strings.Join(types, " "), want)
+		}
+		if _, err := s.Record(ctx, "CAnone", Update{}, Event{Type: "x"}); !errors.Is(err, ErrNotFound) {
+			t.Errorf("unknown call: %v", err)
+		}
+	})
+}
+
+func TestFindIncidentsFilters(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := openTestIncidents(t, dsn)
+		t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+		for i, c := range []struct{ sid, team, status string }{
+			{"CA1", "ops", StatusAnswered}, {"CA2", "desk", StatusMissed}, {"CA3", "ops", StatusVoicemail},
+		} {
+			at := t0.Add(time.Duration(i) * time.Hour)
+			if _, _, err := s.StartIncident(ctx, Incident{CallSid: c.sid, From: "+1555000000" + c.sid[2:], To: "+1800", StartedAt: at, ConfigRevision: "r"}, Event{At: at, Type: "incoming"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Record(ctx, c.sid, Update{Team: c.team, Status: c.status}, Event{At: at, Type: "route"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cases := []struct {
+			f    Filter
+			want string
+		}{
+			{Filter{}, "CA3 CA2 CA1"},
+			{Filter{Team: "ops"}, "CA3 CA1"},
+			{Filter{Status: StatusMissed}, "CA2"},
+			{Filter{From: t0.Add(time.Hour)}, "CA3 CA2"},
+			{Filter{To: t0.Add(time.Hour)}, "CA1"},
+			{Filter{Caller: "+15550000002"}, "CA2"},
+			{Filter{Limit: 1, Offset: 1}, "CA2"},
+		}
+		for _, c := range cases {
+			list, err := s.FindIncidents(ctx, c.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sids []string
+			for _, in := range list {
+				sids = append(sids, in.CallSid)
+			}
+			if strings.Join(sids, " ") != c.want {
+				t.Errorf("%+v: %q, want %q", c.f, strings.Join(sids, " "), c.want)
+			}
+		}
+	})
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hotline-dev/hotline/store"
 )
 
 // SeedOptions says what Seed writes.
@@ -61,12 +63,27 @@ func (s *Incidents) Seed(ctx context.Context, cfg *Config, opts SeedOptions) (in
 		if err := s.inTx(ctx, func(tx txRunner) error { return insertSeed(ctx, tx.tx, calls) }); err != nil {
 			return done, fmt.Errorf("routing: seed: %w", err)
 		}
+		if err := s.advanceIDs(ctx); err != nil {
+			return done, fmt.Errorf("routing: seed: %w", err)
+		}
 		done += n
 		if opts.Progress != nil {
 			opts.Progress(done)
 		}
 	}
 	return done, nil
+}
+
+// advanceIDs moves PostgreSQL's incident id sequence past the ids Seed
+// chose itself, so the next call's incident does not collide with them.
+// SQLite takes the next rowid from the table and needs nothing.
+func (s *Incidents) advanceIDs(ctx context.Context) error {
+	if s.db.Dialect() != store.Postgres {
+		return nil
+	}
+	const q = `SELECT setval(pg_get_serial_sequence('incidents', 'id'), (SELECT MAX(id) FROM incidents))`
+	_, err := s.db.ExecContext(ctx, q)
+	return err
 }
 
 type seedCall struct {

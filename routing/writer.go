@@ -10,6 +10,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+
+	"github.com/hotline-dev/hotline/store"
 )
 
 // Writer is the durable write path of the call flow. One goroutine commits
@@ -216,9 +218,9 @@ func (w *Writer) loop() {
 
 // checkpoint copies the SQLite write-ahead log into the database file, off
 // the commit path: commits never wait for it (PASSIVE), and the log stays
-// short. Other databases have no such pragma; the error is ignored.
+// short. PostgreSQL manages its own log: nothing to do there.
 func (w *Writer) checkpoint() {
-	if !w.checkpointing.CompareAndSwap(false, true) {
+	if w.inc.db.Dialect() != store.SQLite || !w.checkpointing.CompareAndSwap(false, true) {
 		return
 	}
 	defer w.checkpointing.Store(false)
@@ -288,7 +290,7 @@ func (w *Writer) apply(batch []*pending) error {
 	defer cancel()
 	var closed []string
 	var done []Committed
-	err := w.inc.inTx(ctx, func(tx txRunner) error {
+	write := func(tx txRunner) error {
 		closed, done = closed[:0], done[:0]
 		for _, p := range batch {
 			p.id, p.created, p.applied, p.err = 0, false, false, nil
@@ -315,7 +317,14 @@ func (w *Writer) apply(batch []*pending) error {
 			}
 		}
 		return nil
-	})
+	}
+	// Two PostgreSQL instances committing batches that share calls may
+	// deadlock on the incidents' row locks; the server rolls one back, and
+	// running it again is all it takes. SQLite never returns these.
+	err := w.inc.inTx(ctx, write)
+	for try := 1; try < 5 && store.IsRetryable(err); try++ {
+		err = w.inc.inTx(ctx, write)
+	}
 	if err == nil {
 		for _, status := range closed {
 			w.outcomes.WithLabelValues(status).Inc()

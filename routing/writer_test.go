@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hotline-dev/hotline/store"
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 type writerFixture struct {
@@ -22,11 +23,12 @@ type writerFixture struct {
 	t0  time.Time
 }
 
-func newWriterFixture(t *testing.T) *writerFixture {
+// newWriterFixture opens and migrates the database at dsn (see
+// storetest.Each) and starts a writer on it, spooling under t.TempDir().
+func newWriterFixture(t *testing.T, dsn string) *writerFixture {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "hotline.db")
-	db, err := store.Open(ctx, path)
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +36,7 @@ func newWriterFixture(t *testing.T) *writerFixture {
 		t.Fatal(err)
 	}
 	inc := NewIncidents(db)
-	w, err := NewWriter(inc, path+".spool", 200*time.Millisecond, zerolog.Nop())
+	w, err := NewWriter(inc, filepath.Join(t.TempDir(), "hotline.spool"), 200*time.Millisecond, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,16 +89,18 @@ func (f *writerFixture) wantCalls(sids ...string) {
 }
 
 func TestWriterCommits(t *testing.T) {
-	f := newWriterFixture(t)
-	f.call("CA1")
-	f.wantCalls("CA1")
-	if !f.w.Healthy() {
-		t.Error("writer unhealthy after a clean commit")
-	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		f := newWriterFixture(t, dsn)
+		f.call("CA1")
+		f.wantCalls("CA1")
+		if !f.w.Healthy() {
+			t.Error("writer unhealthy after a clean commit")
+		}
+	})
 }
 
 func TestWriterSpoolsWhileLockedThenReplays(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newWriterFixture(t, storetest.SQLite(t))
 	f.call("CAbefore")
 	// Another connection holds the write lock, as a stuck process would.
 	lock, err := f.db.SQL().Conn(context.Background())
@@ -123,7 +127,7 @@ func TestWriterSpoolsWhileLockedThenReplays(t *testing.T) {
 }
 
 func TestWriterSpoolsWhenFull(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newWriterFixture(t, storetest.SQLite(t))
 	f.call("CAbefore")
 	// Cap the file at its current size on every pooled connection the
 	// writer may use: inserts fail with SQLITE_FULL.
@@ -157,7 +161,7 @@ func TestWriterSpoolsWhenFull(t *testing.T) {
 }
 
 func TestWriterSpoolsWhenFileRemovedThenRestored(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newWriterFixture(t, storetest.SQLite(t))
 	f.call("CAbefore")
 	path := f.db.Path
 	backup := path + ".bak"
@@ -178,7 +182,7 @@ func TestWriterSpoolsWhenFileRemovedThenRestored(t *testing.T) {
 }
 
 func TestWriterSpoolsWhenReadOnly(t *testing.T) {
-	f := newWriterFixture(t)
+	f := newWriterFixture(t, storetest.SQLite(t))
 	if err := os.Chmod(f.db.Path, 0o444); err != nil {
 		t.Fatal(err)
 	}
@@ -214,5 +218,29 @@ func TestSpoolSurvivesRestartAndTornLine(t *testing.T) {
 	got, err := again.read()
 	if err != nil || len(got) != 2 || got[0].CallSid != "CA1" || got[1].Events[0].Key != "k2" {
 		t.Fatalf("read %+v, %v", got, err)
+	}
+}
+
+// TestWriterSpoolsWhilePostgresDown: while the PostgreSQL server cannot be
+// reached, webhooks are still answered quickly, their writes spooled, and
+// the spool is replayed in order once the server is back.
+func TestWriterSpoolsWhilePostgresDown(t *testing.T) {
+	proxy, dsn := storetest.NewProxy(t, storetest.Postgres(t))
+	f := newWriterFixture(t, dsn)
+	f.call("CAbefore")
+	proxy.SetDown(true)
+	start := time.Now()
+	f.call("CAdown")
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("three writes took %v while the server was down", took)
+	}
+	if f.w.Healthy() || f.w.SpoolDepth() == 0 {
+		t.Fatalf("writes were not spooled (healthy %v, depth %d)", f.w.Healthy(), f.w.SpoolDepth())
+	}
+	proxy.SetDown(false)
+	f.call("CAafter")
+	f.wantCalls("CAbefore", "CAdown", "CAafter")
+	if !f.w.Healthy() {
+		t.Error("writer unhealthy after the server came back and the spool drained")
 	}
 }

@@ -3,6 +3,7 @@ package schedules
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -43,7 +44,7 @@ func (s *Store) ListAudit(ctx context.Context, limit int) ([]AuditEntry, error) 
 	const list = `SELECT id, at, actor, action, detail FROM audit_log
 		ORDER BY id DESC LIMIT ?`
 	if limit <= 0 {
-		limit = -1 // SQLite: no limit
+		limit = math.MaxInt64 // no limit, in a form SQLite and PostgreSQL both take
 	}
 	rows, err := s.db.QueryContext(ctx, list, limit)
 	if err != nil {

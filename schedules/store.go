@@ -12,7 +12,7 @@ import (
 	"github.com/hotline-dev/hotline/store"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*/*.sql
 var migrations embed.FS
 
 // Migrate creates or upgrades the tables schedules owns: overrides,

@@ -62,14 +62,11 @@ func (s *Store) AddOverride(ctx context.Context, o Override, dir Directory) (Ove
 	}
 	o.CreatedAt = s.now().Truncate(time.Millisecond).UTC()
 	const insert = `INSERT INTO overrides (rotation, engineer, starts_at, ends_at, reason, created_by, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, insert, o.Rotation, o.Engineer,
-			toMillis(o.From), toMillis(o.To), o.Reason, o.CreatedBy, toMillis(o.CreatedAt))
+		err := tx.QueryRowContext(ctx, insert, o.Rotation, o.Engineer,
+			toMillis(o.From), toMillis(o.To), o.Reason, o.CreatedBy, toMillis(o.CreatedAt)).Scan(&o.ID)
 		if err != nil {
-			return err
-		}
-		if o.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
 		if err := s.audit(ctx, tx, o.CreatedAt, o.CreatedBy, ActionOverrideAdd, o.describe()); err != nil {

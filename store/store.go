@@ -1,5 +1,7 @@
-// Package store opens hotline's database (SQLite by default) and applies the
-// migrations each package embeds for the tables it owns.
+// Package store opens hotline's database — a SQLite file by default, or
+// PostgreSQL for several instances — and applies the migrations each package
+// embeds for the tables it owns. Callers write one set of SQL with `?`
+// placeholders for both; the few statements that differ ask Dialect.
 package store
 
 import (
@@ -7,7 +9,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"strings"
@@ -16,7 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -25,8 +25,11 @@ import (
 // (restored from a backup after it went missing).
 type DB struct {
 	pool atomic.Pointer[sql.DB]
-	// Path is the SQLite file.
+	// Path is the SQLite file; empty for PostgreSQL.
 	Path string
+
+	dialect Dialect
+	url     string // the PostgreSQL URL, password included: never log it
 
 	mu       sync.Mutex // serialises Reopen
 	identity fileID     // the file the pool has open
@@ -41,13 +44,19 @@ var (
 	ErrUnavailable = errors.New("store: database unavailable")
 )
 
-// Open opens the SQLite file at path with WAL, a busy timeout, foreign keys
-// and synchronous=FULL, so a committed event survives a crash or power loss.
-func Open(ctx context.Context, path string) (*DB, error) {
-	if strings.Contains(path, "://") {
-		return nil, fmt.Errorf("%w: %s (only a SQLite file path is supported)", ErrUnsupported, redact(path))
+// Open opens the database named by dsn: a postgres:// (or postgresql://)
+// URL opens PostgreSQL, anything else is a SQLite file path. SQLite is
+// opened with WAL, a busy timeout, foreign keys and synchronous=FULL, so a
+// committed event survives a crash or power loss.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	if IsPostgres(dsn) {
+		return openPostgres(ctx, dsn)
 	}
-	db := &DB{Path: path}
+	if strings.Contains(dsn, "://") {
+		return nil, fmt.Errorf("%w: %s (want a SQLite file path or a postgres:// URL)", ErrUnsupported, redact(dsn))
+	}
+	path := dsn
+	db := &DB{Path: path, dialect: SQLite}
 	pool, err := openPool(ctx, path)
 	if err != nil {
 		return nil, err
@@ -145,8 +154,12 @@ func identify(path string) (fileID, error) {
 // Writable reports whether writes would reach the file at Path: it still
 // exists, is the file the pool has open, and is not read-only. SQLite keeps
 // writing to a removed file's open descriptor, so without this check a
-// deleted database would swallow events silently.
+// deleted database would swallow events silently. On PostgreSQL it costs
+// nothing and returns nil: a server that is down fails the write itself.
 func (db *DB) Writable() error {
+	if db.dialect == Postgres {
+		return nil
+	}
 	id, err := identify(db.Path)
 	if err != nil {
 		if errors.Is(err, ErrUnavailable) {
@@ -163,8 +176,12 @@ func (db *DB) Writable() error {
 }
 
 // Reopen opens a new pool on the file now at Path (restored after it went
-// missing) and closes the old one.
+// missing) and closes the old one. On PostgreSQL the pool reconnects by
+// itself, so Reopen only checks that the server answers.
 func (db *DB) Reopen(ctx context.Context) error {
+	if db.dialect == Postgres {
+		return db.PingContext(ctx)
+	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	id, err := identify(db.Path)
@@ -178,20 +195,6 @@ func (db *DB) Reopen(ctx context.Context) error {
 	old := db.pool.Swap(pool)
 	db.identity = id
 	return old.Close()
-}
-
-// Migrate applies the embedded migrations of one package. Each package keeps
-// its own version table, so packages own their schemas independently.
-func (db *DB) Migrate(ctx context.Context, owner string, migrations fs.FS) error {
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.SQL(), migrations,
-		goose.WithTableName("goose_"+owner), goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return fmt.Errorf("store: migrations of %s: %w", owner, err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("store: migrate %s: %w", owner, err)
-	}
-	return nil
 }
 
 // redact drops the password from a database URL before it is shown.

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 const evilName = `<img src=x onerror=alert(1)>`
@@ -38,116 +39,122 @@ func (s *site) addCall(sid, from, name, transcript string, at time.Time) int64 {
 }
 
 func TestPagesRender(t *testing.T) {
-	s := newTestSite(t, "")
-	if _, err := s.incidents.Seed(context.Background(), mustConfig(t), routing.SeedOptions{N: 300, End: s.now, Days: 20, Seed: 1}); err != nil {
-		t.Fatal(err)
-	}
-	id := s.addCall("CAevil", "+15555550199", evilName, "<script>alert(2)</script> call me", s.now.Add(-time.Minute))
-	admin := s.client()
-	s.signIn(admin, "root")
-	for path, want := range map[string][]string{
-		"/":                                    {"Calls", "Download CSV", "Older calls", "&lt;img src=x onerror=alert(1)&gt;"},
-		"/?team=desk&status=missed":            {"Service Desk"},
-		"/?q=VPN":                              {"Voicemail"},
-		"/incidents/" + itoa(id):               {"Timeline", "Call came in", "&lt;script&gt;alert(2)&lt;/script&gt; call me", "<audio", "Manager's note", "note-text"},
-		"/stats":                               {"answer rate", "Calls per day", "Per engineer", "Operations"},
-		"/stats?from=2026-11-01&to=2026-11-24": {"1 Nov 2026 to 24 Nov 2026"},
-		"/schedules":                           {"On call now", "Alice Adams", "Coverage gaps", "Add an override"},
-		"/announcements":                       {"Post announcement"},
-		"/audit":                               {"Audit log"},
-		"/users":                               {"root", "admin", "Add a user"},
-	} {
-		code, body, h := s.get(admin, path)
-		if code != http.StatusOK {
-			t.Errorf("%s: %d", path, code)
-			continue
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		s := newTestSite(t, dsn, "")
+		if _, err := s.incidents.Seed(context.Background(), mustConfig(t), routing.SeedOptions{N: 300, End: s.now, Days: 20, Seed: 1}); err != nil {
+			t.Fatal(err)
 		}
-		for _, w := range want {
-			if !strings.Contains(body, w) {
-				t.Errorf("%s lacks %q", path, w)
+		id := s.addCall("CAevil", "+15555550199", evilName, "<script>alert(2)</script> call me", s.now.Add(-time.Minute))
+		admin := s.client()
+		s.signIn(admin, "root")
+		for path, want := range map[string][]string{
+			"/":                                    {"Calls", "Download CSV", "Older calls", "&lt;img src=x onerror=alert(1)&gt;"},
+			"/?team=desk&status=missed":            {"Service Desk"},
+			"/?q=VPN":                              {"Voicemail"},
+			"/incidents/" + itoa(id):               {"Timeline", "Call came in", "&lt;script&gt;alert(2)&lt;/script&gt; call me", "<audio", "Manager's note", "note-text"},
+			"/stats":                               {"answer rate", "Calls per day", "Per engineer", "Operations"},
+			"/stats?from=2026-11-01&to=2026-11-24": {"1 Nov 2026 to 24 Nov 2026"},
+			"/schedules":                           {"On call now", "Alice Adams", "Coverage gaps", "Add an override"},
+			"/announcements":                       {"Post announcement"},
+			"/audit":                               {"Audit log"},
+			"/users":                               {"root", "admin", "Add a user"},
+		} {
+			code, body, h := s.get(admin, path)
+			if code != http.StatusOK {
+				t.Errorf("%s: %d", path, code)
+				continue
+			}
+			for _, w := range want {
+				if !strings.Contains(body, w) {
+					t.Errorf("%s lacks %q", path, w)
+				}
+			}
+			if strings.Contains(body, evilName) || strings.Contains(body, "<script>") {
+				t.Errorf("%s carries unescaped caller text", path)
+			}
+			if h.Get("Server-Timing") == "" || !strings.Contains(h.Get("Content-Security-Policy"), "default-src 'none'") {
+				t.Errorf("%s headers %v", path, h)
 			}
 		}
-		if strings.Contains(body, evilName) || strings.Contains(body, "<script>") {
-			t.Errorf("%s carries unescaped caller text", path)
+		for path, code := range map[string]int{"/?from=yesterday": 400, "/stats?from=2026-11-10&to=2026-11-01": 400,
+			"/incidents/999999": 404, "/?before=garbage": 200} {
+			if got, _, _ := s.get(admin, path); got != code {
+				t.Errorf("%s: %d, want %d", path, got, code)
+			}
 		}
-		if h.Get("Server-Timing") == "" || !strings.Contains(h.Get("Content-Security-Policy"), "default-src 'none'") {
-			t.Errorf("%s headers %v", path, h)
+		manager := s.client()
+		s.signIn(manager, "ann")
+		if code, _, _ := s.get(manager, "/users"); code != http.StatusForbidden {
+			t.Errorf("a manager reached /users: %d", code)
 		}
-	}
-	for path, code := range map[string]int{"/?from=yesterday": 400, "/stats?from=2026-11-10&to=2026-11-01": 400,
-		"/incidents/999999": 404, "/?before=garbage": 200} {
-		if got, _, _ := s.get(admin, path); got != code {
-			t.Errorf("%s: %d, want %d", path, got, code)
+		if resp := s.post(manager, "/users", url.Values{"username": {"mallory"}, "role": {"admin"}, "password": {"12345678"}}); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("a manager added a user: %d", resp.StatusCode)
 		}
-	}
-	manager := s.client()
-	s.signIn(manager, "ann")
-	if code, _, _ := s.get(manager, "/users"); code != http.StatusForbidden {
-		t.Errorf("a manager reached /users: %d", code)
-	}
-	if resp := s.post(manager, "/users", url.Values{"username": {"mallory"}, "role": {"admin"}, "password": {"12345678"}}); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("a manager added a user: %d", resp.StatusCode)
-	}
-	if resp := s.post(admin, "/users", url.Values{"username": {"newbie"}, "role": {"manager"}, "password": {"long enough"}}); resp.StatusCode != http.StatusSeeOther {
-		t.Errorf("admin adds a user: %d", resp.StatusCode)
-	}
-	if _, body, _ := s.get(admin, "/audit"); !strings.Contains(body, "newbie as manager") {
-		t.Errorf("adding a user is not audited")
-	}
+		if resp := s.post(admin, "/users", url.Values{"username": {"newbie"}, "role": {"manager"}, "password": {"long enough"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("admin adds a user: %d", resp.StatusCode)
+		}
+		if _, body, _ := s.get(admin, "/audit"); !strings.Contains(body, "newbie as manager") {
+			t.Errorf("adding a user is not audited")
+		}
+	})
 }
 
 func TestNoteAndOverrideForms(t *testing.T) {
-	s := newTestSite(t, "")
-	id := s.addCall("CA1", "+15555550123", "Globex", "", s.now.Add(-time.Hour))
-	c := s.client()
-	s.signIn(c, "ann")
-	if resp := s.post(c, "/incidents/"+itoa(id)+"/note", url.Values{"note": {"Called back <b>twice</b>"}}); resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("note: %d", resp.StatusCode)
-	}
-	if _, body, _ := s.get(c, "/incidents/"+itoa(id)); !strings.Contains(body, "Called back &lt;b&gt;twice&lt;/b&gt;") {
-		t.Errorf("note not shown escaped")
-	}
-	form := url.Values{"rotation": {"ops-primary"}, "engineer": {"carol"}, "from": {"2026-11-24T09:00"}, "to": {"2026-11-24T12:00"}, "reason": {"alice at the dentist"}}
-	if resp := s.post(c, "/schedules/overrides", form); resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("override: %d", resp.StatusCode)
-	}
-	_, body, _ := s.get(c, "/schedules")
-	if !strings.Contains(body, "Carol Chen</strong>") || !strings.Contains(body, "override:1") {
-		t.Errorf("the override does not show as on call now")
-	}
-	form.Set("engineer", "nobody")
-	if resp := s.post(c, "/schedules/overrides", form); resp.StatusCode != http.StatusBadRequest {
-		t.Errorf("unknown engineer: %d", resp.StatusCode)
-	}
-	if resp := s.post(c, "/schedules/overrides/1/remove", nil); resp.StatusCode != http.StatusSeeOther {
-		t.Errorf("remove: %d", resp.StatusCode)
-	}
-	_, body, _ = s.get(c, "/audit")
-	for _, w := range []string{"incident.note", "override.add", "override.rm", "web:ann"} {
-		if !strings.Contains(body, w) {
-			t.Errorf("audit lacks %q", w)
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		s := newTestSite(t, dsn, "")
+		id := s.addCall("CA1", "+15555550123", "Globex", "", s.now.Add(-time.Hour))
+		c := s.client()
+		s.signIn(c, "ann")
+		if resp := s.post(c, "/incidents/"+itoa(id)+"/note", url.Values{"note": {"Called back <b>twice</b>"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("note: %d", resp.StatusCode)
 		}
-	}
+		if _, body, _ := s.get(c, "/incidents/"+itoa(id)); !strings.Contains(body, "Called back &lt;b&gt;twice&lt;/b&gt;") {
+			t.Errorf("note not shown escaped")
+		}
+		form := url.Values{"rotation": {"ops-primary"}, "engineer": {"carol"}, "from": {"2026-11-24T09:00"}, "to": {"2026-11-24T12:00"}, "reason": {"alice at the dentist"}}
+		if resp := s.post(c, "/schedules/overrides", form); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("override: %d", resp.StatusCode)
+		}
+		_, body, _ := s.get(c, "/schedules")
+		if !strings.Contains(body, "Carol Chen</strong>") || !strings.Contains(body, "override:1") {
+			t.Errorf("the override does not show as on call now")
+		}
+		form.Set("engineer", "nobody")
+		if resp := s.post(c, "/schedules/overrides", form); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("unknown engineer: %d", resp.StatusCode)
+		}
+		if resp := s.post(c, "/schedules/overrides/1/remove", nil); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("remove: %d", resp.StatusCode)
+		}
+		_, body, _ = s.get(c, "/audit")
+		for _, w := range []string{"incident.note", "override.add", "override.rm", "web:ann"} {
+			if !strings.Contains(body, w) {
+				t.Errorf("audit lacks %q", w)
+			}
+		}
+	})
 }
 
 func TestCallsCSV(t *testing.T) {
-	s := newTestSite(t, "")
-	s.addCall("CA1", "+15555550123", "=HYPERLINK(\"http://evil\")", "-2+3", s.now.Add(-time.Hour))
-	s.addCall("CA2", "+15555550124", "Initech", "", s.now.Add(-2*time.Hour))
-	c := s.client()
-	s.signIn(c, "ann")
-	code, body, h := s.get(c, "/calls.csv?caller=%2B15555550123")
-	if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") {
-		t.Fatalf("csv: %d %s", code, h.Get("Content-Type"))
-	}
-	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
-	if err != nil || len(recs) != 2 {
-		t.Fatalf("csv rows %d %v:\n%s", len(recs), err, body)
-	}
-	row := recs[1]
-	if row[2] != "+15555550123" || row[3] != `'=HYPERLINK("http://evil")` || row[11] != "'-2+3" || row[6] != "voicemail" {
-		t.Errorf("csv row %q", row)
-	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		s := newTestSite(t, dsn, "")
+		s.addCall("CA1", "+15555550123", "=HYPERLINK(\"http://evil\")", "-2+3", s.now.Add(-time.Hour))
+		s.addCall("CA2", "+15555550124", "Initech", "", s.now.Add(-2*time.Hour))
+		c := s.client()
+		s.signIn(c, "ann")
+		code, body, h := s.get(c, "/calls.csv?caller=%2B15555550123")
+		if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") {
+			t.Fatalf("csv: %d %s", code, h.Get("Content-Type"))
+		}
+		recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+		if err != nil || len(recs) != 2 {
+			t.Fatalf("csv rows %d %v:\n%s", len(recs), err, body)
+		}
+		row := recs[1]
+		if row[2] != "+15555550123" || row[3] != `'=HYPERLINK("http://evil")` || row[11] != "'-2+3" || row[6] != "voicemail" {
+			t.Errorf("csv row %q", row)
+		}
+	})
 }
 
 func TestRecordingProxy(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 	"github.com/hotline-dev/hotline/store"
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 const testConfig = `
@@ -68,14 +68,12 @@ type site struct {
 	now       time.Time
 }
 
-func newTestSite(t *testing.T, publicURL string) *site {
+// newTestSite serves the site over the database at dsn (see
+// storetest.Each).
+func newTestSite(t *testing.T, dsn, publicURL string) *site {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t, dsn)
 	for _, m := range []func(context.Context, *store.DB) error{schedules.Migrate, routing.Migrate, Migrate} {
 		if err := m(ctx, db); err != nil {
 			t.Fatal(err)
@@ -145,68 +143,72 @@ func (s *site) get(c *http.Client, path string) (int, string, http.Header) {
 }
 
 func TestSignInSessionCookie(t *testing.T) {
-	s := newTestSite(t, "https://hotline.example.com")
-	c := s.client()
-	if code, _, h := s.get(c, "/stats"); code != http.StatusSeeOther || h.Get("Location") != "/login?next=%2Fstats" {
-		t.Fatalf("signed out /stats: %d %s", code, h.Get("Location"))
-	}
-	resp := s.signIn(c, "ann")
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign in: %d", resp.StatusCode)
-	}
-	var cookie *http.Cookie
-	for _, ck := range resp.Cookies() {
-		if ck.Name == sessionCookie {
-			cookie = ck
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		s := newTestSite(t, dsn, "https://hotline.example.com")
+		c := s.client()
+		if code, _, h := s.get(c, "/stats"); code != http.StatusSeeOther || h.Get("Location") != "/login?next=%2Fstats" {
+			t.Fatalf("signed out /stats: %d %s", code, h.Get("Location"))
 		}
-	}
-	if cookie == nil || !cookie.HttpOnly || !cookie.Secure || cookie.SameSite != http.SameSiteLaxMode || len(cookie.Value) < 43 {
-		t.Fatalf("session cookie %+v", cookie)
-	}
-	var stored int
-	if err := s.db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM sessions WHERE token_hash = ?`, cookie.Value).Scan(&stored); err != nil || stored != 0 {
-		t.Errorf("the raw token is stored: %d %v", stored, err)
-	}
-	// Signing in again replaces the session: the old token dies (no fixation).
-	u, _ := url.Parse(s.srv.URL)
-	old := c.Jar.Cookies(u)[0].Value
-	s.signIn(c, "ann")
-	if now := c.Jar.Cookies(u)[0].Value; now == old {
-		t.Errorf("sign-in kept the session token")
-	}
-	planted := s.client()
-	planted.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: old}})
-	if code, _, _ := s.get(planted, "/"); code != http.StatusSeeOther {
-		t.Errorf("the replaced token still works: %d", code)
-	}
-	if code, body, _ := s.get(c, "/"); code != http.StatusOK || !strings.Contains(body, "No calls match") {
-		t.Errorf("call log: %d", code)
-	}
-	// Sessions end after their lifetime.
-	s.now = s.now.Add(SessionTTL + time.Minute)
-	if code, _, _ := s.get(c, "/"); code != http.StatusSeeOther {
-		t.Errorf("expired session: %d", code)
-	}
+		resp := s.signIn(c, "ann")
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign in: %d", resp.StatusCode)
+		}
+		var cookie *http.Cookie
+		for _, ck := range resp.Cookies() {
+			if ck.Name == sessionCookie {
+				cookie = ck
+			}
+		}
+		if cookie == nil || !cookie.HttpOnly || !cookie.Secure || cookie.SameSite != http.SameSiteLaxMode || len(cookie.Value) < 43 {
+			t.Fatalf("session cookie %+v", cookie)
+		}
+		var stored int
+		if err := s.db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM sessions WHERE token_hash = ?`, cookie.Value).Scan(&stored); err != nil || stored != 0 {
+			t.Errorf("the raw token is stored: %d %v", stored, err)
+		}
+		// Signing in again replaces the session: the old token dies (no fixation).
+		u, _ := url.Parse(s.srv.URL)
+		old := c.Jar.Cookies(u)[0].Value
+		s.signIn(c, "ann")
+		if now := c.Jar.Cookies(u)[0].Value; now == old {
+			t.Errorf("sign-in kept the session token")
+		}
+		planted := s.client()
+		planted.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: old}})
+		if code, _, _ := s.get(planted, "/"); code != http.StatusSeeOther {
+			t.Errorf("the replaced token still works: %d", code)
+		}
+		if code, body, _ := s.get(c, "/"); code != http.StatusOK || !strings.Contains(body, "No calls match") {
+			t.Errorf("call log: %d", code)
+		}
+		// Sessions end after their lifetime.
+		s.now = s.now.Add(SessionTTL + time.Minute)
+		if code, _, _ := s.get(c, "/"); code != http.StatusSeeOther {
+			t.Errorf("expired session: %d", code)
+		}
+	})
 }
 
 func TestSignOut(t *testing.T) {
-	s := newTestSite(t, "")
-	c := s.client()
-	s.signIn(c, "ann")
-	if resp := s.post(c, "/logout", nil); resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign out: %d", resp.StatusCode)
-	}
-	var n int
-	if err := s.db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM sessions`).Scan(&n); err != nil || n != 0 {
-		t.Errorf("%d sessions left", n)
-	}
-	if code, _, _ := s.get(c, "/"); code != http.StatusSeeOther {
-		t.Errorf("signed out but / answered %d", code)
-	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		s := newTestSite(t, dsn, "")
+		c := s.client()
+		s.signIn(c, "ann")
+		if resp := s.post(c, "/logout", nil); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign out: %d", resp.StatusCode)
+		}
+		var n int
+		if err := s.db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM sessions`).Scan(&n); err != nil || n != 0 {
+			t.Errorf("%d sessions left", n)
+		}
+		if code, _, _ := s.get(c, "/"); code != http.StatusSeeOther {
+			t.Errorf("signed out but / answered %d", code)
+		}
+	})
 }
 
 func TestSignInThrottled(t *testing.T) {
-	s := newTestSite(t, "")
+	s := newTestSite(t, storetest.SQLite(t), "")
 	c := s.client()
 	bad := url.Values{"username": {"ann"}, "password": {"wrong password"}}
 	for i := range 5 {
@@ -227,7 +229,7 @@ func TestSignInThrottled(t *testing.T) {
 }
 
 func TestCrossOriginPostRefused(t *testing.T) {
-	s := newTestSite(t, "")
+	s := newTestSite(t, storetest.SQLite(t), "")
 	c := s.client()
 	s.signIn(c, "ann")
 	form := url.Values{"message": {"Outage in us-east"}, "until": {"2026-11-24T18:00"}}

@@ -8,56 +8,60 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 // TestCalendarLinkFromWebPage makes a team's calendar link on the schedules
 // page, reads the feed through it, and checks that a new link retires the
 // old one.
 func TestCalendarLinkFromWebPage(t *testing.T) {
-	h := startHotline(t)
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	resp, err := c.PostForm(h.base+"/login", url.Values{"username": {testUser}, "password": {testPassword}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	link := regexp.MustCompile(`http://[^<"]+/calendar/[A-Za-z0-9_-]+\.ics`)
-	rotate := func() string {
-		resp, err := c.PostForm(h.base+"/schedules/calendar", url.Values{"feed": {"team:ops"}})
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		resp, err := c.PostForm(h.base+"/login", url.Values{"username": {testUser}, "password": {testPassword}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		u := link.FindString(string(body))
-		if resp.StatusCode != http.StatusOK || u == "" {
-			t.Fatalf("rotate: %d, no link in the page", resp.StatusCode)
+		link := regexp.MustCompile(`http://[^<"]+/calendar/[A-Za-z0-9_-]+\.ics`)
+		rotate := func() string {
+			resp, err := c.PostForm(h.base+"/schedules/calendar", url.Values{"feed": {"team:ops"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			u := link.FindString(string(body))
+			if resp.StatusCode != http.StatusOK || u == "" {
+				t.Fatalf("rotate: %d, no link in the page", resp.StatusCode)
+			}
+			return u
 		}
-		return u
-	}
-	get := func(u string) (int, string, string) {
-		resp, err := http.Get(u)
-		if err != nil {
-			t.Fatal(err)
+		get := func(u string) (int, string, string) {
+			resp, err := http.Get(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode, resp.Header.Get("Content-Type"), string(body)
 		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode, resp.Header.Get("Content-Type"), string(body)
-	}
-	first := rotate()
-	code, ctype, body := get(first)
-	if code != http.StatusOK || !strings.HasPrefix(ctype, "text/calendar") || !strings.Contains(body, "BEGIN:VCALENDAR") || !strings.Contains(body, "Bob Brown") {
-		t.Fatalf("feed: %d %s\n%.400s", code, ctype, body)
-	}
-	second := rotate()
-	if code, _, _ := get(first); code != http.StatusNotFound {
-		t.Errorf("the old link still works: %d", code)
-	}
-	if code, _, _ := get(second); code != http.StatusOK {
-		t.Errorf("the new link: %d", code)
-	}
-	if code, _, _ := get(h.base + "/calendar/not-a-token.ics"); code != http.StatusNotFound {
-		t.Errorf("a made-up token: %d", code)
-	}
+		first := rotate()
+		code, ctype, body := get(first)
+		if code != http.StatusOK || !strings.HasPrefix(ctype, "text/calendar") || !strings.Contains(body, "BEGIN:VCALENDAR") || !strings.Contains(body, "Bob Brown") {
+			t.Fatalf("feed: %d %s\n%.400s", code, ctype, body)
+		}
+		second := rotate()
+		if code, _, _ := get(first); code != http.StatusNotFound {
+			t.Errorf("the old link still works: %d", code)
+		}
+		if code, _, _ := get(second); code != http.StatusOK {
+			t.Errorf("the new link: %d", code)
+		}
+		if code, _, _ := get(h.base + "/calendar/not-a-token.ics"); code != http.StatusNotFound {
+			t.Errorf("a made-up token: %d", code)
+		}
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hotline-dev/hotline/ivr/sim"
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 // callersConfig is the e2e config with customers, identification and a
@@ -40,134 +41,146 @@ languages:
 }
 
 func TestKnownCallerByNumber(t *testing.T) {
-	h := startHotlineWith(t, callersConfig(t, "callerid_or_pin", "route"))
-	res := h.call(sim.Script{From: "+15555550150", Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
-	if !heard(res, "caller", "Welcome, Globex Corporation.") || heard(res, "caller", "PIN") {
-		t.Errorf("known caller not greeted by name without a PIN:\n%s", res.Transcript())
-	}
-	if !heard(res, alice, "from Globex Corporation, 1 5 5 5") {
-		t.Errorf("the whisper does not name the customer:\n%s", res.Transcript())
-	}
-	in := h.incident(res.CallSid)
-	wantStatus(t, in, "answered", "alice")
-	if in.Customer == nil || *in.Customer != "globex" {
-		t.Errorf("customer %v", in.Customer)
-	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotlineWith(t, dsn, callersConfig(t, "callerid_or_pin", "route"))
+		res := h.call(sim.Script{From: "+15555550150", Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
+		if !heard(res, "caller", "Welcome, Globex Corporation.") || heard(res, "caller", "PIN") {
+			t.Errorf("known caller not greeted by name without a PIN:\n%s", res.Transcript())
+		}
+		if !heard(res, alice, "from Globex Corporation, 1 5 5 5") {
+			t.Errorf("the whisper does not name the customer:\n%s", res.Transcript())
+		}
+		in := h.incident(res.CallSid)
+		wantStatus(t, in, "answered", "alice")
+		if in.Customer == nil || *in.Customer != "globex" {
+			t.Errorf("customer %v", in.Customer)
+		}
+	})
 }
 
 func TestPINRightOnSecondTry(t *testing.T) {
-	h := startHotlineWith(t, callersConfig(t, "callerid_or_pin", "reject"))
-	res := h.call(sim.Script{Presses: []string{"1111", "2468", "1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
-	if !heard(res, "caller", "that PIN is not valid") || !heard(res, "caller", "Welcome, Globex Corporation.") {
-		t.Errorf("transcript:\n%s", res.Transcript())
-	}
-	in := h.incident(res.CallSid)
-	wantStatus(t, in, "answered", "alice")
-	if in.Customer == nil || *in.Customer != "globex" {
-		t.Errorf("customer %v", in.Customer)
-	}
-	for _, e := range in.Events {
-		if strings.Contains(e.Detail, "1111") || strings.Contains(e.Detail, "2468") {
-			t.Errorf("a PIN is in the timeline: %+v", e)
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotlineWith(t, dsn, callersConfig(t, "callerid_or_pin", "reject"))
+		res := h.call(sim.Script{Presses: []string{"1111", "2468", "1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
+		if !heard(res, "caller", "that PIN is not valid") || !heard(res, "caller", "Welcome, Globex Corporation.") {
+			t.Errorf("transcript:\n%s", res.Transcript())
 		}
-	}
-	if strings.Contains(h.stderr.String(), "2468") {
-		t.Error("a PIN is in the log")
-	}
+		in := h.incident(res.CallSid)
+		wantStatus(t, in, "answered", "alice")
+		if in.Customer == nil || *in.Customer != "globex" {
+			t.Errorf("customer %v", in.Customer)
+		}
+		for _, e := range in.Events {
+			if strings.Contains(e.Detail, "1111") || strings.Contains(e.Detail, "2468") {
+				t.Errorf("a PIN is in the timeline: %+v", e)
+			}
+		}
+		if strings.Contains(h.stderr.String(), "2468") {
+			t.Error("a PIN is in the log")
+		}
+	})
 }
 
 func TestPINWrongThreeTimes(t *testing.T) {
-	for _, c := range []struct {
-		unknown, status, heard string
-	}{
-		{"reject", "missed", "could not verify your account"},
-		{"voicemail", "voicemail", "leave a message"},
-		{"route", "answered", "For a production outage"},
-	} {
-		t.Run(c.unknown, func(t *testing.T) {
-			h := startHotlineWith(t, callersConfig(t, "pin", c.unknown))
-			res := h.call(sim.Script{Presses: []string{"1", "22", "333", "1"}, Voicemail: "call me", Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
-			if !heard(res, "caller", c.heard) {
-				t.Errorf("unknown_callers %s: transcript:\n%s", c.unknown, res.Transcript())
-			}
-			in := h.incident(res.CallSid)
-			if in.Status != c.status || in.Customer != nil {
-				t.Errorf("status %s customer %v, want %s and none", in.Status, in.Customer, c.status)
-			}
-			if n := countPrefix(eventTypes(in), "pin_invalid"); n != 3 {
-				t.Errorf("%d pin_invalid events", n)
-			}
-		})
-	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		for _, c := range []struct {
+			unknown, status, heard string
+		}{
+			{"reject", "missed", "could not verify your account"},
+			{"voicemail", "voicemail", "leave a message"},
+			{"route", "answered", "For a production outage"},
+		} {
+			t.Run(c.unknown, func(t *testing.T) {
+				h := startHotlineWith(t, dsn, callersConfig(t, "pin", c.unknown))
+				res := h.call(sim.Script{Presses: []string{"1", "22", "333", "1"}, Voicemail: "call me", Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
+				if !heard(res, "caller", c.heard) {
+					t.Errorf("unknown_callers %s: transcript:\n%s", c.unknown, res.Transcript())
+				}
+				in := h.incident(res.CallSid)
+				if in.Status != c.status || in.Customer != nil {
+					t.Errorf("status %s customer %v, want %s and none", in.Status, in.Customer, c.status)
+				}
+				if n := countPrefix(eventTypes(in), "pin_invalid"); n != 3 {
+					t.Errorf("%d pin_invalid events", n)
+				}
+			})
+		}
+	})
 }
 
 func TestUnknownNumberRejectedAtOnce(t *testing.T) {
-	h := startHotlineWith(t, callersConfig(t, "callerid", "reject"))
-	res := h.call(sim.Script{From: "+15555550999"})
-	if len(res.Heard) == 0 || res.Heard[0].Kind != "reject" {
-		t.Errorf("a stranger should be rejected before anything is said:\n%s", res.Transcript())
-	}
-	wantStatus(t, h.incident(res.CallSid), "missed", "")
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotlineWith(t, dsn, callersConfig(t, "callerid", "reject"))
+		res := h.call(sim.Script{From: "+15555550999"})
+		if len(res.Heard) == 0 || res.Heard[0].Kind != "reject" {
+			t.Errorf("a stranger should be rejected before anything is said:\n%s", res.Transcript())
+		}
+		wantStatus(t, h.incident(res.CallSid), "missed", "")
+	})
 }
 
 func TestAnnouncementHeardAndSkipped(t *testing.T) {
-	h := startHotline(t)
-	until := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
-	out := h.mustRun(nil, "announce", "--db", h.db, "--message", "We are aware of the outage in us-east.", "--until", until)
-	if !strings.HasPrefix(out, "announcement 1:") {
-		t.Fatalf("announce: %s", out)
-	}
-	res := h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
-	if !heard(res, "caller", "We are aware of the outage in us-east.") {
-		t.Errorf("announcement not heard:\n%s", res.Transcript())
-	}
-	skipped := h.call(sim.Script{Presses: []string{"0", "1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
-	plays := 0
-	for _, l := range skipped.Heard {
-		if strings.Contains(l.Text, "us-east") {
-			plays++
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		until := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+		out := h.mustRun(nil, "announce", "--db", h.db, "--message", "We are aware of the outage in us-east.", "--until", until)
+		if !strings.HasPrefix(out, "announcement 1:") {
+			t.Fatalf("announce: %s", out)
 		}
-	}
-	if plays != 1 {
-		t.Errorf("after 0 the announcement played again (%d plays):\n%s", plays, skipped.Transcript())
-	}
-	wantStatus(t, h.incident(skipped.CallSid), "answered", "alice")
-	h.mustRun(nil, "announce", "rm", "1", "--db", h.db)
-	after := h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
-	if heard(after, "caller", "us-east") {
-		t.Error("an ended announcement is still spoken")
-	}
+		res := h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
+		if !heard(res, "caller", "We are aware of the outage in us-east.") {
+			t.Errorf("announcement not heard:\n%s", res.Transcript())
+		}
+		skipped := h.call(sim.Script{Presses: []string{"0", "1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
+		plays := 0
+		for _, l := range skipped.Heard {
+			if strings.Contains(l.Text, "us-east") {
+				plays++
+			}
+		}
+		if plays != 1 {
+			t.Errorf("after 0 the announcement played again (%d plays):\n%s", plays, skipped.Transcript())
+		}
+		wantStatus(t, h.incident(skipped.CallSid), "answered", "alice")
+		h.mustRun(nil, "announce", "rm", "1", "--db", h.db)
+		after := h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
+		if heard(after, "caller", "us-east") {
+			t.Error("an ended announcement is still spoken")
+		}
+	})
 }
 
 func TestSpanishCall(t *testing.T) {
-	h := startHotlineWith(t, callersConfig(t, "none", "route"))
-	// alice's own voicemail answers: she hears the whisper, nobody accepts.
-	res := h.call(sim.Script{Presses: []string{"9", "1"}, Voicemail: "Hola, necesito ayuda.", Engineers: map[string]sim.Behaviour{alice: sim.Voicemail}})
-	if !heard(res, "caller", "Para español, oprima 9.") {
-		t.Fatalf("no language offer:\n%s", res.Transcript())
-	}
-	chose := -1
-	for i, l := range res.Heard {
-		if l.Kind == "press" && strings.Contains(l.Text, "9") {
-			chose = i
-			break
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotlineWith(t, dsn, callersConfig(t, "none", "route"))
+		// alice's own voicemail answers: she hears the whisper, nobody accepts.
+		res := h.call(sim.Script{Presses: []string{"9", "1"}, Voicemail: "Hola, necesito ayuda.", Engineers: map[string]sim.Behaviour{alice: sim.Voicemail}})
+		if !heard(res, "caller", "Para español, oprima 9.") {
+			t.Fatalf("no language offer:\n%s", res.Transcript())
 		}
-	}
-	if chose < 0 {
-		t.Fatalf("9 never pressed:\n%s", res.Transcript())
-	}
-	for _, l := range res.Heard[chose:] {
-		if l.Leg == "caller" && l.Kind == "say" && l.Language != "es-MX" {
-			t.Errorf("after choosing Spanish the caller heard %q in %q", l.Text, l.Language)
+		chose := -1
+		for i, l := range res.Heard {
+			if l.Kind == "press" && strings.Contains(l.Text, "9") {
+				chose = i
+				break
+			}
 		}
-	}
-	for _, want := range []string{"Para una caída del servicio, oprima 1.", "Seguimos buscando a un ingeniero.", "Deje un mensaje", "Su mensaje ha sido grabado"} {
-		if !heard(res, "caller", want) {
-			t.Errorf("did not hear %q:\n%s", want, res.Transcript())
+		if chose < 0 {
+			t.Fatalf("9 never pressed:\n%s", res.Transcript())
 		}
-	}
-	if !heard(res, alice, "Support call for Operations") {
-		t.Errorf("the engineer's whisper should stay in the line's language:\n%s", res.Transcript())
-	}
-	wantStatus(t, h.incident(res.CallSid), "voicemail", "")
+		for _, l := range res.Heard[chose:] {
+			if l.Leg == "caller" && l.Kind == "say" && l.Language != "es-MX" {
+				t.Errorf("after choosing Spanish the caller heard %q in %q", l.Text, l.Language)
+			}
+		}
+		for _, want := range []string{"Para una caída del servicio, oprima 1.", "Seguimos buscando a un ingeniero.", "Deje un mensaje", "Su mensaje ha sido grabado"} {
+			if !heard(res, "caller", want) {
+				t.Errorf("did not hear %q:\n%s", want, res.Transcript())
+			}
+		}
+		if !heard(res, alice, "Support call for Operations") {
+			t.Errorf("the engineer's whisper should stay in the line's language:\n%s", res.Transcript())
+		}
+		wantStatus(t, h.incident(res.CallSid), "voicemail", "")
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 // runCLI runs hotline in-process and returns its output and exit code.
@@ -100,62 +101,64 @@ func mustRead(t *testing.T, path string) string {
 }
 
 func TestOncallAndOverrides(t *testing.T) {
-	dir := t.TempDir()
-	cfg := writeFile(t, dir, "hotline.yaml", mustRead(t, "testdata/e2e.yaml"))
-	db := filepath.Join(dir, "hotline.db")
-	vars := map[string]string{"HOTLINE_CONFIG": cfg, "HOTLINE_DB": db, "USER": "tester"}
-	at := "2026-11-29T03:00:00Z"
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		dir := t.TempDir()
+		cfg := writeFile(t, dir, "hotline.yaml", mustRead(t, "testdata/e2e.yaml"))
+		db := dsn
+		vars := map[string]string{"HOTLINE_CONFIG": cfg, "HOTLINE_DB": db, "USER": "tester"}
+		at := "2026-11-29T03:00:00Z"
 
-	stdout, stderr, code := runCLI(t, vars, "", "oncall", "--json", "--at", at, "--team", "ops")
-	if code != 0 {
-		t.Fatalf("oncall: %d %s", code, stderr)
-	}
-	var got routing.OnCall
-	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
-		t.Fatalf("oncall --json: %v\n%s", err, stdout)
-	}
-	if got.At.Format("2006-01-02T15:04:05Z07:00") != at || len(got.Teams) != 1 || len(got.Teams[0].Chain) != 3 {
-		t.Fatalf("oncall: %+v", got)
-	}
-	first := got.Teams[0].Chain[0]
-	if first.Engineer != "alice" || first.Phone != "+15555550101" || first.TimeoutS != 20 || first.Source != "rotation:ops-primary" {
-		t.Errorf("first step %+v", first)
-	}
-	if got.Teams[0].Chain[1].Source != "engineer" {
-		t.Errorf("second step %+v", got.Teams[0].Chain[1])
-	}
-
-	// Refusals write nothing.
-	for _, c := range []struct{ args, msg string }{
-		{"--rotation ops-primary --engineer zed --from 2026-11-29T00:00:00Z --to 2026-11-30T00:00:00Z", `unknown engineer "zed"`},
-		{"--rotation nope --engineer erin --from 2026-11-29T00:00:00Z --to 2026-11-30T00:00:00Z", `unknown rotation "nope"`},
-		{"--rotation ops-primary --engineer erin --from 2026-11-30T00:00:00Z --to 2026-11-29T00:00:00Z", "is not after"},
-	} {
-		_, stderr, code := runCLI(t, vars, "", append([]string{"override", "add"}, strings.Fields(c.args)...)...)
-		if code != 1 || !strings.Contains(stderr, c.msg) {
-			t.Errorf("override add %s: exit %d, want 1 mentioning %q\n%s", c.args, code, c.msg, stderr)
+		stdout, stderr, code := runCLI(t, vars, "", "oncall", "--json", "--at", at, "--team", "ops")
+		if code != 0 {
+			t.Fatalf("oncall: %d %s", code, stderr)
 		}
-	}
-	if stdout, _, _ := runCLI(t, vars, "", "override", "list"); strings.Count(stdout, "\n") != 1 {
-		t.Errorf("refused overrides were written:\n%s", stdout)
-	}
+		var got routing.OnCall
+		if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+			t.Fatalf("oncall --json: %v\n%s", err, stdout)
+		}
+		if got.At.Format("2006-01-02T15:04:05Z07:00") != at || len(got.Teams) != 1 || len(got.Teams[0].Chain) != 3 {
+			t.Fatalf("oncall: %+v", got)
+		}
+		first := got.Teams[0].Chain[0]
+		if first.Engineer != "alice" || first.Phone != "+15555550101" || first.TimeoutS != 20 || first.Source != "rotation:ops-primary" {
+			t.Errorf("first step %+v", first)
+		}
+		if got.Teams[0].Chain[1].Source != "engineer" {
+			t.Errorf("second step %+v", got.Teams[0].Chain[1])
+		}
 
-	stdout, stderr, code = runCLI(t, vars, "", "override", "add", "--rotation", "ops-primary", "--engineer", "erin",
-		"--from", "2026-11-29T00:00:00Z", "--to", "2026-11-30T00:00:00Z", "--reason", "swap")
-	if code != 0 || !strings.HasPrefix(stdout, "override 1: erin covers ops-primary") {
-		t.Fatalf("override add: %d %s %s", code, stdout, stderr)
-	}
-	stdout, _, _ = runCLI(t, vars, "", "oncall", "--json", "--at", at, "--team", "ops")
-	if !strings.Contains(stdout, `"source": "override:1"`) || !strings.Contains(stdout, `"engineer": "erin"`) {
-		t.Errorf("override not in force:\n%s", stdout)
-	}
-	// Flags after the positional argument work too.
-	if _, stderr, code = runCLI(t, vars, "", "override", "rm", "1", "--db", db); code != 0 {
-		t.Fatalf("override rm: %d %s", code, stderr)
-	}
-	if _, stderr, code = runCLI(t, vars, "", "override", "rm", "1"); code != 1 || !strings.Contains(stderr, "no override 1") {
-		t.Errorf("removing twice: %d %s", code, stderr)
-	}
+		// Refusals write nothing.
+		for _, c := range []struct{ args, msg string }{
+			{"--rotation ops-primary --engineer zed --from 2026-11-29T00:00:00Z --to 2026-11-30T00:00:00Z", `unknown engineer "zed"`},
+			{"--rotation nope --engineer erin --from 2026-11-29T00:00:00Z --to 2026-11-30T00:00:00Z", `unknown rotation "nope"`},
+			{"--rotation ops-primary --engineer erin --from 2026-11-30T00:00:00Z --to 2026-11-29T00:00:00Z", "is not after"},
+		} {
+			_, stderr, code := runCLI(t, vars, "", append([]string{"override", "add"}, strings.Fields(c.args)...)...)
+			if code != 1 || !strings.Contains(stderr, c.msg) {
+				t.Errorf("override add %s: exit %d, want 1 mentioning %q\n%s", c.args, code, c.msg, stderr)
+			}
+		}
+		if stdout, _, _ := runCLI(t, vars, "", "override", "list"); strings.Count(stdout, "\n") != 1 {
+			t.Errorf("refused overrides were written:\n%s", stdout)
+		}
+
+		stdout, stderr, code = runCLI(t, vars, "", "override", "add", "--rotation", "ops-primary", "--engineer", "erin",
+			"--from", "2026-11-29T00:00:00Z", "--to", "2026-11-30T00:00:00Z", "--reason", "swap")
+		if code != 0 || !strings.HasPrefix(stdout, "override 1: erin covers ops-primary") {
+			t.Fatalf("override add: %d %s %s", code, stdout, stderr)
+		}
+		stdout, _, _ = runCLI(t, vars, "", "oncall", "--json", "--at", at, "--team", "ops")
+		if !strings.Contains(stdout, `"source": "override:1"`) || !strings.Contains(stdout, `"engineer": "erin"`) {
+			t.Errorf("override not in force:\n%s", stdout)
+		}
+		// Flags after the positional argument work too.
+		if _, stderr, code = runCLI(t, vars, "", "override", "rm", "1", "--db", db); code != 0 {
+			t.Fatalf("override rm: %d %s", code, stderr)
+		}
+		if _, stderr, code = runCLI(t, vars, "", "override", "rm", "1"); code != 1 || !strings.Contains(stderr, "no override 1") {
+			t.Errorf("removing twice: %d %s", code, stderr)
+		}
+	})
 }
 
 func TestServeNeedsAuthToken(t *testing.T) {
@@ -167,33 +170,37 @@ func TestServeNeedsAuthToken(t *testing.T) {
 }
 
 func TestUserAdd(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "h.db")
-	if _, stderr, code := runCLI(t, nil, "short\n", "user", "add", "ann", "--role", "admin", "--password-stdin", "--db", db); code != 1 || !strings.Contains(stderr, "at least 8") {
-		t.Errorf("short password: %d %s", code, stderr)
-	}
-	if _, stderr, code := runCLI(t, nil, "long enough pw\n", "user", "add", "ann", "--role", "boss", "--password-stdin", "--db", db); code != 2 {
-		t.Errorf("bad role: %d %s", code, stderr)
-	}
-	if stdout, stderr, code := runCLI(t, nil, "long enough pw\n", "user", "add", "ann", "--role", "admin", "--password-stdin", "--db", db); code != 0 || !strings.Contains(stdout, "user ann (admin) saved") {
-		t.Errorf("user add: %d %s %s", code, stdout, stderr)
-	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db := dsn
+		if _, stderr, code := runCLI(t, nil, "short\n", "user", "add", "ann", "--role", "admin", "--password-stdin", "--db", db); code != 1 || !strings.Contains(stderr, "at least 8") {
+			t.Errorf("short password: %d %s", code, stderr)
+		}
+		if _, stderr, code := runCLI(t, nil, "long enough pw\n", "user", "add", "ann", "--role", "boss", "--password-stdin", "--db", db); code != 2 {
+			t.Errorf("bad role: %d %s", code, stderr)
+		}
+		if stdout, stderr, code := runCLI(t, nil, "long enough pw\n", "user", "add", "ann", "--role", "admin", "--password-stdin", "--db", db); code != 0 || !strings.Contains(stdout, "user ann (admin) saved") {
+			t.Errorf("user add: %d %s %s", code, stdout, stderr)
+		}
+	})
 }
 
 func TestCallCommand(t *testing.T) {
-	h := startHotline(t)
-	vars := map[string]string{"TWILIO_AUTH_TOKEN": testToken}
-	stdout, stderr, code := runCLI(t, vars, "", "call", "--url", h.base, "--config", h.config, "--press", "1", "--engineer", "alice=voicemail", "--engineer", "bob=accept")
-	if code != 0 {
-		t.Fatalf("call: %d %s", code, stderr)
-	}
-	for _, want := range []string{"Thank you for calling Acme", "+15555550101 | [presses nothing]", "+15555550102 | [presses 1]", "ended: completed"} {
-		if !strings.Contains(stdout, want) {
-			t.Errorf("call output lacks %q:\n%s", want, stdout)
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		vars := map[string]string{"TWILIO_AUTH_TOKEN": testToken}
+		stdout, stderr, code := runCLI(t, vars, "", "call", "--url", h.base, "--config", h.config, "--press", "1", "--engineer", "alice=voicemail", "--engineer", "bob=accept")
+		if code != 0 {
+			t.Fatalf("call: %d %s", code, stderr)
 		}
-	}
-	if _, stderr, code = runCLI(t, map[string]string{"TWILIO_AUTH_TOKEN": "wrong"}, "", "call", "--url", h.base, "--config", h.config); code != 1 {
-		t.Errorf("call with the wrong token: exit %d, want 1 (the server refuses it)\n%s", code, stderr)
-	}
+		for _, want := range []string{"Thank you for calling Acme", "+15555550101 | [presses nothing]", "+15555550102 | [presses 1]", "ended: completed"} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("call output lacks %q:\n%s", want, stdout)
+			}
+		}
+		if _, stderr, code = runCLI(t, map[string]string{"TWILIO_AUTH_TOKEN": "wrong"}, "", "call", "--url", h.base, "--config", h.config); code != 1 {
+			t.Errorf("call with the wrong token: exit %d, want 1 (the server refuses it)\n%s", code, stderr)
+		}
+	})
 }
 
 func TestDemo(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/hotline-dev/hotline/ivr/sim"
 	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 const (
@@ -65,22 +66,23 @@ func testEnv(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
 
-// startHotline runs `hotline serve` on 127.0.0.1:0 with a temp database and
-// the config in testdata/e2e.yaml, and a manager account for the API.
-func startHotline(t *testing.T) *hotline {
+// startHotline runs `hotline serve` on 127.0.0.1:0 with the database at dsn
+// (a fresh one from storetest: SQLite or PostgreSQL) and the config in
+// testdata/e2e.yaml, and a manager account for the API.
+func startHotline(t *testing.T, dsn string) *hotline {
 	t.Helper()
 	cfg, err := os.ReadFile("testdata/e2e.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startHotlineWith(t, string(cfg))
+	return startHotlineWith(t, dsn, string(cfg))
 }
 
 // startHotlineWith is startHotline with another config.
-func startHotlineWith(t *testing.T, cfg string) *hotline {
+func startHotlineWith(t *testing.T, dsn, cfg string) *hotline {
 	t.Helper()
 	dir := t.TempDir()
-	h := &hotline{t: t, dir: dir, config: filepath.Join(dir, "hotline.yaml"), db: filepath.Join(dir, "hotline.db"), stderr: &lockedBuffer{}}
+	h := &hotline{t: t, dir: dir, config: filepath.Join(dir, "hotline.yaml"), db: dsn, stderr: &lockedBuffer{}}
 	if err := os.WriteFile(h.config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +93,7 @@ func startHotlineWith(t *testing.T, cfg string) *hotline {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--config", h.config, "--db", h.db, "--addr", "127.0.0.1:0"},
-			testEnv(map[string]string{"TWILIO_AUTH_TOKEN": testToken}), strings.NewReader(""), pw, h.stderr)
+			testEnv(map[string]string{"TWILIO_AUTH_TOKEN": testToken, "HOTLINE_SPOOL": filepath.Join(dir, "hotline.spool")}), strings.NewReader(""), pw, h.stderr)
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
@@ -237,231 +239,255 @@ func wantStatus(t *testing.T, in routing.Incident, status, answeredBy string) {
 }
 
 func TestCallAnsweredByPrimary(t *testing.T) {
-	h := startHotline(t)
-	res := h.call(sim.Script{CallerName: "Globex", Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
-	if !heard(res, "caller", "Thank you for calling Acme 24x7 support.") {
-		t.Errorf("caller did not hear the greeting:\n%s", res.Transcript())
-	}
-	if !heard(res, alice, "Support call for Operations") {
-		t.Errorf("alice did not hear the whisper:\n%s", res.Transcript())
-	}
-	in := h.incident(res.CallSid)
-	wantStatus(t, in, "answered", "alice")
-	if in.Team != "ops" || in.MenuDigit != "1" || in.CallerName != "Globex" || in.AnsweredAt == nil || in.EndedAt == nil || in.DurationS == nil {
-		t.Errorf("incident fields: %+v", in)
-	}
-	if len(in.ConfigRevision) != 64 {
-		t.Errorf("config_revision %q is not a hex SHA-256", in.ConfigRevision)
-	}
-	ev := eventTypes(in)
-	if countPrefix(ev, "ring:alice") != 1 || countPrefix(ev, "accepted:alice") != 1 || countPrefix(ev, "ring:bob") != 0 {
-		t.Errorf("events %v", ev)
-	}
-	for _, e := range in.Events {
-		if e.Type == "ring" && (e.EngineerName != "Alice Adams" || e.EngineerPhone != alice) {
-			t.Errorf("ring event does not carry the engineer's name and number: %+v", e)
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		res := h.call(sim.Script{CallerName: "Globex", Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
+		if !heard(res, "caller", "Thank you for calling Acme 24x7 support.") {
+			t.Errorf("caller did not hear the greeting:\n%s", res.Transcript())
 		}
-	}
+		if !heard(res, alice, "Support call for Operations") {
+			t.Errorf("alice did not hear the whisper:\n%s", res.Transcript())
+		}
+		in := h.incident(res.CallSid)
+		wantStatus(t, in, "answered", "alice")
+		if in.Team != "ops" || in.MenuDigit != "1" || in.CallerName != "Globex" || in.AnsweredAt == nil || in.EndedAt == nil || in.DurationS == nil {
+			t.Errorf("incident fields: %+v", in)
+		}
+		if len(in.ConfigRevision) != 64 {
+			t.Errorf("config_revision %q is not a hex SHA-256", in.ConfigRevision)
+		}
+		ev := eventTypes(in)
+		if countPrefix(ev, "ring:alice") != 1 || countPrefix(ev, "accepted:alice") != 1 || countPrefix(ev, "ring:bob") != 0 {
+			t.Errorf("events %v", ev)
+		}
+		for _, e := range in.Events {
+			if e.Type == "ring" && (e.EngineerName != "Alice Adams" || e.EngineerPhone != alice) {
+				t.Errorf("ring event does not carry the engineer's name and number: %+v", e)
+			}
+		}
+	})
 }
 
 func TestEscalation(t *testing.T) {
-	h := startHotline(t)
-	cases := []struct {
-		name    string
-		primary sim.Behaviour
-		outcome string
-	}{
-		{"primary does not answer", sim.NoAnswer, "no_answer:alice"},
-		{"primary's voicemail picks up", sim.Voicemail, "no_key:alice"},
-		{"primary declines with 2", sim.Decline, "declined:alice"},
-		{"primary is busy", sim.Busy, "busy:alice"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			res := h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: c.primary, bob: sim.Accept}})
-			in := h.incident(res.CallSid)
-			wantStatus(t, in, "answered", "bob")
-			ev := eventTypes(in)
-			if countPrefix(ev, c.outcome) != 1 || countPrefix(ev, "ring:bob") != 1 || countPrefix(ev, "accepted:bob") != 1 {
-				t.Errorf("events %v, want one %s then bob ringing and accepting", ev, c.outcome)
-			}
-			if !heard(res, "caller", "Still trying to reach an engineer") {
-				t.Errorf("caller heard silence between steps:\n%s", res.Transcript())
-			}
-		})
-	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		cases := []struct {
+			name    string
+			primary sim.Behaviour
+			outcome string
+		}{
+			{"primary does not answer", sim.NoAnswer, "no_answer:alice"},
+			{"primary's voicemail picks up", sim.Voicemail, "no_key:alice"},
+			{"primary declines with 2", sim.Decline, "declined:alice"},
+			{"primary is busy", sim.Busy, "busy:alice"},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				res := h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: c.primary, bob: sim.Accept}})
+				in := h.incident(res.CallSid)
+				wantStatus(t, in, "answered", "bob")
+				ev := eventTypes(in)
+				if countPrefix(ev, c.outcome) != 1 || countPrefix(ev, "ring:bob") != 1 || countPrefix(ev, "accepted:bob") != 1 {
+					t.Errorf("events %v, want one %s then bob ringing and accepting", ev, c.outcome)
+				}
+				if !heard(res, "caller", "Still trying to reach an engineer") {
+					t.Errorf("caller heard silence between steps:\n%s", res.Transcript())
+				}
+			})
+		}
+	})
 }
 
 func TestVoicemailAfterRepeats(t *testing.T) {
-	h := startHotline(t)
-	res := h.call(sim.Script{Presses: []string{"1"}, Voicemail: "Our VPN is down, please call back."})
-	in := h.incident(res.CallSid)
-	wantStatus(t, in, "voicemail", "")
-	ev := eventTypes(in)
-	// Three steps, repeat: 1 → two passes.
-	if n := countPrefix(ev, "ring:"); n != 6 {
-		t.Errorf("%d rings, want 6 (3 steps x 2 passes): %v", n, ev)
-	}
-	if in.RecordingURL == nil || !strings.HasPrefix(*in.RecordingURL, "https://") {
-		t.Errorf("recording_url %v", in.RecordingURL)
-	}
-	if in.Transcript == nil || *in.Transcript != "Our VPN is down, please call back." {
-		t.Errorf("transcript %v", in.Transcript)
-	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		res := h.call(sim.Script{Presses: []string{"1"}, Voicemail: "Our VPN is down, please call back."})
+		in := h.incident(res.CallSid)
+		wantStatus(t, in, "voicemail", "")
+		ev := eventTypes(in)
+		// Three steps, repeat: 1 → two passes.
+		if n := countPrefix(ev, "ring:"); n != 6 {
+			t.Errorf("%d rings, want 6 (3 steps x 2 passes): %v", n, ev)
+		}
+		if in.RecordingURL == nil || !strings.HasPrefix(*in.RecordingURL, "https://") {
+			t.Errorf("recording_url %v", in.RecordingURL)
+		}
+		if in.Transcript == nil || *in.Transcript != "Our VPN is down, please call back." {
+			t.Errorf("transcript %v", in.Transcript)
+		}
+	})
 }
 
 func TestNoVoicemailTeamIsMissed(t *testing.T) {
-	h := startHotline(t)
-	res := h.call(sim.Script{Presses: []string{"2"}})
-	in := h.incident(res.CallSid)
-	wantStatus(t, in, "missed", "")
-	if !heard(res, "caller", "nobody could take your call") {
-		t.Errorf("no apology:\n%s", res.Transcript())
-	}
-	if in.Team != "desk" {
-		t.Errorf("team %q", in.Team)
-	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		res := h.call(sim.Script{Presses: []string{"2"}})
+		in := h.incident(res.CallSid)
+		wantStatus(t, in, "missed", "")
+		if !heard(res, "caller", "nobody could take your call") {
+			t.Errorf("no apology:\n%s", res.Transcript())
+		}
+		if in.Team != "desk" {
+			t.Errorf("team %q", in.Team)
+		}
+	})
 }
 
 func TestEmptyVoicemailIsMissed(t *testing.T) {
-	h := startHotline(t)
-	res := h.call(sim.Script{Presses: []string{"1"}})
-	wantStatus(t, h.incident(res.CallSid), "missed", "")
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		res := h.call(sim.Script{Presses: []string{"1"}})
+		wantStatus(t, h.incident(res.CallSid), "missed", "")
+	})
 }
 
 func TestMenuNoKeyRoutesToDefault(t *testing.T) {
-	h := startHotline(t)
-	res := h.call(sim.Script{Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
-	menus := 0
-	for _, l := range res.Heard {
-		if l.Leg == "caller" && strings.Contains(l.Text, "For a production outage, press 1.") {
-			menus++
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		res := h.call(sim.Script{Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
+		menus := 0
+		for _, l := range res.Heard {
+			if l.Leg == "caller" && strings.Contains(l.Text, "For a production outage, press 1.") {
+				menus++
+			}
 		}
-	}
-	if menus != 3 {
-		t.Errorf("menu played %d times, want 3:\n%s", menus, res.Transcript())
-	}
-	in := h.incident(res.CallSid)
-	wantStatus(t, in, "answered", "alice")
-	if in.Team != "ops" || in.MenuDigit != "1" {
-		t.Errorf("routed to %q/%q, want the default ops/1", in.Team, in.MenuDigit)
-	}
+		if menus != 3 {
+			t.Errorf("menu played %d times, want 3:\n%s", menus, res.Transcript())
+		}
+		in := h.incident(res.CallSid)
+		wantStatus(t, in, "answered", "alice")
+		if in.Team != "ops" || in.MenuDigit != "1" {
+			t.Errorf("routed to %q/%q, want the default ops/1", in.Team, in.MenuDigit)
+		}
+	})
 }
 
 func TestInvalidThenValidKey(t *testing.T) {
-	h := startHotline(t)
-	res := h.call(sim.Script{Presses: []string{"7", "*", "1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
-	if !heard(res, "caller", "not a valid choice") {
-		t.Errorf("invalid key not explained:\n%s", res.Transcript())
-	}
-	wantStatus(t, h.incident(res.CallSid), "answered", "alice")
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		res := h.call(sim.Script{Presses: []string{"7", "*", "1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
+		if !heard(res, "caller", "not a valid choice") {
+			t.Errorf("invalid key not explained:\n%s", res.Transcript())
+		}
+		wantStatus(t, h.incident(res.CallSid), "answered", "alice")
+	})
 }
 
 func TestCallerHangsUp(t *testing.T) {
-	h := startHotline(t)
-	for _, at := range []string{"menu", "ring:1", "ring:2", "record"} {
-		t.Run(at, func(t *testing.T) {
-			res := h.call(sim.Script{Presses: []string{"1"}, HangupAfter: at})
-			in := h.incident(res.CallSid)
-			wantStatus(t, in, "abandoned", "")
-			if in.EndedAt == nil {
-				t.Errorf("incident not closed")
-			}
-		})
-	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		for _, at := range []string{"menu", "ring:1", "ring:2", "record"} {
+			t.Run(at, func(t *testing.T) {
+				res := h.call(sim.Script{Presses: []string{"1"}, HangupAfter: at})
+				in := h.incident(res.CallSid)
+				wantStatus(t, in, "abandoned", "")
+				if in.EndedAt == nil {
+					t.Errorf("incident not closed")
+				}
+			})
+		}
+	})
 }
 
 func TestForgedSignatureWritesNothing(t *testing.T) {
-	h := startHotline(t)
-	form := url.Values{"CallSid": {"CAforged"}, "From": {"+15555550123"}, "To": {"+18005550100"}}
-	for name, sig := range map[string]string{"missing": "", "forged": "bm90IGEgc2lnbmF0dXJl", "other token": sim.Sign("wrong", h.base+"/twilio/voice", form)} {
-		req, _ := http.NewRequest(http.MethodPost, h.base+"/twilio/voice", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if sig != "" {
-			req.Header.Set("X-Twilio-Signature", sig)
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		form := url.Values{"CallSid": {"CAforged"}, "From": {"+15555550123"}, "To": {"+18005550100"}}
+		for name, sig := range map[string]string{"missing": "", "forged": "bm90IGEgc2lnbmF0dXJl", "other token": sim.Sign("wrong", h.base+"/twilio/voice", form)} {
+			req, _ := http.NewRequest(http.MethodPost, h.base+"/twilio/voice", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if sig != "" {
+				req.Header.Set("X-Twilio-Signature", sig)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("%s signature: %d, want 403", name, resp.StatusCode)
+			}
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		var list struct{ Incidents []routing.Incident }
+		h.getJSON("/api/v1/incidents", &list)
+		if len(list.Incidents) != 0 {
+			t.Errorf("a forged webhook wrote %d incidents", len(list.Incidents))
 		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusForbidden {
-			t.Errorf("%s signature: %d, want 403", name, resp.StatusCode)
-		}
-	}
-	var list struct{ Incidents []routing.Incident }
-	h.getJSON("/api/v1/incidents", &list)
-	if len(list.Incidents) != 0 {
-		t.Errorf("a forged webhook wrote %d incidents", len(list.Incidents))
-	}
+	})
 }
 
 func TestRetriedWebhooksAddNothing(t *testing.T) {
-	h := startHotline(t)
-	res := h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.NoAnswer, bob: sim.Accept}})
-	before := h.incident(res.CallSid)
-	for _, r := range res.Requests {
-		resp, _, err := h.twilio.Post(context.Background(), r.Path, url.Values(r.Params))
-		if err != nil {
-			t.Fatal(err)
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		res := h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.NoAnswer, bob: sim.Accept}})
+		before := h.incident(res.CallSid)
+		for _, r := range res.Requests {
+			resp, _, err := h.twilio.Post(context.Background(), r.Path, url.Values(r.Params))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("replayed %s: %d", r.Path, resp.StatusCode)
+			}
 		}
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("replayed %s: %d", r.Path, resp.StatusCode)
+		after := h.incident(res.CallSid)
+		if len(after.Events) != len(before.Events) {
+			t.Errorf("replaying every webhook changed the timeline from %v to %v", eventTypes(before), eventTypes(after))
 		}
-	}
-	after := h.incident(res.CallSid)
-	if len(after.Events) != len(before.Events) {
-		t.Errorf("replaying every webhook changed the timeline from %v to %v", eventTypes(before), eventTypes(after))
-	}
-	wantStatus(t, after, "answered", "bob")
-	var list struct{ Incidents []routing.Incident }
-	h.getJSON("/api/v1/incidents", &list)
-	if len(list.Incidents) != 1 {
-		t.Errorf("%d incidents, want 1", len(list.Incidents))
-	}
+		wantStatus(t, after, "answered", "bob")
+		var list struct{ Incidents []routing.Incident }
+		h.getJSON("/api/v1/incidents", &list)
+		if len(list.Incidents) != 1 {
+			t.Errorf("%d incidents, want 1", len(list.Incidents))
+		}
+	})
 }
 
 func TestOverrideIsRungFirst(t *testing.T) {
-	h := startHotline(t)
-	now := time.Now().UTC()
-	h.mustRun(nil, "override", "add", "--config", h.config, "--db", h.db, "--rotation", "ops-primary", "--engineer", "erin",
-		"--from", now.Add(-time.Hour).Format(time.RFC3339), "--to", now.Add(time.Hour).Format(time.RFC3339), "--reason", "alice is ill")
-	res := h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{erin: sim.Accept, alice: sim.Accept}})
-	in := h.incident(res.CallSid)
-	wantStatus(t, in, "answered", "erin")
-	if ev := eventTypes(in); countPrefix(ev, "ring:alice") != 0 {
-		t.Errorf("alice was rung despite the override: %v", ev)
-	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		now := time.Now().UTC()
+		h.mustRun(nil, "override", "add", "--config", h.config, "--db", h.db, "--rotation", "ops-primary", "--engineer", "erin",
+			"--from", now.Add(-time.Hour).Format(time.RFC3339), "--to", now.Add(time.Hour).Format(time.RFC3339), "--reason", "alice is ill")
+		res := h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{erin: sim.Accept, alice: sim.Accept}})
+		in := h.incident(res.CallSid)
+		wantStatus(t, in, "answered", "erin")
+		if ev := eventTypes(in); countPrefix(ev, "ring:alice") != 0 {
+			t.Errorf("alice was rung despite the override: %v", ev)
+		}
+	})
 }
 
 func TestAPIAcceptsSessionOrBasic(t *testing.T) {
-	h := startHotline(t)
-	get := func(c *http.Client, basic bool) int {
-		req, _ := http.NewRequest(http.MethodGet, h.base+"/api/v1/oncall", nil)
-		if basic {
-			req.SetBasicAuth(testUser, testPassword)
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		get := func(c *http.Client, basic bool) int {
+			req, _ := http.NewRequest(http.MethodGet, h.base+"/api/v1/oncall", nil)
+			if basic {
+				req.SetBasicAuth(testUser, testPassword)
+			}
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
 		}
-		resp, err := c.Do(req)
+		if code := get(http.DefaultClient, false); code != http.StatusUnauthorized {
+			t.Errorf("no credentials: %d, want 401", code)
+		}
+		if code := get(http.DefaultClient, true); code != http.StatusOK {
+			t.Errorf("HTTP Basic: %d, want 200", code)
+		}
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		resp, err := c.PostForm(h.base+"/login", url.Values{"username": {testUser}, "password": {testPassword}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		return resp.StatusCode
-	}
-	if code := get(http.DefaultClient, false); code != http.StatusUnauthorized {
-		t.Errorf("no credentials: %d, want 401", code)
-	}
-	if code := get(http.DefaultClient, true); code != http.StatusOK {
-		t.Errorf("HTTP Basic: %d, want 200", code)
-	}
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	resp, err := c.PostForm(h.base+"/login", url.Values{"username": {testUser}, "password": {testPassword}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if code := get(c, false); code != http.StatusOK {
-		t.Errorf("session cookie: %d, want 200", code)
-	}
+		if code := get(c, false); code != http.StatusOK {
+			t.Errorf("session cookie: %d, want 200", code)
+		}
+	})
 }

@@ -20,22 +20,46 @@ const (
 	defaultAddr   = ":8080"
 )
 
+// defaultSpool is where a server on PostgreSQL keeps the writes the
+// database could not take; on SQLite the spool sits next to the file.
+const defaultSpool = "hotline.spool"
+
 // common holds the flags most commands share.
 type common struct {
 	config string
 	db     string
+	spool  string // only for commands that call registerSpool
 }
 
 func (c *common) register(fs *flag.FlagSet, e env, withDB bool) {
 	fs.StringVar(&c.config, "config", envOr(e, "HOTLINE_CONFIG", defaultConfig), "config file (env HOTLINE_CONFIG)")
 	if withDB {
-		fs.StringVar(&c.db, "db", envOr(e, "HOTLINE_DB", defaultDB), "SQLite database file (env HOTLINE_DB)")
+		fs.StringVar(&c.db, "db", envOr(e, "HOTLINE_DB", defaultDB), "SQLite database file, or a postgres://user@host:5432/db?sslmode=… URL (env HOTLINE_DB)")
 	}
 }
 
-// openDB opens the database and applies every package's migrations.
-func openDB(ctx context.Context, path string) (*store.DB, error) {
-	db, err := store.Open(ctx, path)
+// registerSpool adds --spool, for the commands that write calls.
+func (c *common) registerSpool(fs *flag.FlagSet, e env) {
+	fs.StringVar(&c.spool, "spool", e.getenv("HOTLINE_SPOOL"),
+		"file keeping call events while the database is unavailable (env HOTLINE_SPOOL; default: the SQLite file plus .spool, or ./"+defaultSpool+" on PostgreSQL)")
+}
+
+// spoolPath is where the call-event writer spools: --spool, else next to
+// the SQLite file, else ./hotline.spool. Each instance needs its own.
+func (c common) spoolPath() string {
+	switch {
+	case c.spool != "":
+		return c.spool
+	case store.IsPostgres(c.db):
+		return defaultSpool
+	}
+	return c.db + ".spool"
+}
+
+// openDB opens the database (a SQLite path or a postgres:// URL) and
+// applies every package's migrations.
+func openDB(ctx context.Context, dsn string) (*store.DB, error) {
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}

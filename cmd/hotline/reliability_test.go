@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hotline-dev/hotline/ivr/sim"
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 // hookTransport runs hook before the n-th request it carries, so a test can
@@ -59,7 +60,7 @@ func (h *hotline) readyStatus() int {
 }
 
 func TestDatabaseLockedMidCall(t *testing.T) {
-	h := startHotline(t)
+	h := startHotline(t, storetest.SQLite(t))
 	lockDB, err := sql.Open("sqlite", "file:"+h.db)
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +105,7 @@ func TestDatabaseLockedMidCall(t *testing.T) {
 }
 
 func TestDatabaseRemovedThenRestored(t *testing.T) {
-	h := startHotline(t)
+	h := startHotline(t, storetest.SQLite(t))
 	before := h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
 	backup := h.db + ".bak"
 	db, err := sql.Open("sqlite", "file:"+h.db)
@@ -131,128 +132,134 @@ func TestDatabaseRemovedThenRestored(t *testing.T) {
 }
 
 func TestReloadOnSIGHUP(t *testing.T) {
-	h := startHotline(t)
-	good := mustRead(t, h.config)
-	oldRevision := h.incident(h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}}).CallSid).ConfigRevision
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		good := mustRead(t, h.config)
+		oldRevision := h.incident(h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}}).CallSid).ConfigRevision
 
-	if err := os.WriteFile(h.config, []byte(strings.Replace(good, "menu:", "menu:\n  bogus: 1", 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	reload := func(want string) {
-		t.Helper()
-		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		if err := os.WriteFile(h.config, []byte(strings.Replace(good, "menu:", "menu:\n  bogus: 1", 1)), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for !strings.Contains(h.stderr.String(), want) {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %q in the log:\n%s", want, h.stderr.String())
+		reload := func(want string) {
+			t.Helper()
+			if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+				t.Fatal(err)
 			}
-			time.Sleep(20 * time.Millisecond)
+			deadline := time.Now().Add(10 * time.Second)
+			for !strings.Contains(h.stderr.String(), want) {
+				if time.Now().After(deadline) {
+					t.Fatalf("no %q in the log:\n%s", want, h.stderr.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
 		}
-	}
-	reload("config reload refused")
-	if !strings.Contains(h.stderr.String(), "menu.bogus") {
-		t.Errorf("the refusal does not name the key:\n%s", h.stderr.String())
-	}
-	res := h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
-	if in := h.incident(res.CallSid); in.ConfigRevision != oldRevision || *in.AnsweredBy != "alice" {
-		t.Errorf("after a refused reload: revision %s, answered by %v", in.ConfigRevision, in.AnsweredBy)
-	}
+		reload("config reload refused")
+		if !strings.Contains(h.stderr.String(), "menu.bogus") {
+			t.Errorf("the refusal does not name the key:\n%s", h.stderr.String())
+		}
+		res := h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
+		if in := h.incident(res.CallSid); in.ConfigRevision != oldRevision || *in.AnsweredBy != "alice" {
+			t.Errorf("after a refused reload: revision %s, answered by %v", in.ConfigRevision, in.AnsweredBy)
+		}
 
-	// A good change: erin first for ops.
-	changed := strings.Replace(good, "      - rotation: ops-primary\n", "      - engineer: erin\n      - rotation: ops-primary\n", 1)
-	if err := os.WriteFile(h.config, []byte(changed), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	reload("config reloaded")
-	res = h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{erin: sim.Accept, alice: sim.Accept}})
-	in := h.incident(res.CallSid)
-	wantStatus(t, in, "answered", "erin")
-	if in.ConfigRevision == oldRevision {
-		t.Error("the incident does not carry the new config_revision")
-	}
+		// A good change: erin first for ops.
+		changed := strings.Replace(good, "      - rotation: ops-primary\n", "      - engineer: erin\n      - rotation: ops-primary\n", 1)
+		if err := os.WriteFile(h.config, []byte(changed), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		reload("config reloaded")
+		res = h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{erin: sim.Accept, alice: sim.Accept}})
+		in := h.incident(res.CallSid)
+		wantStatus(t, in, "answered", "erin")
+		if in.ConfigRevision == oldRevision {
+			t.Error("the incident does not carry the new config_revision")
+		}
+	})
 }
 
 func TestHostileWebhooks(t *testing.T) {
-	h := startHotline(t)
-	post := func(path, body string, sign bool) int {
-		req, _ := http.NewRequest(http.MethodPost, h.base+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if sign {
-			form, _ := url.ParseQuery(body)
-			req.Header.Set("X-Twilio-Signature", sim.Sign(testToken, h.base+path, form))
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		post := func(path, body string, sign bool) int {
+			req, _ := http.NewRequest(http.MethodPost, h.base+path, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if sign {
+				form, _ := url.ParseQuery(body)
+				req.Header.Set("X-Twilio-Signature", sim.Sign(testToken, h.base+path, form))
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode
 		}
-		resp, err := http.DefaultClient.Do(req)
+		if code := post("/twilio/voice", "CallSid=CAbig&From="+strings.Repeat("9", 70_000), true); code != http.StatusRequestEntityTooLarge {
+			t.Errorf("70 kB body: %d, want 413", code)
+		}
+		if code := post("/twilio/voice", "CallSid=CA%zz", true); code != http.StatusBadRequest {
+			t.Errorf("malformed encoding: %d, want 400", code)
+		}
+		// Signed but hostile: a 10 kB name with invalid UTF-8, markup and SQL.
+		name := strings.Repeat("\xff<script>'; DROP TABLE incidents; --", 280)[:10_000]
+		res := h.call(sim.Script{CallerName: name, From: "+15555550199", Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
+		in := h.incident(res.CallSid)
+		wantStatus(t, in, "answered", "alice")
+		if !strings.Contains(in.CallerName, "'; DROP TABLE incidents; --") || strings.Contains(in.CallerName, "\xff") {
+			t.Errorf("caller name not kept verbatim with bad bytes replaced: %.80q", in.CallerName)
+		}
+		// A non-E.164 caller number is recorded as it came, and the call goes on.
+		odd := h.call(sim.Script{From: "anonymous", Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
+		wantStatus(t, h.incident(odd.CallSid), "answered", "alice")
+		// A signed request tampered to name another call is refused.
+		req := res.Requests[len(res.Requests)-1]
+		form := url.Values(req.Params)
+		sig := sim.Sign(testToken, req.URL, form)
+		form.Set("CallSid", odd.CallSid)
+		r, _ := http.NewRequest(http.MethodPost, h.base+req.Path, strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("X-Twilio-Signature", sig)
+		resp, err := http.DefaultClient.Do(r)
 		if err != nil {
 			t.Fatal(err)
 		}
-		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		return resp.StatusCode
-	}
-	if code := post("/twilio/voice", "CallSid=CAbig&From="+strings.Repeat("9", 70_000), true); code != http.StatusRequestEntityTooLarge {
-		t.Errorf("70 kB body: %d, want 413", code)
-	}
-	if code := post("/twilio/voice", "CallSid=CA%zz", true); code != http.StatusBadRequest {
-		t.Errorf("malformed encoding: %d, want 400", code)
-	}
-	// Signed but hostile: a 10 kB name with invalid UTF-8, markup and SQL.
-	name := strings.Repeat("\xff<script>'; DROP TABLE incidents; --", 280)[:10_000]
-	res := h.call(sim.Script{CallerName: name, From: "+15555550199", Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
-	in := h.incident(res.CallSid)
-	wantStatus(t, in, "answered", "alice")
-	if !strings.Contains(in.CallerName, "'; DROP TABLE incidents; --") || strings.Contains(in.CallerName, "\xff") {
-		t.Errorf("caller name not kept verbatim with bad bytes replaced: %.80q", in.CallerName)
-	}
-	// A non-E.164 caller number is recorded as it came, and the call goes on.
-	odd := h.call(sim.Script{From: "anonymous", Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
-	wantStatus(t, h.incident(odd.CallSid), "answered", "alice")
-	// A signed request tampered to name another call is refused.
-	req := res.Requests[len(res.Requests)-1]
-	form := url.Values(req.Params)
-	sig := sim.Sign(testToken, req.URL, form)
-	form.Set("CallSid", odd.CallSid)
-	r, _ := http.NewRequest(http.MethodPost, h.base+req.Path, strings.NewReader(form.Encode()))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("X-Twilio-Signature", sig)
-	resp, err := http.DefaultClient.Do(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
-		t.Errorf("a signature moved to another call: %d, want 403", resp.StatusCode)
-	}
-	logs := h.stderr.String()
-	for _, secret := range []string{testToken, "+15555550199", "+15555550101"} {
-		if strings.Contains(logs, secret) {
-			t.Errorf("the log contains %q", secret)
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("a signature moved to another call: %d, want 403", resp.StatusCode)
 		}
-	}
+		logs := h.stderr.String()
+		for _, secret := range []string{testToken, "+15555550199", "+15555550101"} {
+			if strings.Contains(logs, secret) {
+				t.Errorf("the log contains %q", secret)
+			}
+		}
+	})
 }
 
 func TestMetrics(t *testing.T) {
-	h := startHotline(t)
-	h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.NoAnswer, bob: sim.Accept}})
-	resp, err := http.Get(h.base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for _, want := range []string{
-		`hotline_calls_total{outcome="answered"} 1`,
-		`hotline_escalation_depth_bucket{le="2"} 1`,
-		`hotline_webhook_duration_seconds_count{code="200",step="voice"} 1`,
-		`hotline_spool_depth 0`,
-		`hotline_uncovered_seconds_next_24h{team="ops"} 0`,
-	} {
-		if !strings.Contains(string(body), want) {
-			t.Errorf("/metrics lacks %s", want)
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.NoAnswer, bob: sim.Accept}})
+		resp, err := http.Get(h.base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if t.Failed() {
-		t.Logf("/metrics:\n%s", body)
-	}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{
+			`hotline_calls_total{outcome="answered"} 1`,
+			`hotline_escalation_depth_bucket{le="2"} 1`,
+			`hotline_webhook_duration_seconds_count{code="200",step="voice"} 1`,
+			`hotline_spool_depth 0`,
+			`hotline_uncovered_seconds_next_24h{team="ops"} 0`,
+		} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+		if t.Failed() {
+			t.Logf("/metrics:\n%s", body)
+		}
+	})
 }

@@ -62,6 +62,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "serve", "serve --config F --db F --addr H:P [--public-url U]")
 	var o serveOptions
 	o.register(fs, e, true)
+	o.registerSpool(fs, e)
 	fs.StringVar(&o.addr, "addr", envOr(e, "HOTLINE_ADDR", defaultAddr), "listen address (env HOTLINE_ADDR)")
 	fs.StringVar(&o.publicURL, "public-url", e.getenv("HOTLINE_PUBLIC_URL"), "the URL Twilio reaches hotline at, e.g. https://hotline.example.com (env HOTLINE_PUBLIC_URL)")
 	pos, err := parseFlags(fs, args)
@@ -99,7 +100,7 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 		return nil, err
 	}
 	incidents := routing.NewIncidents(a.db)
-	writer, err := routing.NewWriter(incidents, a.db.Path+".spool", writeWait, log)
+	writer, err := routing.NewWriter(incidents, o.spoolPath(), writeWait, log)
 	if err != nil {
 		a.Close()
 		return nil, err

@@ -27,6 +27,7 @@ import (
 
 	"github.com/hotline-dev/hotline/ivr/sim"
 	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 const (
@@ -229,135 +230,141 @@ func clipText(s string, n int) string {
 // a simulated call, filter, open its timeline, add an override and see it,
 // post an announcement, sign out.
 func TestWebManagerJourney(t *testing.T) {
-	h := startHotline(t)
-	answered := h.call(sim.Script{CallerName: "Globex", Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
-	h.call(sim.Script{From: "+15555550777", CallerName: "Initech", Presses: []string{"2"}})
-	b := newBrowser(t, h)
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		answered := h.call(sim.Script{CallerName: "Globex", Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
+		h.call(sim.Script{From: "+15555550777", CallerName: "Initech", Presses: []string{"2"}})
+		b := newBrowser(t, h)
 
-	// Signed out, a page sends the browser to sign in, and back after.
-	b.open("/stats")
-	if p := b.path(); !strings.HasPrefix(p, "/login?next=") {
-		t.Fatalf("signed out /stats went to %q", p)
-	}
-	b.signIn(testUser, testPassword)
-	b.wantText("call log", "Calls", "Globex", "+15555550123", "Initech", "Alice Adams", "Answered", "Missed", "Operations", "Service Desk")
+		// Signed out, a page sends the browser to sign in, and back after.
+		b.open("/stats")
+		if p := b.path(); !strings.HasPrefix(p, "/login?next=") {
+			t.Fatalf("signed out /stats went to %q", p)
+		}
+		b.signIn(testUser, testPassword)
+		b.wantText("call log", "Calls", "Globex", "+15555550123", "Initech", "Alice Adams", "Answered", "Missed", "Operations", "Service Desk")
 
-	// Filter: the desk team only.
-	b.do(chromedp.SetValue(chromedp.ID("f-team"), "desk"))
-	b.submit(`form.filters button[type=submit]`)
-	if p := b.path(); p != "/?team=desk" && !strings.Contains(p, "team=desk") {
-		t.Errorf("filtering went to %q", p)
-	}
-	if got := b.text(); !strings.Contains(got, "Initech") || strings.Contains(got, "Globex") {
-		t.Errorf("team=desk shows:\n%s", clipText(got, 1500))
-	}
-	// Search by caller name, then open the call's timeline.
-	b.open("/?q=globex")
-	if got := b.text(); !strings.Contains(got, "Globex") || strings.Contains(got, "Initech") {
-		t.Errorf("q=globex shows:\n%s", clipText(got, 1500))
-	}
-	b.submit(`table.calls tbody tr:first-child td a`)
-	in := h.incident(answered.CallSid)
-	if p := b.path(); p != fmt.Sprintf("/incidents/%d", in.ID) {
-		t.Errorf("the row opened %q", p)
-	}
-	b.wantText("timeline", "Timeline", "Call came in", "Ringing", "Accepted", "Connected", "Alice Adams", "+0:00")
+		// Filter: the desk team only.
+		b.do(chromedp.SetValue(chromedp.ID("f-team"), "desk"))
+		b.submit(`form.filters button[type=submit]`)
+		if p := b.path(); p != "/?team=desk" && !strings.Contains(p, "team=desk") {
+			t.Errorf("filtering went to %q", p)
+		}
+		if got := b.text(); !strings.Contains(got, "Initech") || strings.Contains(got, "Globex") {
+			t.Errorf("team=desk shows:\n%s", clipText(got, 1500))
+		}
+		// Search by caller name, then open the call's timeline.
+		b.open("/?q=globex")
+		if got := b.text(); !strings.Contains(got, "Globex") || strings.Contains(got, "Initech") {
+			t.Errorf("q=globex shows:\n%s", clipText(got, 1500))
+		}
+		b.submit(`table.calls tbody tr:first-child td a`)
+		in := h.incident(answered.CallSid)
+		if p := b.path(); p != fmt.Sprintf("/incidents/%d", in.ID) {
+			t.Errorf("the row opened %q", p)
+		}
+		b.wantText("timeline", "Timeline", "Call came in", "Ringing", "Accepted", "Connected", "Alice Adams", "+0:00")
 
-	// An override: Erin covers ops-primary from now for a day.
-	b.open("/schedules")
-	b.do(chromedp.SetValue(chromedp.ID("o-rotation"), "ops-primary"), chromedp.SetValue(chromedp.ID("o-engineer"), "erin"),
-		chromedp.SetValue(chromedp.ID("o-reason"), "alice is ill"))
-	if code := b.submit(`form[action="/schedules/overrides"] button`); code != http.StatusOK {
-		t.Errorf("adding the override ended on %d", code)
-	}
-	now, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("section.team ol.chain")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(strings.TrimSpace(now), "Erin Evans") || !strings.Contains(now, "override:") {
-		t.Errorf("Operations on call now: %q, want Erin Evans by override", now)
-	}
-	b.wantText("overrides", "alice is ill", "web:manager")
+		// An override: Erin covers ops-primary from now for a day.
+		b.open("/schedules")
+		b.do(chromedp.SetValue(chromedp.ID("o-rotation"), "ops-primary"), chromedp.SetValue(chromedp.ID("o-engineer"), "erin"),
+			chromedp.SetValue(chromedp.ID("o-reason"), "alice is ill"))
+		if code := b.submit(`form[action="/schedules/overrides"] button`); code != http.StatusOK {
+			t.Errorf("adding the override ended on %d", code)
+		}
+		now, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("section.team ol.chain")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(strings.TrimSpace(now), "Erin Evans") || !strings.Contains(now, "override:") {
+			t.Errorf("Operations on call now: %q, want Erin Evans by override", now)
+		}
+		b.wantText("overrides", "alice is ill", "web:manager")
 
-	// An announcement.
-	b.open("/announcements")
-	b.do(chromedp.SetValue(chromedp.ID("a-message"), "We are aware of the outage in us-east."))
-	b.submit(`form[action="/announcements"] button`)
-	b.wantText("announcements", "We are aware of the outage in us-east.", "active")
-	b.open("/audit")
-	b.wantText("audit", "override.add", "announcement.add", "web:manager")
+		// An announcement.
+		b.open("/announcements")
+		b.do(chromedp.SetValue(chromedp.ID("a-message"), "We are aware of the outage in us-east."))
+		b.submit(`form[action="/announcements"] button`)
+		b.wantText("announcements", "We are aware of the outage in us-east.", "active")
+		b.open("/audit")
+		b.wantText("audit", "override.add", "announcement.add", "web:manager")
 
-	// Sign out with the button in the header.
-	b.submit(`form.signout button`)
-	if p := b.path(); p != "/login" {
-		t.Errorf("after sign-out the browser is at %q", p)
-	}
-	b.open("/")
-	if p := b.path(); !strings.HasPrefix(p, "/login") {
-		t.Errorf("signed out, / stayed at %q", p)
-	}
+		// Sign out with the button in the header.
+		b.submit(`form.signout button`)
+		if p := b.path(); p != "/login" {
+			t.Errorf("after sign-out the browser is at %q", p)
+		}
+		b.open("/")
+		if p := b.path(); !strings.HasPrefix(p, "/login") {
+			t.Errorf("signed out, / stayed at %q", p)
+		}
+	})
 }
 
 // TestWebCallerNameIsText: a caller name made of markup shows as text and
 // runs nothing, in the log and on the incident page.
 func TestWebCallerNameIsText(t *testing.T) {
-	h := startHotline(t)
-	res := h.call(sim.Script{CallerName: evilCaller, Presses: []string{"1"}, Voicemail: evilCaller + " <script>alert(2)</script>"})
-	in := h.incident(res.CallSid)
-	b := newBrowser(t, h)
-	b.signIn(testUser, testPassword)
-	for _, path := range []string{"/", fmt.Sprintf("/incidents/%d", in.ID), "/calls.csv"} {
-		if path == "/calls.csv" {
-			break
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		res := h.call(sim.Script{CallerName: evilCaller, Presses: []string{"1"}, Voicemail: evilCaller + " <script>alert(2)</script>"})
+		in := h.incident(res.CallSid)
+		b := newBrowser(t, h)
+		b.signIn(testUser, testPassword)
+		for _, path := range []string{"/", fmt.Sprintf("/incidents/%d", in.ID), "/calls.csv"} {
+			if path == "/calls.csv" {
+				break
+			}
+			b.open(path)
+			b.wantText(path, evilCaller)
+			if n := b.eval(`document.querySelectorAll("img, script").length`); n != float64(0) {
+				t.Errorf("%s: %v img/script elements: the caller name became markup", path, n)
+			}
+			if got, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(".caller-name"))); err != nil || got != evilCaller {
+				t.Errorf("%s: caller name text %q %v", path, got, err)
+			}
 		}
-		b.open(path)
-		b.wantText(path, evilCaller)
-		if n := b.eval(`document.querySelectorAll("img, script").length`); n != float64(0) {
-			t.Errorf("%s: %v img/script elements: the caller name became markup", path, n)
+		b.wantText("transcript", "<script>alert(2)</script>")
+		time.Sleep(200 * time.Millisecond) // an onerror would have fired by now
+		if n := b.dialogs.Load(); n != 0 {
+			t.Errorf("%d dialogs opened: caller text ran as script", n)
 		}
-		if got, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(".caller-name"))); err != nil || got != evilCaller {
-			t.Errorf("%s: caller name text %q %v", path, got, err)
-		}
-	}
-	b.wantText("transcript", "<script>alert(2)</script>")
-	time.Sleep(200 * time.Millisecond) // an onerror would have fired by now
-	if n := b.dialogs.Load(); n != 0 {
-		t.Errorf("%d dialogs opened: caller text ran as script", n)
-	}
+	})
 }
 
 // TestWebCrossOriginPostRefused: a page on another origin that posts a form
 // to hotline with the manager's cookie gets 403 and writes nothing.
 func TestWebCrossOriginPostRefused(t *testing.T) {
-	h := startHotline(t)
-	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
-		fmt.Fprintf(w, `<form method="post" action="%s/announcements"><input name="message" value="pwned by evil">
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprintf(w, `<form method="post" action="%s/announcements"><input name="message" value="pwned by evil">
 <input name="until" value="2099-01-01T00:00"><button id="go">go</button></form>`, h.base)
-	}))
-	defer evil.Close()
-	b := newBrowser(t, h)
-	b.signIn(testUser, testPassword)
-	if _, err := chromedp.Run(b.ctx, chromedp.NavigateResponse(evil.URL)); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.ID("go")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.Status != http.StatusForbidden {
-		t.Errorf("cross-origin form post answered %d, want 403", resp.Status)
-	}
-	b.open("/announcements")
-	if strings.Contains(b.text(), "pwned by evil") {
-		t.Errorf("the cross-origin post was written")
-	}
+		}))
+		defer evil.Close()
+		b := newBrowser(t, h)
+		b.signIn(testUser, testPassword)
+		if _, err := chromedp.Run(b.ctx, chromedp.NavigateResponse(evil.URL)); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.ID("go")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Status != http.StatusForbidden {
+			t.Errorf("cross-origin form post answered %d, want 403", resp.Status)
+		}
+		b.open("/announcements")
+		if strings.Contains(b.text(), "pwned by evil") {
+			t.Errorf("the cross-origin post was written")
+		}
+	})
 }
 
 // TestWebScreenshots renders every page in the browser, checks each shows
 // its own content, and that the call log fits a phone's screen.
 func TestWebScreenshots(t *testing.T) {
-	h := startHotline(t)
+	h := startHotline(t, storetest.SQLite(t))
 	h.mustRun(strings.NewReader(adminPassword+"\n"), "user", "add", adminUser, "--role", "admin", "--password-stdin", "--db", h.db)
 	res := h.call(sim.Script{CallerName: "Globex", Presses: []string{"1"}, Voicemail: "Our VPN is down, please call back."})
 	h.call(sim.Script{CallerName: "Hooli", Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.NoAnswer, bob: sim.Accept}})
@@ -391,25 +398,27 @@ func TestWebScreenshots(t *testing.T) {
 // TestSeedCommand writes incidents with `hotline seed` and reads them back
 // through the API and the pages' queries.
 func TestSeedCommand(t *testing.T) {
-	h := startHotline(t)
-	out := h.mustRun(nil, "seed", "--incidents", "2000", "--days", "30", "--db", h.db, "--config", h.config)
-	if !strings.Contains(out, "wrote 2000 incidents") {
-		t.Errorf("seed said %q", out)
-	}
-	var list struct{ Incidents []routing.Incident }
-	h.getJSON("/api/v1/incidents?limit=1000", &list)
-	if len(list.Incidents) != 1000 {
-		t.Fatalf("%d incidents listed", len(list.Incidents))
-	}
-	full := h.incident(list.Incidents[0].CallSid)
-	if len(full.Events) < 4 || full.Team == "" || full.EndedAt == nil {
-		t.Errorf("a seeded incident is thin: %+v", full)
-	}
-	var errOut bytes.Buffer
-	err := run(context.Background(), []string{"seed", "--db", h.db, "--config", h.config}, testEnv(nil), nil, &bytes.Buffer{}, &errOut)
-	if exitCode(err) != 2 {
-		t.Errorf("seed without --incidents: %v (exit %d)", err, exitCode(err))
-	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h := startHotline(t, dsn)
+		out := h.mustRun(nil, "seed", "--incidents", "2000", "--days", "30", "--db", h.db, "--config", h.config)
+		if !strings.Contains(out, "wrote 2000 incidents") {
+			t.Errorf("seed said %q", out)
+		}
+		var list struct{ Incidents []routing.Incident }
+		h.getJSON("/api/v1/incidents?limit=1000", &list)
+		if len(list.Incidents) != 1000 {
+			t.Fatalf("%d incidents listed", len(list.Incidents))
+		}
+		full := h.incident(list.Incidents[0].CallSid)
+		if len(full.Events) < 4 || full.Team == "" || full.EndedAt == nil {
+			t.Errorf("a seeded incident is thin: %+v", full)
+		}
+		var errOut bytes.Buffer
+		err := run(context.Background(), []string{"seed", "--db", h.db, "--config", h.config}, testEnv(nil), nil, &bytes.Buffer{}, &errOut)
+		if exitCode(err) != 2 {
+			t.Errorf("seed without --incidents: %v (exit %d)", err, exitCode(err))
+		}
+	})
 }
 
 // TestWebPagesAtScale measures the server time of the heaviest pages on a
