@@ -48,7 +48,7 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measured run (at most 2m)")
 	fs.IntVar(&o.inProgress, "calls-in-progress", 0, "instead of the runs: hold N calls in progress at once, each pausing --pause between webhooks, and report peak RSS")
 	fs.DurationVar(&o.pause, "pause", time.Second, "with --calls-in-progress: the pause between a call's webhooks")
-	fs.StringVar(&o.db, "db", "", "SQLite database to measure on, e.g. one filled by 'hotline seed' (default a new temporary one); bench adds its calls to it")
+	fs.StringVar(&o.db, "db", "", "database to measure on: a SQLite file (e.g. one filled by 'hotline seed') or a postgres:// URL (default a new temporary SQLite file); bench adds its calls to it")
 	fs.IntVar(&o.seed, "seed", 0, "first write N finished incidents to the database, as 'hotline seed' does")
 	fs.BoolVar(&o.json, "json", false, "print the results as JSON")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole bench (server and load generator) to this file")
@@ -191,7 +191,7 @@ func runBench(ctx context.Context, e env, o benchOptions) (*benchReport, error) 
 	defer logFile.Close()
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
-	s, err := startServer(sctx, serveOptions{common: common{config: cfgPath, db: o.db}, addr: "127.0.0.1:0", authToken: randomHex(16)}, newLogger(logFile))
+	s, err := startServer(sctx, serveOptions{common: common{config: cfgPath, db: o.db, spool: filepath.Join(dir, "hotline.spool")}, addr: "127.0.0.1:0", authToken: randomHex(16)}, newLogger(logFile))
 	if err != nil {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ type serveOptions struct {
 }
 
 func cmdServe(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "serve", "serve --config F --db F --addr H:P [--public-url U]")
+	fs := newFlags(e, "serve", "serve --config F --db F|postgres://… --addr H:P [--public-url U] [--spool F]")
 	var o serveOptions
 	o.register(fs, e, true)
 	o.registerSpool(fs, e)
