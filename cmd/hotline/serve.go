@@ -42,6 +42,7 @@ type server struct {
 	announce  *routing.Announcements
 	users     *web.Users
 	outbox    *notify.Outbox
+	texts     *callTexts
 	sending   bool // the outbox has a Twilio account to send with
 	http      *http.Server
 	listener  net.Listener
@@ -145,8 +146,8 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 		sender, s.sending = tw, true
 	}
 	s.outbox = notify.New(a.db, sender, time.Now, log, notify.Options{})
-	texts := &callTexts{outbox: s.outbox, incidents: incidents, router: a.router, publicURL: s.publicURL, now: time.Now, log: log}
-	writer.OnCommit(texts.committed)
+	s.texts = newCallTexts(s.outbox, a.db, incidents, a.router, s.publicURL, log)
+	writer.OnCommit(s.texts.committed)
 	s.http = &http.Server{
 		Handler: routes(deps{
 			log: log, db: a.db, router: a.router, incidents: s.incidents, writer: writer, metrics: metrics, registry: registry,
@@ -177,6 +178,7 @@ func (s *server) serve(ctx context.Context) error {
 	work, stopWork := context.WithCancel(ctx)
 	defer stopWork()
 	go watch.run(work)
+	go s.texts.run(work)
 	if s.sending {
 		go s.outbox.Run(work)
 		go notify.NewReminders(s.outbox, s.router, time.Now, s.log).Run(work)

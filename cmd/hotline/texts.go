@@ -8,57 +8,123 @@ import (
 
 	"github.com/hotline-dev/hotline/notify"
 	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/store"
 )
 
 // voicemailWait is how long a voicemail text waits for its transcript.
 const voicemailWait = 3 * time.Minute
 
 // callTexts queues the texts that follow a call, from the writer's commits:
-// never on the call's own path.
+// never on the call's own path. Work is gathered for textsEvery and queued
+// in one transaction, so a call storm does not add a commit (an fsync under
+// the database's write lock) per call to the writer's.
 type callTexts struct {
 	outbox    *notify.Outbox
+	db        *store.DB
 	incidents *routing.Incidents
 	router    *routing.Router
 	publicURL string
 	now       func() time.Time
 	log       zerolog.Logger
+	pending   chan routing.Committed
 }
 
-// committed looks at one batch of call writes: a call that ended after an
-// engineer accepted texts that engineer; a voicemail (and later its
-// transcript) texts the team's current first step.
+// textsEvery is how long call writes are gathered before their texts are
+// queued together.
+const textsEvery = 250 * time.Millisecond
+
+func newCallTexts(outbox *notify.Outbox, db *store.DB, incidents *routing.Incidents, router *routing.Router, publicURL string, log zerolog.Logger) *callTexts {
+	return &callTexts{outbox: outbox, db: db, incidents: incidents, router: router, publicURL: publicURL,
+		now: time.Now, log: log, pending: make(chan routing.Committed, 8192)}
+}
+
+// committed takes the writes that may call for a text: a call that ended,
+// a voicemail and its transcript. It runs in the writer's notification
+// goroutine and only hands them on.
 func (c *callTexts) committed(batch []routing.Committed) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	for _, w := range batch {
-		ended := !w.Update.EndedAt.IsZero()
-		voicemail := w.Closed == routing.StatusVoicemail || w.Update.Transcript != ""
-		if !ended && !voicemail {
-			continue
-		}
-		in, err := c.incidents.IncidentByCallSid(ctx, w.CallSid)
-		if err != nil {
-			c.log.Error().Err(err).Str("call_sid", w.CallSid).Msg("texts: read incident")
-			continue
-		}
-		call := c.call(in)
-		switch {
-		case ended && in.Status == routing.StatusAnswered && in.AnsweredBy != nil:
-			if phone := c.engineerPhone(in, *in.AnsweredBy); phone != "" {
-				c.enqueue(ctx, notify.Answered(c.publicURL, call, phone))
-			}
-		case voicemail && in.Status == routing.StatusVoicemail:
-			chain, err := c.router.Chain(ctx, in.Team, c.now())
-			if err != nil || len(chain) == 0 {
-				continue
-			}
-			m := notify.Voicemail(c.publicURL, call, chain[0].Phone)
-			if w.Update.Transcript == "" {
-				m.NotBefore = c.now().Add(voicemailWait)
-			}
-			c.enqueue(ctx, m)
+		if !w.Update.EndedAt.IsZero() || w.Closed == routing.StatusVoicemail || w.Update.Transcript != "" {
+			c.pending <- w
 		}
 	}
+}
+
+// run queues the gathered texts until ctx ends.
+func (c *callTexts) run(ctx context.Context) {
+	tick := time.NewTicker(textsEvery)
+	defer tick.Stop()
+	var batch []routing.Committed
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case w := <-c.pending:
+			batch = append(batch, w)
+		case <-tick.C:
+			if len(batch) > 0 {
+				c.queue(ctx, batch)
+				batch = batch[:0]
+			}
+		}
+	}
+}
+
+// queue writes the texts of a batch of call writes in one transaction.
+func (c *callTexts) queue(ctx context.Context, batch []routing.Committed) {
+	var msgs []notify.Message
+	for _, w := range batch {
+		msgs = append(msgs, c.messages(ctx, w)...)
+	}
+	if len(msgs) == 0 {
+		return
+	}
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		c.log.Error().Err(err).Msg("texts: queue")
+		return
+	}
+	for _, m := range msgs {
+		if _, err := c.outbox.EnqueueTx(ctx, tx, m); err != nil {
+			c.log.Error().Err(err).Str("key", m.Key).Msg("texts: queue")
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		c.log.Error().Err(err).Msg("texts: queue")
+		return
+	}
+	c.outbox.Wake()
+}
+
+// messages are the texts one call write calls for: a call that ended after
+// an engineer accepted texts that engineer; a voicemail (and later its
+// transcript) texts the team's current first step.
+func (c *callTexts) messages(ctx context.Context, w routing.Committed) []notify.Message {
+	var out []notify.Message
+	ended := !w.Update.EndedAt.IsZero()
+	voicemail := w.Closed == routing.StatusVoicemail || w.Update.Transcript != ""
+	in, err := c.incidents.IncidentByCallSid(ctx, w.CallSid)
+	if err != nil {
+		c.log.Error().Err(err).Str("call_sid", w.CallSid).Msg("texts: read incident")
+		return nil
+	}
+	call := c.call(in)
+	switch {
+	case ended && in.Status == routing.StatusAnswered && in.AnsweredBy != nil:
+		if phone := c.engineerPhone(in, *in.AnsweredBy); phone != "" {
+			out = append(out, notify.Answered(c.publicURL, call, phone))
+		}
+	case voicemail && in.Status == routing.StatusVoicemail:
+		chain, err := c.router.Chain(ctx, in.Team, c.now())
+		if err != nil || len(chain) == 0 {
+			return nil
+		}
+		m := notify.Voicemail(c.publicURL, call, chain[0].Phone)
+		if w.Update.Transcript == "" {
+			m.NotBefore = c.now().Add(voicemailWait)
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 func (c *callTexts) call(in routing.Incident) notify.Call {
@@ -90,10 +156,4 @@ func (c *callTexts) engineerPhone(in routing.Incident, engineer string) string {
 		return e.Phone
 	}
 	return ""
-}
-
-func (c *callTexts) enqueue(ctx context.Context, m notify.Message) {
-	if _, err := c.outbox.Enqueue(ctx, m); err != nil {
-		c.log.Error().Err(err).Str("key", m.Key).Msg("texts: queue")
-	}
 }
