@@ -64,7 +64,7 @@ func Build(cfg *routing.Config, idx *schedules.OverrideIndex, subject Subject, n
 // event is the VEVENT of one shift in subject's feed.
 func event(subject Subject, s Shift) Event {
 	team, who := nameOr(s.TeamName, s.Team), nameOr(s.Name, s.Engineer)
-	place := Position(s.Position)
+	place := routing.Position(s.Position)
 	ev := Event{
 		UID:   uid(subject, s),
 		Start: s.Start,

@@ -13,7 +13,6 @@ package calendar
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/hotline-dev/hotline/routing"
@@ -110,16 +109,4 @@ func EngineerShifts(cfg *routing.Config, idx *schedules.OverrideIndex, engineer 
 	}
 	slices.SortStableFunc(out, func(a, b Shift) int { return a.Start.Compare(b.Start) })
 	return out, nil
-}
-
-// Position names a place in a chain: "primary", "secondary", then
-// "step 3", "step 4"…
-func Position(n int) string {
-	switch n {
-	case 1:
-		return "primary"
-	case 2:
-		return "secondary"
-	}
-	return "step " + strconv.Itoa(n)
 }

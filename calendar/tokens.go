@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -22,11 +21,7 @@ var migrations embed.FS
 
 // Migrate creates or upgrades the table calendar owns: calendar_tokens.
 func Migrate(ctx context.Context, db *store.DB) error {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("calendar: migrations: %w", err)
-	}
-	return db.Migrate(ctx, "calendar", sub)
+	return db.Migrate(ctx, "calendar", migrations)
 }
 
 // Errors of the package.

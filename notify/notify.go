@@ -17,7 +17,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -32,11 +31,7 @@ var migrations embed.FS
 
 // Migrate creates or upgrades the table notify owns: outbox.
 func Migrate(ctx context.Context, db *store.DB) error {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("notify: migrations: %w", err)
-	}
-	return db.Migrate(ctx, "notify", sub)
+	return db.Migrate(ctx, "notify", migrations)
 }
 
 // Errors of the package.

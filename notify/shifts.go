@@ -87,7 +87,7 @@ func teamsOf(cfg *routing.Config) map[string][]string {
 	for _, t := range cfg.Teams {
 		for i, step := range t.Escalation {
 			for _, id := range step.Rotations {
-				where := t.Name + " (" + Position(i+1) + ")"
+				where := t.Name + " (" + routing.Position(i+1) + ")"
 				if !slices.Contains(out[id], where) {
 					out[id] = append(out[id], where)
 				}
@@ -95,18 +95,6 @@ func teamsOf(cfg *routing.Config) map[string][]string {
 		}
 	}
 	return out
-}
-
-// Position names a place in an escalation chain, counted from 1:
-// "primary", "secondary", then "step 3", "step 4"…
-func Position(n int) string {
-	switch n {
-	case 1:
-		return "primary"
-	case 2:
-		return "secondary"
-	}
-	return "step " + strconv.Itoa(n)
 }
 
 // ShiftReminder is the hand-off reminder for s: "hotline: you are on call

@@ -6,7 +6,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -18,11 +17,7 @@ var migrations embed.FS
 
 // Migrate creates or upgrades the incident tables.
 func Migrate(ctx context.Context, db *store.DB) error {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
-	return db.Migrate(ctx, "routing", sub)
+	return db.Migrate(ctx, "routing", migrations)
 }
 
 // Incident statuses (SPEC section 7).

@@ -2,6 +2,7 @@ package routing
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
@@ -54,4 +55,16 @@ func (r *Router) WhoIsOnCall(ctx context.Context, team string, at time.Time) (On
 		return OnCall{}, ErrUnknownTeam
 	}
 	return out, nil
+}
+
+// Position names a place in an escalation chain, counted from 1:
+// "primary", "secondary", then "step 3", "step 4"…
+func Position(n int) string {
+	switch n {
+	case 1:
+		return "primary"
+	case 2:
+		return "secondary"
+	}
+	return "step " + strconv.Itoa(n)
 }

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"embed"
 	"errors"
-	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/hotline-dev/hotline/store"
@@ -18,11 +16,7 @@ var migrations embed.FS
 // Migrate creates or upgrades the tables schedules owns: overrides,
 // audit_log and override_generation.
 func Migrate(ctx context.Context, db *store.DB) error {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("schedules: migrations: %w", err)
-	}
-	return db.Migrate(ctx, "schedules", sub)
+	return db.Migrate(ctx, "schedules", migrations)
 }
 
 // Store keeps run-time overrides and the audit log. Times are stored as Unix

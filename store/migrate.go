@@ -10,12 +10,12 @@ import (
 )
 
 // Migrate applies the embedded migrations of one package: migrations holds
-// a directory per dialect ("sqlite", "postgres"), and the database's own is
-// applied. Each package keeps its own version table, so packages own their
+// migrations/<dialect>/*.sql ("sqlite", "postgres"), and the database's
+// own dialect is applied. Each package keeps its own version table, so packages own their
 // schemas independently. On PostgreSQL the migrations run under an
 // advisory lock, so instances starting together apply each one once.
 func (db *DB) Migrate(ctx context.Context, owner string, migrations fs.FS) error {
-	dir, err := fs.Sub(migrations, string(db.dialect))
+	dir, err := fs.Sub(migrations, "migrations/"+string(db.dialect))
 	if err != nil {
 		return fmt.Errorf("store: migrations of %s: %w", owner, err)
 	}

@@ -8,7 +8,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"regexp"
 	"sync"
 	"time"
@@ -23,11 +22,7 @@ var migrations embed.FS
 
 // Migrate creates or upgrades the web tables (users, sessions).
 func Migrate(ctx context.Context, db *store.DB) error {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
-	return db.Migrate(ctx, "web", sub)
+	return db.Migrate(ctx, "web", migrations)
 }
 
 // Roles.
