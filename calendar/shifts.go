@@ -42,17 +42,10 @@ func TeamShifts(cfg *routing.Config, idx *schedules.OverrideIndex, team string, 
 	if !ok {
 		return nil, fmt.Errorf("calendar: %w %q", routing.ErrUnknownTeam, team)
 	}
-	edges := []time.Time{from}
-	for _, step := range t.Escalation {
-		for _, id := range step.Rotations {
-			if rot, ok := cfg.Rotation(id); ok {
-				edges = append(edges, rot.Boundaries(from, to)...)
-				edges = append(edges, idx.Boundaries(id, from, to)...)
-			}
-		}
+	segs, err := routing.Segments(cfg, idx, team, from, to)
+	if err != nil {
+		return nil, err
 	}
-	slices.SortFunc(edges, time.Time.Compare)
-	edges = slices.CompactFunc(edges, time.Time.Equal)
 
 	type place struct {
 		pos int
@@ -60,16 +53,9 @@ func TeamShifts(cfg *routing.Config, idx *schedules.OverrideIndex, team string, 
 	}
 	var out []Shift
 	last := map[place]int{} // the latest shift of each place and holder
-	for i, start := range edges {
-		end := to
-		if i+1 < len(edges) {
-			end = edges[i+1]
-		}
-		chain, err := routing.ResolveChain(cfg, idx, team, start)
-		if err != nil {
-			return nil, err
-		}
-		for p, step := range chain {
+	for _, sg := range segs {
+		start, end := sg.From, sg.To
+		for p, step := range sg.Chain {
 			k := place{p + 1, step.Engineer}
 			if j, ok := last[k]; ok && out[j].End.Equal(start) {
 				out[j].End = end.UTC()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -128,17 +127,18 @@ func resolveStep(cfg *Config, idx *schedules.OverrideIndex, es EscalationStep, a
 	return "", ""
 }
 
-// Gap is an interval in which a team's chain resolves to nobody.
-type Gap struct {
-	Team string
-	From time.Time
-	To   time.Time
+// Segment is a stretch of time over which a team's chain stays the same.
+type Segment struct {
+	From  time.Time
+	To    time.Time
+	Chain []Step // empty: a coverage gap
 }
 
-// Gaps lists the intervals in [from, to) where team's chain is empty. It
-// evaluates the chain once per interval between the instants at which any
-// rotation or override of the team can change its answer.
-func Gaps(cfg *Config, idx *schedules.OverrideIndex, team string, from, to time.Time) ([]Gap, error) {
+// Segments cuts [from, to) into the stretches over which team's chain stays
+// the same, resolving it once per interval between the instants at which
+// any of the team's rotations or overrides can change its answer. Adjacent
+// stretches with the same chain (same engineers, same sources) are merged.
+func Segments(cfg *Config, idx *schedules.OverrideIndex, team string, from, to time.Time) ([]Segment, error) {
 	t, ok := cfg.Team(team)
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownTeam, team)
@@ -152,9 +152,9 @@ func Gaps(cfg *Config, idx *schedules.OverrideIndex, team string, from, to time.
 			}
 		}
 	}
-	sort.Slice(edges, func(i, j int) bool { return edges[i].Before(edges[j]) })
-	var gaps []Gap
+	slices.SortFunc(edges, time.Time.Compare)
 	edges = slices.CompactFunc(edges, time.Time.Equal)
+	var segs []Segment
 	for i, start := range edges {
 		end := to
 		if i+1 < len(edges) {
@@ -164,14 +164,37 @@ func Gaps(cfg *Config, idx *schedules.OverrideIndex, team string, from, to time.
 		if err != nil {
 			return nil, err
 		}
-		if len(chain) > 0 {
+		if n := len(segs); n > 0 && sameChain(segs[n-1].Chain, chain) {
+			segs[n-1].To = end
 			continue
 		}
-		if n := len(gaps); n > 0 && gaps[n-1].To.Equal(start) {
-			gaps[n-1].To = end
-			continue
+		segs = append(segs, Segment{From: start, To: end, Chain: chain})
+	}
+	return segs, nil
+}
+
+func sameChain(a, b []Step) bool {
+	return slices.EqualFunc(a, b, func(x, y Step) bool { return x.Engineer == y.Engineer && x.Source == y.Source })
+}
+
+// Gap is an interval in which a team's chain resolves to nobody.
+type Gap struct {
+	Team string
+	From time.Time
+	To   time.Time
+}
+
+// Gaps lists the intervals in [from, to) where team's chain is empty.
+func Gaps(cfg *Config, idx *schedules.OverrideIndex, team string, from, to time.Time) ([]Gap, error) {
+	segs, err := Segments(cfg, idx, team, from, to)
+	if err != nil {
+		return nil, err
+	}
+	var gaps []Gap
+	for _, sg := range segs {
+		if len(sg.Chain) == 0 {
+			gaps = append(gaps, Gap{Team: team, From: sg.From, To: sg.To})
 		}
-		gaps = append(gaps, Gap{Team: team, From: start, To: end})
 	}
 	return gaps, nil
 }

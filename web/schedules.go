@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -161,33 +160,9 @@ func (s *Site) teamSchedule(cfg *routing.Config, idx *schedules.OverrideIndex, t
 	for _, st := range chain {
 		ts.Now = append(ts.Now, stepRow{Name: st.Name, Phone: st.Phone, Source: st.Source})
 	}
-	edges := []time.Time{from}
-	for _, es := range t.Escalation {
-		for _, id := range es.Rotations {
-			if rot, ok := cfg.Rotation(id); ok {
-				edges = append(edges, rot.Boundaries(from, to)...)
-				edges = append(edges, idx.Boundaries(id, from, to)...)
-			}
-		}
-	}
-	slices.SortFunc(edges, func(a, b time.Time) int { return a.Compare(b) })
-	edges = slices.CompactFunc(edges, func(a, b time.Time) bool { return a.Equal(b) })
-	edges = append(edges, to)
-	type seg struct {
-		from, to time.Time
-		chain    []routing.Step
-	}
-	var segs []seg
-	for i := 0; i+1 < len(edges); i++ {
-		c, err := routing.ResolveChain(cfg, idx, t.ID, edges[i])
-		if err != nil {
-			return ts, err
-		}
-		if n := len(segs); n > 0 && sameChain(segs[n-1].chain, c) {
-			segs[n-1].to = edges[i+1]
-			continue
-		}
-		segs = append(segs, seg{from: edges[i], to: edges[i+1], chain: c})
+	segs, err := routing.Segments(cfg, idx, t.ID, from, to)
+	if err != nil {
+		return ts, err
 	}
 	// The timeline colours each stretch by who is rung first.
 	const w, h, left = 900.0, 58.0, 0.0
@@ -196,28 +171,28 @@ func (s *Site) teamSchedule(cfg *routing.Config, idx *schedules.OverrideIndex, t
 	ts.Timeline = Chart{Title: "On call for " + t.Name + " over the next 14 days", W: w, H: h}
 	colour := map[string]int{}
 	for _, sg := range segs {
-		row := segmentRow{From: sg.from.In(loc).Format("Mon 2 Jan 15:04"), To: sg.to.In(loc).Format("Mon 2 Jan 15:04")}
+		row := segmentRow{From: sg.From.In(loc).Format("Mon 2 Jan 15:04"), To: sg.To.In(loc).Format("Mon 2 Jan 15:04")}
 		var names []string
-		for _, st := range sg.chain {
+		for _, st := range sg.Chain {
 			names = append(names, st.Name)
 			row.Override = row.Override || strings.HasPrefix(st.Source, "override:")
 		}
 		row.Chain = strings.Join(names, " → ")
 		class, label := "gap", "nobody"
-		if len(sg.chain) > 0 {
-			first := sg.chain[0].Engineer
+		if len(sg.Chain) > 0 {
+			first := sg.Chain[0].Engineer
 			if _, ok := colour[first]; !ok {
 				colour[first] = len(colour) % 6
 			}
-			class, label = fmt.Sprintf("p%d", colour[first]), sg.chain[0].Name
-			if strings.HasPrefix(sg.chain[0].Source, "override:") {
+			class, label = fmt.Sprintf("p%d", colour[first]), sg.Chain[0].Name
+			if strings.HasPrefix(sg.Chain[0].Source, "override:") {
 				class += " override"
 			}
 		}
 		tip := row.From + " – " + row.To + ": " + label
-		ts.Timeline.Bars = append(ts.Timeline.Bars, Rect{X: x(sg.from), Y: 4, W: x(sg.to) - x(sg.from), H: 30, Class: class, Tip: tip})
-		if x(sg.to)-x(sg.from) > 60 {
-			ts.Timeline.Labels = append(ts.Timeline.Labels, Text{X: x(sg.from) + 4, Y: 24, Anchor: "start", Text: clip(label, int((x(sg.to)-x(sg.from))/7))})
+		ts.Timeline.Bars = append(ts.Timeline.Bars, Rect{X: x(sg.From), Y: 4, W: x(sg.To) - x(sg.From), H: 30, Class: class, Tip: tip})
+		if x(sg.To)-x(sg.From) > 60 {
+			ts.Timeline.Labels = append(ts.Timeline.Labels, Text{X: x(sg.From) + 4, Y: 24, Anchor: "start", Text: clip(label, int((x(sg.To)-x(sg.From))/7))})
 		}
 		ts.Segments = append(ts.Segments, row)
 	}
@@ -240,10 +215,6 @@ func (s *Site) teamSchedule(cfg *routing.Config, idx *schedules.OverrideIndex, t
 		ts.Gaps = append(ts.Gaps, segmentRow{From: g.From.In(loc).Format("Mon 2 Jan 15:04"), To: g.To.In(loc).Format("Mon 2 Jan 15:04")})
 	}
 	return ts, nil
-}
-
-func sameChain(a, b []routing.Step) bool {
-	return slices.EqualFunc(a, b, func(x, y routing.Step) bool { return x.Engineer == y.Engineer && x.Source == y.Source })
 }
 
 // handleAddOverride adds an override from the form (audited by the store).
