@@ -21,7 +21,7 @@ const whisperTimeout = 8
 // choice and starts ringing. prefix verbs are spoken first.
 func (f *Flow) route(w http.ResponseWriter, r *http.Request, c caller, o routing.Option, detail string, prefix ...twiml.Element) {
 	chain := f.chain(r.Context(), o.Team)
-	st := callState{Team: o.Team, Chain: chain, From: r.PostForm.Get("From"), Lang: c.Lang, Customer: c.Customer}
+	st := callState{Team: o.Team, Chain: chain, From: r.PostForm.Get("From"), caller: c}
 	f.next(w, r, st, routing.Update{Team: o.Team, MenuDigit: o.Digit}, []routing.Event{
 		{At: f.now(), Type: "menu", Detail: detail, Key: "menu:choice"},
 		{At: f.now(), Type: "route", Detail: routeDetail(o.Team, chain), Key: "route"},

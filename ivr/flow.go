@@ -77,13 +77,12 @@ func (f *Flow) url(path string, q url.Values) string {
 // routed call: the team, its chain as resolved when the caller chose it, and
 // where in the chain the call is.
 type callState struct {
-	Team     string
-	Chain    []routing.Step
-	Step     int
-	Pass     int
-	From     string // the caller's number, spoken in the whisper
-	Lang     string // the caller's language, "" for the line's own
-	Customer string // the customer id, when identified
+	Team   string
+	Chain  []routing.Step
+	Step   int
+	Pass   int
+	From   string // the caller's number, spoken in the whisper
+	caller        // language and customer, as the menu learned them
 }
 
 func (s callState) query() url.Values {
@@ -95,14 +94,14 @@ func (s callState) query() url.Values {
 	q.Set("step", strconv.Itoa(s.Step))
 	q.Set("pass", strconv.Itoa(s.Pass))
 	q.Set("from", s.From)
-	return caller{Lang: s.Lang, Customer: s.Customer}.add(q)
+	return s.caller.add(q)
 }
 
 // parseState reads a callState from a signed URL's query. The URL was
 // written by hotline and signed by Twilio, so a malformed one is a bug or a
 // forgery; it yields ok false.
 func parseState(q url.Values) (callState, bool) {
-	s := callState{Team: q.Get("team"), From: q.Get("from"), Lang: q.Get("lang"), Customer: q.Get("cust")}
+	s := callState{Team: q.Get("team"), From: q.Get("from"), caller: callerFrom(q)}
 	var err error
 	if s.Step, err = strconv.Atoi(q.Get("step")); err != nil || s.Step < 0 {
 		return s, false

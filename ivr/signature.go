@@ -24,6 +24,7 @@ const MaxBody = 64 << 10
 // safe to store and speak (invalid UTF-8 and control characters replaced).
 func RequireSignature(authToken, publicURL string, log zerolog.Logger) func(http.Handler) http.Handler {
 	base := strings.TrimRight(publicURL, "/")
+	rv := client.NewRequestValidator(authToken)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > MaxBody {
@@ -45,7 +46,6 @@ func RequireSignature(authToken, publicURL string, log zerolog.Logger) func(http
 			for k, v := range r.PostForm {
 				params[k] = v[0]
 			}
-			rv := client.NewRequestValidator(authToken)
 			if !rv.Validate(base+r.URL.RequestURI(), params, r.Header.Get("X-Twilio-Signature")) {
 				log.Warn().Str("path", r.URL.Path).Str("remote", r.RemoteAddr).Msg("twilio webhook: bad or missing signature")
 				http.Error(w, "invalid signature", http.StatusForbidden)
