@@ -23,6 +23,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/store"
 )
 
@@ -68,7 +69,7 @@ func (m *Message) check() error {
 	switch {
 	case m.Key == "":
 		return fmt.Errorf("%w: no key", ErrInvalid)
-	case !isE164(m.To):
+	case !routing.IsE164(m.To):
 		return fmt.Errorf("%w: %q is not an E.164 number", ErrInvalid, mask(m.To))
 	case m.Body == "":
 		return fmt.Errorf("%w: empty text", ErrInvalid)
@@ -76,19 +77,6 @@ func (m *Message) check() error {
 		return fmt.Errorf("%w: text longer than %d characters", ErrInvalid, maxBody)
 	}
 	return nil
-}
-
-// isE164 reports whether s is "+" and 8 to 15 digits.
-func isE164(s string) bool {
-	if len(s) < 9 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
-		return false
-	}
-	for _, c := range s[1:] {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // Options tunes the worker; zero fields take the defaults.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotline-dev/hotline/routing"
 	"github.com/twilio/twilio-go"
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
@@ -78,7 +79,7 @@ func NewTwilio(cfg TwilioConfig) (*Twilio, error) {
 		return nil, fmt.Errorf("notify: TWILIO_ACCOUNT_SID is missing or malformed")
 	case !alnum.MatchString(cfg.AuthToken):
 		return nil, fmt.Errorf("notify: the Twilio auth token is missing or malformed")
-	case !isE164(cfg.From):
+	case !routing.IsE164(cfg.From):
 		return nil, fmt.Errorf("notify: sending number %q is not E.164", mask(cfg.From))
 	}
 	if cfg.Timeout <= 0 {

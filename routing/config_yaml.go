@@ -376,7 +376,7 @@ func (p *parser) nonEmptyList(o *object, key string) []*yaml.Node {
 }
 
 func (p *parser) phone(n *yaml.Node, path, s string) {
-	if !e164Re.MatchString(s) {
+	if !IsE164(s) {
 		p.errorf(n, path, "invalid phone number %q: want E.164 such as \"+15555550100\"", s)
 	}
 }

@@ -99,3 +99,7 @@ func (c *Config) OptionLabel(lang string, o Option) string {
 	}
 	return o.Label
 }
+
+// IsE164 reports whether s is a phone number in E.164 form ("+" and up to 15
+// digits, no leading zero): the form Twilio uses and the config requires.
+func IsE164(s string) bool { return e164Re.MatchString(s) }

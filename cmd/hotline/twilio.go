@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotline-dev/hotline/routing"
 	"github.com/twilio/twilio-go"
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
@@ -20,7 +21,6 @@ import (
 const twilioTimeout = 30 * time.Second
 
 var (
-	numberE164Re = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 	accountSIDRe = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
 )
 
@@ -108,7 +108,7 @@ func twilioConfigure(ctx context.Context, e env, args []string, transport http.R
 	switch {
 	case *number == "":
 		return badFlag(fs, "--number is required")
-	case !numberE164Re.MatchString(*number):
+	case !routing.IsE164(*number):
 		return badFlag(fs, "--number %q is not E.164: write it as + and the country code and number, digits only, e.g. +18005550100", *number)
 	case *public == "":
 		return badFlag(fs, "--public-url (or HOTLINE_PUBLIC_URL) is required")
