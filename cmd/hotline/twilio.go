@@ -20,9 +20,7 @@ import (
 // twilioTimeout bounds each request to Twilio's REST API.
 const twilioTimeout = 30 * time.Second
 
-var (
-	accountSIDRe = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
-)
+var accountSIDRe = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
 
 // cmdTwilio runs the Twilio account commands against https://api.twilio.com.
 func cmdTwilio(ctx context.Context, e env, args []string) error {
