@@ -95,8 +95,7 @@ type Update struct {
 
 // Incidents stores incidents and their timelines.
 type Incidents struct {
-	db    *store.DB
-	stmts stmtCache
+	db *store.DB
 }
 
 // NewIncidents returns the incident store over db.
@@ -117,24 +116,18 @@ func (s *Incidents) StartIncident(ctx context.Context, in Incident, first Event)
 
 func startIncident(tx txRunner, in Incident, first Event) (id int64, created bool, err error) {
 	const insert = `INSERT INTO incidents (call_sid, from_number, caller_name, to_number, status, started_at, config_revision)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_sid) DO NOTHING`
-	res, err := tx.exec(insert, in.CallSid, in.From, in.CallerName, in.To,
-		StatusInProgress, ms(in.StartedAt), in.ConfigRevision)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_sid) DO NOTHING RETURNING id`
+	err = tx.queryRow(insert, in.CallSid, in.From, in.CallerName, in.To,
+		StatusInProgress, ms(in.StartedAt), in.ConfigRevision).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) { // a retried webhook: the incident exists
+		id, err = incidentID(tx, in.CallSid)
+		return id, false, err
+	}
 	if err != nil {
 		return 0, false, err
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, false, err
-	}
-	created = n == 1
-	if id, err = incidentID(tx, in.CallSid); err != nil {
-		return 0, false, err
-	}
-	if created {
-		_, err = insertEvent(tx, id, first)
-	}
-	return id, created, err
+	_, err = insertEvent(tx, id, first)
+	return id, true, err
 }
 
 // Record adds events to the incident of callSid and applies upd, in one
@@ -165,7 +158,7 @@ var lockIncident = map[store.Dialect]string{
 func record(tx txRunner, callSid string, upd Update, events []Event) (applied bool, closed string, err error) {
 	var id int64
 	var status string
-	err = tx.queryRow(lockIncident[tx.db.Dialect()], callSid).Scan(&id, &status)
+	err = tx.queryRow(lockIncident[tx.dialect], callSid).Scan(&id, &status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, "", ErrNotFound
 	}
@@ -194,24 +187,35 @@ func record(tx txRunner, callSid string, upd Update, events []Event) (applied bo
 	if !applied && len(events) > 0 {
 		return false, "", nil
 	}
+	// The row read above is the current one: SQLite's write transactions
+	// are serial, and PostgreSQL holds its lock until commit.
 	if upd.Status != "" && status == StatusInProgress {
-		res, err := tx.exec(`UPDATE incidents SET status = ? WHERE id = ? AND status = 'in_progress'`, upd.Status, id)
-		if err != nil {
-			return false, "", err
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			closed = upd.Status
-		}
+		closed = upd.Status
 	}
-	return true, closed, applyUpdate(tx, id, upd)
+	return true, closed, applyUpdate(tx, id, upd, closed)
+}
+
+// txRunner runs one transaction's statements, prepared once (store.Tx).
+type txRunner struct {
+	ctx     context.Context
+	tx      *store.Tx
+	dialect store.Dialect
+}
+
+func (r txRunner) exec(q string, args ...any) (sql.Result, error) {
+	return r.tx.ExecContext(r.ctx, q, args...)
+}
+
+func (r txRunner) queryRow(q string, args ...any) *sql.Row {
+	return r.tx.QueryRowContext(r.ctx, q, args...)
 }
 
 func (s *Incidents) inTx(ctx context.Context, fn func(txRunner) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.Begin(ctx)
 	if err != nil {
 		return err
 	}
-	if err := fn(txRunner{ctx: ctx, tx: tx, db: s.db, cache: &s.stmts}); err != nil {
+	if err := fn(txRunner{ctx: ctx, tx: tx, dialect: s.db.Dialect()}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -242,13 +246,17 @@ func insertEvent(tx txRunner, incident int64, e Event) (bool, error) {
 	return n == 1, err
 }
 
-// applyUpdate writes the update's other fields (status is done by record).
-func applyUpdate(tx txRunner, id int64, u Update) error {
+// applyUpdate writes the update's fields, and status when the write closes
+// the incident.
+func applyUpdate(tx txRunner, id int64, u Update, status string) error {
 	var set []string
 	var args []any
 	add := func(clause string, v ...any) {
 		set = append(set, clause)
 		args = append(args, v...)
+	}
+	if status != "" {
+		add("status = ?", status)
 	}
 	if u.Customer != "" {
 		add("customer = ?", u.Customer)

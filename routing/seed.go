@@ -60,7 +60,7 @@ func (s *Incidents) Seed(ctx context.Context, cfg *Config, opts SeedOptions) (in
 		for i := range calls {
 			calls[i] = g.call(next+int64(done+i), g.starts[done+i])
 		}
-		if err := s.inTx(ctx, func(tx txRunner) error { return insertSeed(ctx, tx.tx, calls) }); err != nil {
+		if err := s.inTx(ctx, func(tx txRunner) error { return insertSeed(ctx, tx.tx.Tx, calls) }); err != nil {
 			return done, fmt.Errorf("routing: seed: %w", err)
 		}
 		if err := s.advanceIDs(ctx); err != nil {

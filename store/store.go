@@ -33,6 +33,8 @@ type DB struct {
 
 	mu       sync.Mutex // serialises Reopen
 	identity fileID     // the file the pool has open
+
+	stmts stmtCache
 }
 
 // Errors of the store.
@@ -103,21 +105,6 @@ func openPool(ctx context.Context, path string) (*sql.DB, error) {
 // SQL returns the current connection pool.
 func (db *DB) SQL() *sql.DB { return db.pool.Load() }
 
-// ExecContext runs a statement.
-func (db *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return db.SQL().ExecContext(ctx, q, args...)
-}
-
-// QueryContext runs a query.
-func (db *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return db.SQL().QueryContext(ctx, q, args...)
-}
-
-// QueryRowContext runs a query returning at most one row.
-func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	return db.SQL().QueryRowContext(ctx, q, args...)
-}
-
 // BeginTx starts a transaction (IMMEDIATE for SQLite: it takes the write
 // lock at once, so it cannot fail later on a lock upgrade).
 func (db *DB) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
@@ -128,7 +115,10 @@ func (db *DB) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
 func (db *DB) PingContext(ctx context.Context) error { return db.SQL().PingContext(ctx) }
 
 // Close closes the pool.
-func (db *DB) Close() error { return db.SQL().Close() }
+func (db *DB) Close() error {
+	db.stmts.close()
+	return db.SQL().Close()
+}
 
 // fileID identifies a file across renames: a removed and restored file has
 // a new inode.

@@ -144,9 +144,14 @@ type benchRun struct {
 	Allocs        float64 `json:"allocs_per_webhook"`
 	CeilingAllocs float64 `json:"ceiling_allocs_per_webhook,omitempty"`
 	AllocsOver    float64 `json:"allocs_over_ceiling,omitempty"`
-	CeilingP50MS  float64 `json:"ceiling_p50_ms,omitempty"`
-	CeilingP99MS  float64 `json:"ceiling_p99_ms,omitempty"`
-	CeilingErrors int     `json:"ceiling_errors"`
+	// CPU time (user and system) per webhook in the whole process, load
+	// generator included, for hotline's run and the ceiling's: the
+	// difference is what hotline itself costs, whatever the machine's load.
+	CPUMicros        float64 `json:"cpu_us_per_webhook"`
+	CeilingCPUMicros float64 `json:"ceiling_cpu_us_per_webhook,omitempty"`
+	CeilingP50MS     float64 `json:"ceiling_p50_ms,omitempty"`
+	CeilingP99MS     float64 `json:"ceiling_p99_ms,omitempty"`
+	CeilingErrors    int     `json:"ceiling_errors"`
 	// Spooled counts events that missed the database's deadline and went
 	// to the fsynced spool instead.
 	Spooled int `json:"spooled_writes"`
@@ -246,7 +251,7 @@ func runBench(ctx context.Context, e env, o benchOptions) (*benchReport, error) 
 			return nil, err
 		}
 		r.CeilingPerS, r.CeilingP50MS, r.CeilingP99MS = cr.WebhooksPerS, cr.P50MS, cr.P99MS
-		r.CeilingErrors, r.CeilingAllocs = cr.Errors, cr.Allocs
+		r.CeilingErrors, r.CeilingAllocs, r.CeilingCPUMicros = cr.Errors, cr.Allocs, cr.CPUMicros
 		r.AllocsOver = round(r.Allocs-cr.Allocs, 1)
 		if r.FirstError == "" {
 			r.FirstError = cr.FirstError
@@ -384,12 +389,12 @@ func (r *benchReport) print(w io.Writer) {
 	fmt.Fprintf(w, "hotline bench: each call is %d webhooks (%s); %s per run; GOMAXPROCS %d; %d incidents seeded; load average %.2f before, %.2f after\n",
 		len(r.Steps), strings.Join(names, ", "), time.Duration(r.DurationS*float64(time.Second)), r.GOMAXPROCS, r.Seeded, r.LoadAvg[0], r.LoadAvg[1])
 	if len(r.Runs) > 0 {
-		fmt.Fprintf(w, "\n%5s %11s %10s %6s %8s %7s %7s %8s %6s %s\n",
-			"conns", "webhooks/s", "ceiling/s", "ratio", "calls/s", "p50 ms", "p99 ms", "max ms", "errors", "allocs/webhook (ceiling, hotline's own)")
+		fmt.Fprintf(w, "\n%5s %11s %10s %6s %8s %7s %7s %8s %6s %-17s %s\n",
+			"conns", "webhooks/s", "ceiling/s", "ratio", "calls/s", "p50 ms", "p99 ms", "max ms", "errors", "cpu µs/webhook", "allocs/webhook")
 		for _, run := range r.Runs {
-			fmt.Fprintf(w, "%5d %11.0f %10.0f %6.3f %8.0f %7.2f %7.2f %8.2f %6d %.0f (%.0f, %.0f)\n",
+			fmt.Fprintf(w, "%5d %11.0f %10.0f %6.3f %8.0f %7.2f %7.2f %8.2f %6d %-17s %.0f (ceiling %.0f)\n",
 				run.Connections, run.WebhooksPerS, run.CeilingPerS, run.Ratio, run.CallsPerS, run.P50MS, run.P99MS, run.MaxMS,
-				run.Errors+run.CeilingErrors+run.Unverified, run.Allocs, run.CeilingAllocs, run.AllocsOver)
+				run.Errors+run.CeilingErrors+run.Unverified, fmt.Sprintf("%.0f (ceiling %.0f)", run.CPUMicros, run.CeilingCPUMicros), run.Allocs, run.CeilingAllocs)
 		}
 	}
 	for _, run := range r.all() {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hotline-dev/hotline/ivr/sim"
@@ -70,15 +71,18 @@ func measure(ctx context.Context, seq *sim.Sequence, t target, l load) (benchRun
 	runtime.GC()
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
+	cpu0 := cpuTime()
 	ws, elapsed, err := drive(ctx, seq, reps, l.duration, l.pause)
 	if err != nil {
 		return benchRun{}, err
 	}
+	cpu := cpuTime() - cpu0
 	runtime.ReadMemStats(&m1)
 	r := summarise(seq, ws.workers, elapsed)
 	r.Connections = l.conns
 	if r.Webhooks > 0 {
 		r.Allocs = round(float64(m1.Mallocs-m0.Mallocs)/float64(r.Webhooks), 1)
+		r.CPUMicros = round(float64(cpu.Microseconds())/float64(r.Webhooks), 1)
 	}
 	if l.pause > 0 {
 		r.MaxCalls = int(ws.maxInProgress.Load())
@@ -88,6 +92,15 @@ func measure(ctx context.Context, seq *sim.Sequence, t target, l load) (benchRun
 		r.Verified, r.Unverified = verify(ctx, t.server, ws.workers)
 	}
 	return r, nil
+}
+
+// cpuTime is the CPU time (user and system) the process has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // drove is what drive leaves behind.

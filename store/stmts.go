@@ -1,0 +1,125 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// maxPrepared bounds the statements kept prepared. hotline's statements are
+// a fixed set plus a few filter combinations; a query built with a
+// variable-length list should not come through here (use SQL()).
+const maxPrepared = 256
+
+// stmtCache keeps statements prepared: SQLite spends more time parsing a
+// short statement than running it. It follows the pool, which is replaced
+// when a restored file is reopened.
+type stmtCache struct {
+	mu        sync.Mutex
+	pool      *sql.DB
+	m         map[string]*sql.Stmt
+	closed    bool
+	preparing sync.WaitGroup
+}
+
+// Prepared returns q prepared on the current pool, or nil the first time q
+// is seen: it is then prepared in the background, because preparing needs
+// a connection of its own and the caller may hold one inside a
+// transaction. A caller given nil runs q unprepared.
+func (db *DB) Prepared(q string) *sql.Stmt {
+	pool := db.SQL()
+	c := &db.stmts
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pool != pool {
+		c.pool, c.m = pool, map[string]*sql.Stmt{}
+	}
+	if st, ok := c.m[q]; ok || c.closed || len(c.m) >= maxPrepared {
+		return st
+	}
+	c.m[q] = nil // being prepared
+	c.preparing.Go(func() {
+		st, err := pool.PrepareContext(context.Background(), q)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.pool == pool && err == nil {
+			c.m[q] = st
+		} else {
+			delete(c.m, q)
+		}
+	})
+	return nil
+}
+
+// close stops new statements from being prepared and waits for those
+// being prepared: none may open a connection once the pool is closed.
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.preparing.Wait()
+}
+
+// ExecContext runs a statement.
+func (db *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := db.Prepared(q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return db.SQL().ExecContext(ctx, q, args...)
+}
+
+// QueryContext runs a query.
+func (db *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := db.Prepared(q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return db.SQL().QueryContext(ctx, q, args...)
+}
+
+// QueryRowContext runs a query returning at most one row.
+func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := db.Prepared(q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return db.SQL().QueryRowContext(ctx, q, args...)
+}
+
+// Tx is a transaction whose statements are prepared once, as DB's are.
+type Tx struct {
+	*sql.Tx
+	db *DB
+}
+
+// Begin starts a transaction (see BeginTx) whose statements come from
+// DB's prepared ones.
+func (db *DB) Begin(ctx context.Context) (*Tx, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{Tx: tx, db: db}, nil
+}
+
+// ExecContext runs a statement in the transaction.
+func (tx *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := tx.db.Prepared(q); st != nil {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.Tx.ExecContext(ctx, q, args...)
+}
+
+// QueryContext runs a query in the transaction.
+func (tx *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := tx.db.Prepared(q); st != nil {
+		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.Tx.QueryContext(ctx, q, args...)
+}
+
+// QueryRowContext runs a query returning at most one row in the transaction.
+func (tx *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := tx.db.Prepared(q); st != nil {
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.Tx.QueryRowContext(ctx, q, args...)
+}
