@@ -120,24 +120,95 @@ func (s *Incidents) Incident(ctx context.Context, id int64) (Incident, error) {
 	if err != nil {
 		return Incident{}, fmt.Errorf("routing: incident %d: %w", id, err)
 	}
-	const events = `SELECT at, type, engineer, engineer_name, engineer_phone, detail, dedup_key
-		FROM incident_events WHERE incident_id = ? ORDER BY at, id`
-	rows, err := s.db.QueryContext(ctx, events, id)
+	rows, err := s.db.QueryContext(ctx, `SELECT incident_id, `+eventColumns+` FROM incident_events WHERE incident_id = ? ORDER BY at, id`, id)
 	if err != nil {
 		return Incident{}, fmt.Errorf("routing: incident %d events: %w", id, err)
 	}
 	defer rows.Close()
 	in.Events = []Event{}
 	for rows.Next() {
-		var e Event
-		var at int64
-		if err := rows.Scan(&at, &e.Type, &e.Engineer, &e.EngineerName, &e.EngineerPhone, &e.Detail, &e.Key); err != nil {
+		_, e, err := scanEvent(rows)
+		if err != nil {
 			return Incident{}, fmt.Errorf("routing: incident %d events: %w", id, err)
 		}
-		e.At = fromMS(at)
 		in.Events = append(in.Events, e)
 	}
 	return in, rows.Err()
+}
+
+const eventColumns = `at, type, engineer, engineer_name, engineer_phone, detail, dedup_key`
+
+// scanEvent reads incident_id and eventColumns.
+func scanEvent(rows *sql.Rows) (int64, Event, error) {
+	var e Event
+	var incident, at int64
+	err := rows.Scan(&incident, &at, &e.Type, &e.Engineer, &e.EngineerName, &e.EngineerPhone, &e.Detail, &e.Key)
+	e.At = fromMS(at)
+	return incident, e, err
+}
+
+// callSidsPerQuery bounds the IN list of one query in IncidentsByCallSid.
+const callSidsPerQuery = 500
+
+// IncidentsByCallSid returns the incidents of several calls, with their
+// timelines, keyed by CallSid; calls without an incident are left out. It
+// reads them in two queries per 500 calls, not two per call.
+func (s *Incidents) IncidentsByCallSid(ctx context.Context, callSids []string) (map[string]Incident, error) {
+	out := make(map[string]Incident, len(callSids))
+	for start := 0; start < len(callSids); start += callSidsPerQuery {
+		if err := s.incidentsByCallSid(ctx, callSids[start:min(start+callSidsPerQuery, len(callSids))], out); err != nil {
+			return nil, fmt.Errorf("routing: incidents by call: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func (s *Incidents) incidentsByCallSid(ctx context.Context, callSids []string, out map[string]Incident) error {
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(callSids)), ", ")
+	args := make([]any, len(callSids))
+	for i, sid := range callSids {
+		args[i] = sid
+	}
+	// The IN lists vary in length: SQL() runs them unprepared rather than
+	// filling the prepared-statement cache.
+	rows, err := s.db.SQL().QueryContext(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE call_sid IN (`+marks+`)`, args...)
+	if err != nil {
+		return err
+	}
+	byID := map[int64]string{}
+	for rows.Next() {
+		in, err := scanIncident(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		in.Events = []Event{}
+		out[in.CallSid], byID[in.ID] = in, in.CallSid
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(byID) == 0 {
+		return err
+	}
+	ids := make([]any, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
+	}
+	marks = strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
+	rows, err = s.db.SQL().QueryContext(ctx, `SELECT incident_id, `+eventColumns+` FROM incident_events WHERE incident_id IN (`+marks+`) ORDER BY incident_id, at, id`, ids...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		id, e, err := scanEvent(rows)
+		if err != nil {
+			return err
+		}
+		in := out[byID[id]]
+		in.Events = append(in.Events, e)
+		out[byID[id]] = in
+	}
+	return rows.Err()
 }
 
 // IncidentByCallSid returns the incident of a call, with its timeline.

@@ -3,6 +3,7 @@ package routing
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -117,6 +118,47 @@ func TestFindIncidentsFilters(t *testing.T) {
 			if strings.Join(sids, " ") != c.want {
 				t.Errorf("%+v: %q, want %q", c.f, strings.Join(sids, " "), c.want)
 			}
+		}
+	})
+}
+
+func TestIncidentsByCallSid(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := openTestIncidents(t, dsn)
+		t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+		// More calls than one query takes, so the batch is read in two.
+		sids := []string{"CAmissing"}
+		for i := range callSidsPerQuery + 2 {
+			sid := fmt.Sprintf("CA%03d", i)
+			sids = append(sids, sid)
+			if _, _, err := s.StartIncident(ctx, Incident{CallSid: sid, From: "+15555550123", StartedAt: t0}, Event{At: t0, Type: "incoming", Key: "incoming"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ring := Event{At: t0.Add(time.Second), Type: "ring", Engineer: "alice", EngineerPhone: "+15555550101", Key: "ring:p0:s0"}
+		if _, err := s.Record(ctx, "CA501", Update{Status: StatusAnswered, AnsweredBy: "alice"}, ring); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.IncidentsByCallSid(ctx, sids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != callSidsPerQuery+2 {
+			t.Fatalf("%d incidents, want %d", len(got), callSidsPerQuery+2)
+		}
+		if _, ok := got["CAmissing"]; ok {
+			t.Error("a call without an incident was returned")
+		}
+		in := got["CA501"]
+		if in.Status != StatusAnswered || in.AnsweredBy == nil || *in.AnsweredBy != "alice" {
+			t.Errorf("CA501: status %s, answered by %v", in.Status, in.AnsweredBy)
+		}
+		if len(in.Events) != 2 || in.Events[0].Type != "incoming" || in.Events[1].EngineerPhone != "+15555550101" {
+			t.Errorf("CA501 events: %+v", in.Events)
+		}
+		if n := len(got["CA000"].Events); n != 1 {
+			t.Errorf("CA000 has %d events, want 1", n)
 		}
 	})
 }

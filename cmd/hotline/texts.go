@@ -69,11 +69,26 @@ func (c *callTexts) run(ctx context.Context) {
 	}
 }
 
-// queue writes the texts of a batch of call writes in one transaction.
+// queue writes the texts of a batch of call writes in one transaction,
+// reading the batch's incidents together.
 func (c *callTexts) queue(ctx context.Context, batch []routing.Committed) {
+	sids := make([]string, len(batch))
+	for i, w := range batch {
+		sids[i] = w.CallSid
+	}
+	incidents, err := c.incidents.IncidentsByCallSid(ctx, sids)
+	if err != nil {
+		c.log.Error().Err(err).Msg("texts: read incidents")
+		return
+	}
 	var msgs []notify.Message
 	for _, w := range batch {
-		msgs = append(msgs, c.messages(ctx, w)...)
+		in, ok := incidents[w.CallSid]
+		if !ok {
+			c.log.Error().Str("call_sid", w.CallSid).Msg("texts: no incident for the call")
+			continue
+		}
+		msgs = append(msgs, c.messages(ctx, w, in)...)
 	}
 	if len(msgs) == 0 {
 		return
@@ -95,18 +110,13 @@ func (c *callTexts) queue(ctx context.Context, batch []routing.Committed) {
 	c.outbox.Wake()
 }
 
-// messages are the texts one call write calls for: a call that ended after
-// an engineer accepted texts that engineer; a voicemail (and later its
-// transcript) texts the team's current first step.
-func (c *callTexts) messages(ctx context.Context, w routing.Committed) []notify.Message {
+// messages are the texts one call write (to incident in) calls for: a call
+// that ended after an engineer accepted texts that engineer; a voicemail
+// (and later its transcript) texts the team's current first step.
+func (c *callTexts) messages(ctx context.Context, w routing.Committed, in routing.Incident) []notify.Message {
 	var out []notify.Message
 	ended := !w.Update.EndedAt.IsZero()
 	voicemail := w.Closed == routing.StatusVoicemail || w.Update.Transcript != ""
-	in, err := c.incidents.IncidentByCallSid(ctx, w.CallSid)
-	if err != nil {
-		c.log.Error().Err(err).Str("call_sid", w.CallSid).Msg("texts: read incident")
-		return nil
-	}
 	call := c.call(in)
 	switch {
 	case ended && in.Status == routing.StatusAnswered && in.AnsweredBy != nil:
