@@ -93,7 +93,7 @@ func (c *callTexts) queue(ctx context.Context, batch []routing.Committed) {
 	if len(msgs) == 0 {
 		return
 	}
-	tx, err := c.db.BeginTx(ctx, nil)
+	tx, err := c.db.Begin(ctx)
 	if err != nil {
 		c.log.Error().Err(err).Msg("texts: queue")
 		return
@@ -120,8 +120,8 @@ func (c *callTexts) messages(ctx context.Context, w routing.Committed, in routin
 	call := c.call(in)
 	switch {
 	case ended && in.Status == routing.StatusAnswered && in.AnsweredBy != nil:
-		if phone := c.engineerPhone(in, *in.AnsweredBy); phone != "" {
-			out = append(out, notify.Answered(c.publicURL, call, phone))
+		if e, ok := c.router.Config().Engineer(*in.AnsweredBy); ok {
+			out = append(out, notify.Answered(c.publicURL, call, e.Phone))
 		}
 	case voicemail && in.Status == routing.StatusVoicemail:
 		chain, err := c.router.Chain(ctx, in.Team, c.now())
@@ -152,18 +152,4 @@ func (c *callTexts) call(in routing.Incident) notify.Call {
 		call.Transcript = *in.Transcript
 	}
 	return call
-}
-
-// engineerPhone is the number the engineer was rung on, as copied onto the
-// incident's events, else the config's.
-func (c *callTexts) engineerPhone(in routing.Incident, engineer string) string {
-	for _, e := range in.Events {
-		if e.Engineer == engineer && e.EngineerPhone != "" {
-			return e.EngineerPhone
-		}
-	}
-	if e, ok := c.router.Config().Engineer(engineer); ok {
-		return e.Phone
-	}
-	return ""
 }
