@@ -5,7 +5,9 @@ package ivr
 
 import (
 	"errors"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -32,7 +34,7 @@ func RequireSignature(authToken, publicURL string, log zerolog.Logger) func(http
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
-			if err := r.ParseForm(); err != nil {
+			if err := parsePostForm(r); err != nil {
 				var tooBig *http.MaxBytesError
 				if errors.As(err, &tooBig) {
 					http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
@@ -63,10 +65,28 @@ func RequireSignature(authToken, publicURL string, log zerolog.Logger) func(http
 	}
 }
 
+// parsePostForm fills r.PostForm from a form-encoded POST body. Unlike
+// ParseForm it leaves r.Form alone — webhooks read PostForm and the URL's
+// query — so the body's values are not copied into a second map on every
+// request; r.FormValue still works, building r.Form when first called.
+// Anything but a form-encoded POST goes through ParseForm.
+func parsePostForm(r *http.Request) error {
+	ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	if r.Method != http.MethodPost || !strings.EqualFold(strings.TrimSpace(ct), "application/x-www-form-urlencoded") {
+		return r.ParseForm()
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	r.PostForm, err = url.ParseQuery(string(body))
+	return err
+}
+
 // cleanText replaces invalid UTF-8 and characters XML cannot carry, so a
 // hostile field can neither break TwiML nor the database.
 func cleanText(s string) string {
-	if utf8.ValidString(s) && !strings.ContainsFunc(s, badRune) {
+	if printableASCII(s) || utf8.ValidString(s) && !strings.ContainsFunc(s, badRune) {
 		return s
 	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
@@ -76,6 +96,17 @@ func cleanText(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// printableASCII is the common case, checked a byte at a time: nothing to
+// clean.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func badRune(r rune) bool {

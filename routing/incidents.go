@@ -126,7 +126,7 @@ func startIncident(tx txRunner, in Incident, first Event) (id int64, created boo
 	if err != nil {
 		return 0, false, err
 	}
-	_, err = insertEvent(tx, id, first)
+	_, err = insertEvents(tx, id, []Event{first})
 	return id, true, err
 }
 
@@ -165,6 +165,7 @@ func record(tx txRunner, callSid string, upd Update, events []Event) (applied bo
 	if err != nil {
 		return false, "", err
 	}
+	keep := make([]Event, 0, len(events))
 	for _, e := range events {
 		if e.IfInProgress && status != StatusInProgress {
 			continue
@@ -178,13 +179,13 @@ func record(tx txRunner, callSid string, upd Update, events []Event) (applied bo
 				continue
 			}
 		}
-		added, err := insertEvent(tx, id, e)
-		if err != nil {
-			return false, "", err
-		}
-		applied = applied || added
+		keep = append(keep, e)
 	}
-	if !applied && len(events) > 0 {
+	added, err := insertEvents(tx, id, keep)
+	if err != nil {
+		return false, "", err
+	}
+	if added == 0 && len(events) > 0 {
 		return false, "", nil
 	}
 	// The row read above is the current one: SQLite's write transactions
@@ -231,19 +232,32 @@ func incidentID(tx txRunner, callSid string) (int64, error) {
 	return id, err
 }
 
-func insertEvent(tx txRunner, incident int64, e Event) (bool, error) {
-	const q = `INSERT INTO incident_events (incident_id, at, type, engineer, engineer_name, engineer_phone, detail, dedup_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id, dedup_key) DO NOTHING`
-	key := e.Key
-	if key == "" {
-		key = e.Type
+// insertEvents adds events to an incident in one statement, skipping those
+// whose key it already has, and returns how many it added.
+func insertEvents(tx txRunner, incident int64, events []Event) (int64, error) {
+	if len(events) == 0 {
+		return 0, nil
 	}
-	res, err := tx.exec(q, incident, ms(e.At), e.Type, e.Engineer, e.EngineerName, e.EngineerPhone, e.Detail, key)
+	var q strings.Builder
+	q.WriteString(`INSERT INTO incident_events (incident_id, at, type, engineer, engineer_name, engineer_phone, detail, dedup_key) VALUES `)
+	args := make([]any, 0, 8*len(events))
+	for i, e := range events {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+		key := e.Key
+		if key == "" {
+			key = e.Type
+		}
+		args = append(args, incident, ms(e.At), e.Type, e.Engineer, e.EngineerName, e.EngineerPhone, e.Detail, key)
+	}
+	q.WriteString(" ON CONFLICT (incident_id, dedup_key) DO NOTHING")
+	res, err := tx.exec(q.String(), args...)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	return res.RowsAffected()
 }
 
 // applyUpdate writes the update's fields, and status when the write closes

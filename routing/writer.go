@@ -311,8 +311,16 @@ func (w *Writer) apply(batch []*pending) error {
 	if err := w.inc.db.Writable(); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*w.wait)
-	defer cancel()
+	ctx := context.Background()
+	if w.inc.db.Dialect() == store.Postgres {
+		// A server that stops answering must not hold the writer. SQLite
+		// needs no deadline: its busy timeout bounds a wait for the lock,
+		// and a cancellable context costs a goroutine per statement in the
+		// driver.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 2*w.wait)
+		defer cancel()
+	}
 	var closed []string
 	var done []Committed
 	write := func(tx txRunner) error {
