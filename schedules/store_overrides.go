@@ -137,7 +137,7 @@ func (s *Store) ListOverrides(ctx context.Context) ([]Override, error) {
 func (s *Store) Generation(ctx context.Context) (int64, error) {
 	const get = `SELECT n FROM override_generation WHERE id = 1`
 	var n int64
-	if err := s.db.QueryRowContext(ctx, get).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(s.db.ShortRead(ctx), get).Scan(&n); err != nil {
 		return 0, fmt.Errorf("schedules: override generation: %w", err)
 	}
 	return n, nil

@@ -123,3 +123,16 @@ func (tx *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 	}
 	return tx.Tx.QueryRowContext(ctx, q, args...)
 }
+
+// ShortRead returns the context to run a read of a row or two by key with.
+// On SQLite it is ctx without its cancellation: such a read neither runs
+// long nor waits for a lock (readers of a WAL database never do), and the
+// driver watches a cancellable context with a goroutine per statement,
+// which costs more than the read itself. On PostgreSQL it is ctx: a server
+// that stops answering must not hold the caller.
+func (db *DB) ShortRead(ctx context.Context) context.Context {
+	if db.dialect == SQLite {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
