@@ -56,6 +56,14 @@ type pending struct {
 // maxBatch bounds one group commit.
 const maxBatch = 256
 
+// A batch of stormBatch writes or more, found waiting at once, means a call
+// storm: its commit waits up to stormWait for stormTarget (see gather).
+const (
+	stormBatch  = 8
+	stormTarget = 32
+	stormWait   = time.Millisecond
+)
+
 // retryEvery is how often a spooled backlog is retried.
 const retryEvery = time.Second
 
@@ -223,8 +231,32 @@ func (w *Writer) loop() {
 				break collect
 			}
 		}
+		if len(batch) >= stormBatch {
+			batch = w.gather(batch)
+		}
 		w.commit(batch)
 	}
+}
+
+// gather waits up to stormWait for a storm's batch to reach stormTarget.
+// Each commit costs the writer a fixed price (the transaction, the shared
+// pages, the fsync) beside its writes; when webhooks queue up faster than
+// commits land, a larger batch pays it less often, and the writer — the one
+// serial step of the call path — keeps up with more calls. A batch below
+// stormBatch never waits: at low load a webhook's latency is its own
+// commit's.
+func (w *Writer) gather(batch []*pending) []*pending {
+	timer := time.NewTimer(stormWait)
+	defer timer.Stop()
+	for len(batch) < stormTarget {
+		select {
+		case p := <-w.ops:
+			batch = append(batch, p)
+		case <-timer.C:
+			return batch
+		}
+	}
+	return batch
 }
 
 // checkpoint copies the SQLite write-ahead log into the database file, off

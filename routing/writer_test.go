@@ -244,3 +244,24 @@ func TestWriterSpoolsWhilePostgresDown(t *testing.T) {
 		t.Error("writer unhealthy after the server came back and the spool drained")
 	}
 }
+
+// TestStormBatchGathers checks the commit of a storm waits for company,
+// up to stormTarget writes, and no longer than stormWait when none comes.
+func TestStormBatchGathers(t *testing.T) {
+	w := &Writer{ops: make(chan *pending, 4*maxBatch)}
+	for range stormTarget + 10 {
+		w.ops <- &pending{}
+	}
+	if got := len(w.gather(make([]*pending, stormBatch))); got != stormTarget {
+		t.Errorf("a storm's batch gathered %d writes, want %d", got, stormTarget)
+	}
+	if got, want := len(w.ops), stormBatch+10; got != want {
+		t.Errorf("%d writes left queued, want %d for the next batch", got, want)
+	}
+	for len(w.ops) > 0 {
+		<-w.ops
+	}
+	if got := len(w.gather(make([]*pending, stormBatch))); got != stormBatch {
+		t.Errorf("with nothing more queued the batch became %d writes, want %d", got, stormBatch)
+	}
+}
