@@ -93,13 +93,14 @@ func (f *Flow) next(w http.ResponseWriter, r *http.Request, st callState, upd ro
 	if st.Step > 0 || st.Pass > 0 {
 		verbs = append(verbs, f.prompt(st.Lang, "still_trying"))
 	}
+	q := st.query()
 	verbs = append(verbs, twiml.VoiceDial{
-		Action:   f.url("/twilio/dial", st.query()),
+		Action:   f.url("/twilio/dial", q),
 		Timeout:  strconv.Itoa(int(step.Timeout / time.Second)),
 		CallerId: cfg.Hotline.Number,
 		InnerElements: []twiml.Element{twiml.VoiceNumber{
 			PhoneNumber: step.Phone,
-			Url:         f.url("/twilio/whisper", st.query()),
+			Url:         f.url("/twilio/whisper", q),
 		}},
 	})
 	f.writeTwiML(w, verbs...)
@@ -141,7 +142,7 @@ func (f *Flow) HandleWhisper() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st, ok := parseState(r.URL.Query())
 		if !ok {
-			f.writeTwiML(w, twiml.VoiceHangup{})
+			f.hangUp(w)
 			return
 		}
 		cfg := f.router.Config()
@@ -172,7 +173,7 @@ func (f *Flow) HandleWhisperAnswer() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st, ok := parseState(r.URL.Query())
 		if !ok || st.Step >= len(st.Chain) {
-			f.writeTwiML(w, twiml.VoiceHangup{})
+			f.hangUp(w)
 			return
 		}
 		step := st.Chain[st.Step]
@@ -180,7 +181,7 @@ func (f *Flow) HandleWhisperAnswer() http.Handler {
 		if digits == "1" {
 			f.record(r.Context(), parentSid(r), routing.Update{},
 				withKey(f.engineerEvent("accepted", step, "pressed 1"), st.key("whisper")))
-			f.writeTwiML(w, f.prompt("", "connecting"))
+			f.writeConst(w, "connecting", func() []twiml.Element { return []twiml.Element{f.prompt("", "connecting")} })
 			return
 		}
 		f.record(r.Context(), parentSid(r), routing.Update{},
@@ -208,14 +209,14 @@ func (f *Flow) HandleDialDone() http.Handler {
 				withKey(f.engineerEvent("bridged", step, "talked to the caller"), st.key("dial"))) {
 				f.metrics.escalated(st.Pass*len(st.Chain) + st.Step + 1)
 			}
-			f.writeTwiML(w, twiml.VoiceHangup{})
+			f.hangUp(w)
 			return
 		}
 		if r.PostForm.Get("CallStatus") == "completed" || dialStatus == "canceled" {
 			// The caller hung up while we were ringing.
 			f.record(ctx, callSid, routing.Update{Status: routing.StatusAbandoned},
 				withKey(f.engineerEvent("hangup", step, "caller hung up while ringing"), st.key("dial")))
-			f.writeTwiML(w, twiml.VoiceHangup{})
+			f.hangUp(w)
 			return
 		}
 		events := []routing.Event{f.dialOutcome(st, step, dialStatus)}

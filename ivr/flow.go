@@ -47,6 +47,8 @@ type Flow struct {
 
 	mu        sync.Mutex
 	lastChain map[string][]routing.Step // last good resolution per team, for fail-open
+	constCfg  *routing.Config           // the config constDocs were rendered for
+	constDocs map[string]string         // see writeConst
 }
 
 // NewFlow returns the call flow. publicURL is the base Twilio uses to reach
@@ -128,14 +130,55 @@ func (s callState) key(kind string) string {
 	return kind + ":p" + strconv.Itoa(s.Pass) + ":s" + strconv.Itoa(s.Step)
 }
 
-// writeTwiML renders verbs and writes them as text/xml. Rendering cannot fail
-// for the verbs hotline builds; should it, the caller still hears something.
+// writeTwiML renders verbs and writes them as text/xml.
 func (f *Flow) writeTwiML(w http.ResponseWriter, verbs ...twiml.Element) {
+	writeDoc(w, f.render(verbs))
+}
+
+// render renders verbs as a TwiML document. Rendering cannot fail for the
+// verbs hotline builds; should it, the caller still hears something.
+func (f *Flow) render(verbs []twiml.Element) string {
 	doc, err := twiml.Voice(verbs)
 	if err != nil {
 		f.log.Error().Err(err).Msg("render twiml")
 		doc = `<?xml version="1.0" encoding="UTF-8"?><Response><Say>We are sorry, please call again.</Say></Response>`
 	}
+	return doc
+}
+
+// writeConst writes a document that depends on nothing but the config in
+// force (a hang-up, "connecting you now"), rendered once per config under
+// name.
+func (f *Flow) writeConst(w http.ResponseWriter, name string, verbs func() []twiml.Element) {
+	cfg := f.router.Config()
+	f.mu.Lock()
+	if f.constCfg != cfg {
+		f.constCfg, f.constDocs = cfg, map[string]string{}
+	}
+	doc, ok := f.constDocs[name]
+	f.mu.Unlock()
+	if !ok {
+		doc = f.render(verbs())
+		f.mu.Lock()
+		if f.constCfg == cfg {
+			f.constDocs[name] = doc
+		}
+		f.mu.Unlock()
+	}
+	writeDoc(w, doc)
+}
+
+// hangUp answers with a hang-up.
+func (f *Flow) hangUp(w http.ResponseWriter) {
+	f.writeConst(w, "hangup", func() []twiml.Element { return []twiml.Element{twiml.VoiceHangup{}} })
+}
+
+// writeEmpty answers with an empty document: nothing to do.
+func (f *Flow) writeEmpty(w http.ResponseWriter) {
+	f.writeConst(w, "empty", func() []twiml.Element { return nil })
+}
+
+func writeDoc(w http.ResponseWriter, doc string) {
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
 	w.WriteHeader(http.StatusOK)

@@ -20,7 +20,7 @@ func (f *Flow) HandleRecorded() http.Handler {
 		if recording == "" || (form.Get("Digits") == "hangup" && seconds == 0) {
 			f.record(r.Context(), callSid, routing.Update{Status: routing.StatusAbandoned},
 				routing.Event{At: f.now(), Type: "hangup", Detail: "caller hung up at the voicemail prompt", Key: "voicemail"})
-			f.writeTwiML(w, twiml.VoiceHangup{})
+			f.hangUp(w)
 			return
 		}
 		f.record(r.Context(), callSid, routing.Update{Status: routing.StatusVoicemail, RecordingURL: recording},
@@ -47,7 +47,7 @@ func (f *Flow) HandleTranscript() http.Handler {
 		detail := "transcription " + form.Get("TranscriptionStatus")
 		f.record(r.Context(), form.Get("CallSid"), routing.Update{Transcript: text},
 			routing.Event{At: f.now(), Type: "transcript", Detail: detail, Key: "transcript"})
-		f.writeTwiML(w)
+		f.writeEmpty(w)
 	})
 }
 
@@ -59,7 +59,7 @@ func (f *Flow) HandleStatus() http.Handler {
 		form := r.PostForm
 		status := form.Get("CallStatus")
 		if !finalStatus(status) || form.Get("ParentCallSid") != "" {
-			f.writeTwiML(w)
+			f.writeEmpty(w)
 			return
 		}
 		upd := routing.Update{Status: routing.StatusAbandoned, EndedAt: f.now()}
@@ -69,7 +69,7 @@ func (f *Flow) HandleStatus() http.Handler {
 		f.record(r.Context(), form.Get("CallSid"), upd,
 			routing.Event{At: f.now(), Type: "hangup", Detail: "caller hung up before anyone accepted", Key: "hangup", IfInProgress: true},
 			routing.Event{At: f.now(), Type: "completed", Detail: "call ended: " + status, Key: "status"})
-		f.writeTwiML(w)
+		f.writeEmpty(w)
 	})
 }
 
