@@ -130,7 +130,7 @@ func BenchmarkWebhook(b *testing.B) {
 }
 
 // BenchmarkCall plays a whole answered call (six webhooks) per iteration,
-// from 8 goroutines, so group commit has company to batch.
+// from 32 goroutines per core, so group commit has company to batch.
 func BenchmarkCall(b *testing.B) {
 	bf := newBenchFlow(b)
 	b.ReportAllocs()
