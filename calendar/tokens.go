@@ -109,7 +109,7 @@ func (t *Tokens) Rotate(ctx context.Context, kind Kind, id, actor string) (strin
 		del    = `DELETE FROM calendar_tokens WHERE kind = ? AND subject = ?`
 		insert = `INSERT INTO calendar_tokens (token_hash, kind, subject, created_at, created_by) VALUES (?, ?, ?, ?, ?)`
 	)
-	tx, err := t.db.BeginTx(ctx, nil)
+	tx, err := t.db.Begin(ctx)
 	if err != nil {
 		return "", fmt.Errorf("calendar: rotate token: %w", err)
 	}

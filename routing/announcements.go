@@ -88,7 +88,7 @@ func (s *Announcements) ExpireAnnouncement(ctx context.Context, id int64, actor 
 // ActiveAnnouncements returns the announcements active at t, oldest first.
 // It is read on every call: a few rows at most, found by index.
 func (s *Announcements) ActiveAnnouncements(ctx context.Context, t time.Time) ([]Announcement, error) {
-	return s.list(s.db.ShortRead(ctx), `WHERE starts_at <= ? AND ends_at > ? ORDER BY id`, ms(t), ms(t))
+	return s.list(s.db.Short(ctx), `WHERE starts_at <= ? AND ends_at > ? ORDER BY id`, ms(t), ms(t))
 }
 
 // ListAnnouncements returns the newest announcements, active or not.

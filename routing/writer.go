@@ -198,8 +198,12 @@ func (w *Writer) loop() {
 	defer close(w.stopped)
 	retry := time.NewTicker(retryEvery)
 	defer retry.Stop()
-	checkpoint := time.NewTicker(checkpointEvery)
-	defer checkpoint.Stop()
+	var checkpointTick <-chan time.Time // PostgreSQL manages its own log
+	if w.inc.db.Dialect() == store.SQLite {
+		t := time.NewTicker(checkpointEvery)
+		defer t.Stop()
+		checkpointTick = t.C
+	}
 	w.drain()
 	for {
 		if w.checkpointed.CompareAndSwap(true, false) {
@@ -214,7 +218,7 @@ func (w *Writer) loop() {
 				w.drain()
 			}
 			continue
-		case <-checkpoint.C:
+		case <-checkpointTick:
 			go w.checkpoint()
 			continue
 		case <-w.done:
@@ -264,10 +268,9 @@ func (w *Writer) gather(batch []*pending) []*pending {
 // it never quite catches up, and the log would grow without end — every
 // commit an append, whose fsync costs twice an overwrite's — so the writer
 // finishes the job between two batches (finishCheckpoint), and the next
-// commit starts the log over from its beginning. PostgreSQL manages its own
-// log: nothing to do there.
+// commit starts the log over from its beginning.
 func (w *Writer) checkpoint() {
-	if w.inc.db.Dialect() != store.SQLite || !w.checkpointing.CompareAndSwap(false, true) {
+	if !w.checkpointing.CompareAndSwap(false, true) {
 		return
 	}
 	defer w.checkpointing.Store(false)
@@ -343,16 +346,9 @@ func (w *Writer) apply(batch []*pending) error {
 	if err := w.inc.db.Writable(); err != nil {
 		return err
 	}
-	ctx := context.Background()
-	if w.inc.db.Dialect() == store.Postgres {
-		// A server that stops answering must not hold the writer. SQLite
-		// needs no deadline: its busy timeout bounds a wait for the lock,
-		// and a cancellable context costs a goroutine per statement in the
-		// driver.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, 2*w.wait)
-		defer cancel()
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*w.wait)
+	defer cancel()
+	ctx = w.inc.db.Short(ctx)
 	var closed []string
 	var done []Committed
 	write := func(tx txRunner) error {

@@ -38,14 +38,14 @@ type Directory interface {
 	HasRotation(id string) bool
 }
 
-// execer is a *sql.DB or *sql.Tx.
+// execer is a *store.DB or *store.Tx.
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // inTx runs fn in one transaction, committed if fn returns nil.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+func (s *Store) inTx(ctx context.Context, fn func(tx *store.Tx) error) error {
+	tx, err := s.db.Begin(ctx)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/hotline-dev/hotline/store"
 )
 
 // refusal is an override the store will not accept. Its message says what
@@ -63,7 +65,7 @@ func (s *Store) AddOverride(ctx context.Context, o Override, dir Directory) (Ove
 	o.CreatedAt = s.now().Truncate(time.Millisecond).UTC()
 	const insert = `INSERT INTO overrides (rotation, engineer, starts_at, ends_at, reason, created_by, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *store.Tx) error {
 		err := tx.QueryRowContext(ctx, insert, o.Rotation, o.Engineer,
 			toMillis(o.From), toMillis(o.To), o.Reason, o.CreatedBy, toMillis(o.CreatedAt)).Scan(&o.ID)
 		if err != nil {
@@ -89,7 +91,7 @@ func (s *Store) RemoveOverride(ctx context.Context, id int64, actor string) erro
 	}
 	const del = `DELETE FROM overrides WHERE id = ?
 		RETURNING id, rotation, engineer, starts_at, ends_at, reason, created_by, created_at`
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *store.Tx) error {
 		o, err := scanOverride(tx.QueryRowContext(ctx, del, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -137,7 +139,7 @@ func (s *Store) ListOverrides(ctx context.Context) ([]Override, error) {
 func (s *Store) Generation(ctx context.Context) (int64, error) {
 	const get = `SELECT n FROM override_generation WHERE id = 1`
 	var n int64
-	if err := s.db.QueryRowContext(s.db.ShortRead(ctx), get).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(s.db.Short(ctx), get).Scan(&n); err != nil {
 		return 0, fmt.Errorf("schedules: override generation: %w", err)
 	}
 	return n, nil

@@ -90,10 +90,11 @@ type Tx struct {
 	db *DB
 }
 
-// Begin starts a transaction (see BeginTx) whose statements come from
-// DB's prepared ones.
+// Begin starts a transaction (IMMEDIATE for SQLite: it takes the write
+// lock at once, so it cannot fail later on a lock upgrade) whose statements
+// come from DB's prepared ones.
 func (db *DB) Begin(ctx context.Context) (*Tx, error) {
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := db.SQL().BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -124,13 +125,15 @@ func (tx *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 	return tx.Tx.QueryRowContext(ctx, q, args...)
 }
 
-// ShortRead returns the context to run a read of a row or two by key with.
-// On SQLite it is ctx without its cancellation: such a read neither runs
-// long nor waits for a lock (readers of a WAL database never do), and the
-// driver watches a cancellable context with a goroutine per statement,
-// which costs more than the read itself. On PostgreSQL it is ctx: a server
-// that stops answering must not hold the caller.
-func (db *DB) ShortRead(ctx context.Context) context.Context {
+// Short returns the context for statements that are short by
+// construction: reads and writes of a few rows by key, such as the call
+// path's. On SQLite it is ctx without its cancellation: such a statement
+// does not run long, its wait for the write lock is bounded by the busy
+// timeout (readers of a WAL database never wait), and the driver would
+// watch a cancellable context with a goroutine per statement, which costs
+// more than the statement. On PostgreSQL it is ctx: a server that stops
+// answering must not hold the caller.
+func (db *DB) Short(ctx context.Context) context.Context {
 	if db.dialect == SQLite {
 		return context.WithoutCancel(ctx)
 	}

@@ -105,12 +105,6 @@ func openPool(ctx context.Context, path string) (*sql.DB, error) {
 // SQL returns the current connection pool.
 func (db *DB) SQL() *sql.DB { return db.pool.Load() }
 
-// BeginTx starts a transaction (IMMEDIATE for SQLite: it takes the write
-// lock at once, so it cannot fail later on a lock upgrade).
-func (db *DB) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
-	return db.SQL().BeginTx(ctx, opts)
-}
-
 // PingContext checks the database answers.
 func (db *DB) PingContext(ctx context.Context) error { return db.SQL().PingContext(ctx) }
 

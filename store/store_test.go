@@ -29,7 +29,7 @@ func TestOneQueryServesBoth(t *testing.T) {
 		if err := db.Migrate(ctx, "things", migrations); err != nil {
 			t.Fatalf("migrating twice: %v", err)
 		}
-		tx, err := db.BeginTx(ctx, nil)
+		tx, err := db.Begin(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
