@@ -17,7 +17,8 @@ func LogWebhooks(log zerolog.Logger, m *Metrics) func(http.Handler) http.Handler
 			start := time.Now()
 			sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 			next.ServeHTTP(sw, r)
-			m.observe(r, sw.status, time.Since(start))
+			latency := time.Since(start)
+			m.observe(r, sw.status, latency)
 			ev := log.Info()
 			if sw.status >= 400 {
 				ev = log.Warn()
@@ -25,7 +26,7 @@ func LogWebhooks(log zerolog.Logger, m *Metrics) func(http.Handler) http.Handler
 			ev.Str("call_sid", r.PostForm.Get("CallSid")).
 				Str("step", strings.TrimPrefix(r.URL.Path, "/twilio/")).
 				Int("status", sw.status).
-				Dur("latency", time.Since(start)).
+				Dur("latency", latency).
 				Msg("webhook")
 		})
 	}

@@ -10,10 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hotline-dev/hotline/routing"
 	"github.com/twilio/twilio-go"
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+
+	"github.com/hotline-dev/hotline/routing"
 )
 
 // Sender delivers one SMS and returns the provider's message id. A failure

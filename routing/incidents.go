@@ -149,9 +149,11 @@ func (s *Incidents) Record(ctx context.Context, callSid string, upd Update, even
 // instances writing one call's webhooks at once take turns, as on SQLite,
 // and each sees the other's events and status.
 var lockIncident = map[store.Dialect]string{
-	store.SQLite:   `SELECT id, status FROM incidents WHERE call_sid = ?`,
-	store.Postgres: `SELECT id, status FROM incidents WHERE call_sid = ? FOR UPDATE`,
+	store.SQLite:   selectIncident,
+	store.Postgres: selectIncident + ` FOR UPDATE`,
 }
+
+const selectIncident = `SELECT id, status FROM incidents WHERE call_sid = ?`
 
 // record applies one webhook's events and update. closed names the status
 // the incident left in_progress for, when this write closed it.

@@ -120,31 +120,24 @@ func (s *Incidents) Incident(ctx context.Context, id int64) (Incident, error) {
 	if err != nil {
 		return Incident{}, fmt.Errorf("routing: incident %d: %w", id, err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT incident_id, `+eventColumns+` FROM incident_events WHERE incident_id = ? ORDER BY at, id`, id)
+	const events = `SELECT at, type, engineer, engineer_name, engineer_phone, detail, dedup_key
+		FROM incident_events WHERE incident_id = ? ORDER BY at, id`
+	rows, err := s.db.QueryContext(ctx, events, id)
 	if err != nil {
 		return Incident{}, fmt.Errorf("routing: incident %d events: %w", id, err)
 	}
 	defer rows.Close()
 	in.Events = []Event{}
 	for rows.Next() {
-		_, e, err := scanEvent(rows)
-		if err != nil {
+		var e Event
+		var at int64
+		if err := rows.Scan(&at, &e.Type, &e.Engineer, &e.EngineerName, &e.EngineerPhone, &e.Detail, &e.Key); err != nil {
 			return Incident{}, fmt.Errorf("routing: incident %d events: %w", id, err)
 		}
+		e.At = fromMS(at)
 		in.Events = append(in.Events, e)
 	}
 	return in, rows.Err()
-}
-
-const eventColumns = `at, type, engineer, engineer_name, engineer_phone, detail, dedup_key`
-
-// scanEvent reads incident_id and eventColumns.
-func scanEvent(rows *sql.Rows) (int64, Event, error) {
-	var e Event
-	var incident, at int64
-	err := rows.Scan(&incident, &at, &e.Type, &e.Engineer, &e.EngineerName, &e.EngineerPhone, &e.Detail, &e.Key)
-	e.At = fromMS(at)
-	return incident, e, err
 }
 
 // callSidsPerQuery bounds the IN list of one query in IncidentsByCallSid.

@@ -89,16 +89,12 @@ func (s *Incidents) Stats(ctx context.Context, from, to time.Time, loc *time.Loc
 	}
 	// SQLite's planner prefers the narrower started_at index unless told;
 	// PostgreSQL has no such hint and finds the covering index by itself.
-	const (
-		sqliteQ = `SELECT started_at, status, team, menu_digit, answered_by, answered_at
-		FROM incidents INDEXED BY incidents_stats WHERE started_at >= ? AND started_at < ?`
-		postgresQ = `SELECT started_at, status, team, menu_digit, answered_by, answered_at
-		FROM incidents WHERE started_at >= ? AND started_at < ?`
-	)
-	q := sqliteQ
-	if s.db.Dialect() == store.Postgres {
-		q = postgresQ
+	hint := ""
+	if s.db.Dialect() == store.SQLite {
+		hint = ` INDEXED BY incidents_stats`
 	}
+	q := `SELECT started_at, status, team, menu_digit, answered_by, answered_at
+		FROM incidents` + hint + ` WHERE started_at >= ? AND started_at < ?`
 	rows, err := s.db.QueryContext(ctx, q, ms(from), ms(to))
 	if err != nil {
 		return Stats{}, fmt.Errorf("routing: stats: %w", err)

@@ -11,10 +11,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hotline-dev/hotline/routing"
 	"github.com/twilio/twilio-go"
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+
+	"github.com/hotline-dev/hotline/routing"
 )
 
 // twilioTimeout bounds each request to Twilio's REST API.
