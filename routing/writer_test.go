@@ -44,6 +44,21 @@ func newWriterFixture(t *testing.T, dsn string) *writerFixture {
 	return &writerFixture{t: t, db: db, inc: inc, w: w, t0: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
 }
 
+// callUnavailable writes a whole small call while the database cannot take
+// it (why): its three writes must still be answered within 3 s, from the
+// spool.
+func (f *writerFixture) callUnavailable(sid, why string) {
+	f.t.Helper()
+	start := time.Now()
+	f.call(sid)
+	if took := time.Since(start); took > 3*time.Second {
+		f.t.Errorf("three writes took %v while %s", took, why)
+	}
+	if f.w.Healthy() || f.w.SpoolDepth() == 0 {
+		f.t.Fatalf("writes were not spooled while %s (healthy %v, depth %d)", why, f.w.Healthy(), f.w.SpoolDepth())
+	}
+}
+
 // call writes a whole small call through the writer: start, ring, hang-up.
 func (f *writerFixture) call(sid string) { f.callNamed(sid, "") }
 
@@ -110,14 +125,7 @@ func TestWriterSpoolsWhileLockedThenReplays(t *testing.T) {
 	if _, err := lock.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	f.call("CAlocked")
-	if took := time.Since(start); took > 3*time.Second {
-		t.Errorf("three writes took %v while the database was locked", took)
-	}
-	if f.w.Healthy() || f.w.SpoolDepth() == 0 {
-		t.Fatalf("writes were not spooled (healthy %v, depth %d)", f.w.Healthy(), f.w.SpoolDepth())
-	}
+	f.callUnavailable("CAlocked", "the database was locked")
 	if _, err := lock.ExecContext(context.Background(), "ROLLBACK"); err != nil {
 		t.Fatal(err)
 	}
@@ -229,14 +237,7 @@ func TestWriterSpoolsWhilePostgresDown(t *testing.T) {
 	f := newWriterFixture(t, dsn)
 	f.call("CAbefore")
 	proxy.SetDown(true)
-	start := time.Now()
-	f.call("CAdown")
-	if took := time.Since(start); took > 3*time.Second {
-		t.Errorf("three writes took %v while the server was down", took)
-	}
-	if f.w.Healthy() || f.w.SpoolDepth() == 0 {
-		t.Fatalf("writes were not spooled (healthy %v, depth %d)", f.w.Healthy(), f.w.SpoolDepth())
-	}
+	f.callUnavailable("CAdown", "the server was down")
 	proxy.SetDown(false)
 	f.call("CAafter")
 	f.wantCalls("CAbefore", "CAdown", "CAafter")
