@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -44,11 +45,8 @@ func RequireSignature(authToken, publicURL string, log zerolog.Logger) func(http
 				http.Error(w, "malformed form", http.StatusBadRequest)
 				return
 			}
-			params := make(map[string]string, len(r.PostForm))
-			for k, v := range r.PostForm {
-				params[k] = v[0]
-			}
-			if !rv.Validate(base+r.URL.RequestURI(), params, r.Header.Get("X-Twilio-Signature")) {
+			signed := map[string]string{"": signedParams(r.PostForm)}
+			if !rv.Validate(base+r.URL.RequestURI(), signed, r.Header.Get("X-Twilio-Signature")) {
 				log.Warn().Str("path", r.URL.Path).Str("remote", r.RemoteAddr).Msg("twilio webhook: bad or missing signature")
 				http.Error(w, "invalid signature", http.StatusForbidden)
 				return
@@ -63,6 +61,32 @@ func RequireSignature(authToken, publicURL string, log zerolog.Logger) func(http
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// signedParams is what a signature covers after the URL, as one string:
+// each POST parameter's name and first value, names sorted byte-wise
+// (TWILIO.md §1.1). RequestValidator.Validate builds this string itself
+// from a map, but with one string += per parameter, twice: at the 26 to 31
+// parameters of a Twilio voice webhook that copies about 25 kB per request,
+// and in a call storm it was half of all the bytes hotline allocated. Given
+// the finished string as the value of a single parameter with an empty
+// name, Validate hashes exactly the same bytes with one append; the HMAC,
+// the port variants and the constant-time comparison stay the library's.
+func signedParams(form url.Values) string {
+	keys := make([]string, 0, len(form))
+	n := 0
+	for k, vs := range form {
+		keys = append(keys, k)
+		n += len(k) + len(vs[0])
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	b.Grow(n)
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteString(form[k][0])
+	}
+	return b.String()
 }
 
 // parsePostForm fills r.PostForm from a form-encoded POST body. Unlike
