@@ -214,7 +214,13 @@ func (r txRunner) queryRow(q string, args ...any) *sql.Row {
 }
 
 func (s *Incidents) inTx(ctx context.Context, fn func(txRunner) error) error {
-	tx, err := s.db.Begin(ctx)
+	return s.inTxOn(ctx, s.db.Begin, fn)
+}
+
+// inTxOn runs fn in a transaction that begin starts: the pool's (inTx) or
+// one connection's (store.Conn).
+func (s *Incidents) inTxOn(ctx context.Context, begin func(context.Context) (*store.Tx, error), fn func(txRunner) error) error {
+	tx, err := begin(ctx)
 	if err != nil {
 		return err
 	}

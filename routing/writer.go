@@ -23,6 +23,7 @@ import (
 // so each lands exactly once.
 type Writer struct {
 	inc   *Incidents
+	conn  *store.Conn // every batch commits on it: its page cache stays warm
 	spool *spool
 	log   zerolog.Logger
 	wait  time.Duration // how long a webhook waits for a commit before spooling
@@ -79,7 +80,7 @@ func NewWriter(inc *Incidents, spoolPath string, wait time.Duration, log zerolog
 		return nil, err
 	}
 	w := &Writer{
-		inc: inc, spool: sp, log: log, wait: wait,
+		inc: inc, conn: inc.db.Conn(), spool: sp, log: log, wait: wait,
 		ops: make(chan *pending, 4*maxBatch), done: make(chan struct{}), stopped: make(chan struct{}), healthy: true,
 		dbErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "hotline_db_errors_total", Help: "Incident writes the database refused or timed out."}),
 		spooled:  prometheus.NewCounter(prometheus.CounterOpts{Name: "hotline_spooled_writes_total", Help: "Incident writes kept in the spool file because the database was unavailable."}),
@@ -224,6 +225,7 @@ func (w *Writer) loop() {
 		case <-w.done:
 			w.flushQueued()
 			w.spool.close()
+			w.conn.Close()
 			return
 		}
 	collect:
@@ -382,9 +384,9 @@ func (w *Writer) apply(batch []*pending) error {
 	// Two PostgreSQL instances committing batches that share calls may
 	// deadlock on the incidents' row locks; the server rolls one back, and
 	// running it again is all it takes. SQLite never returns these.
-	err := w.inc.inTx(ctx, write)
+	err := w.inc.inTxOn(ctx, w.conn.Begin, write)
 	for try := 1; try < 5 && store.IsRetryable(err); try++ {
-		err = w.inc.inTx(ctx, write)
+		err = w.inc.inTxOn(ctx, w.conn.Begin, write)
 	}
 	if err == nil {
 		for _, status := range closed {

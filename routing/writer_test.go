@@ -137,21 +137,21 @@ func TestWriterSpoolsWhileLockedThenReplays(t *testing.T) {
 func TestWriterSpoolsWhenFull(t *testing.T) {
 	f := newWriterFixture(t, storetest.SQLite(t))
 	f.call("CAbefore")
-	// Cap the file at its current size on every pooled connection the
-	// writer may use: inserts fail with SQLITE_FULL.
-	setMaxPages := func(n string) {
-		for range 4 {
-			if _, err := f.db.ExecContext(context.Background(), "PRAGMA max_page_count = "+n); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	ctx := context.Background()
 	var pages int
-	if err := f.db.QueryRowContext(context.Background(), "PRAGMA page_count").Scan(&pages); err != nil {
+	if err := f.db.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	// A pool of one connection, capped at the file's current size: the
+	// writer moves to it at its next commit, and inserts fail with
+	// SQLITE_FULL.
+	if err := f.db.Reopen(ctx); err != nil {
 		t.Fatal(err)
 	}
 	f.db.SQL().SetMaxOpenConns(1)
-	setMaxPages(fmt.Sprint(pages))
+	if _, err := f.db.SQL().ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", pages)); err != nil {
+		t.Fatal(err)
+	}
 	for i := range 20 {
 		// Large caller names need new pages, which the cap refuses.
 		f.callNamed(fmt.Sprintf("CAfull%02d", i), strings.Repeat("x", 10_000))
@@ -159,7 +159,10 @@ func TestWriterSpoolsWhenFull(t *testing.T) {
 	if f.w.SpoolDepth() == 0 {
 		t.Fatal("nothing spooled on a full database")
 	}
-	setMaxPages("1073741823")
+	// Space again: a new pool has no cap.
+	if err := f.db.Reopen(ctx); err != nil {
+		t.Fatal(err)
+	}
 	f.call("CAafter")
 	sids := []string{"CAbefore", "CAafter"}
 	for i := range 20 {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"sync"
 )
 
@@ -99,6 +100,59 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 		return nil, err
 	}
 	return &Tx{Tx: tx, db: db}, nil
+}
+
+// Conn is a connection of its own for one goroutine's transactions, such
+// as the call-event writer's. SQLite keeps its page cache per connection
+// and drops it when another connection has committed since: a writer that
+// takes whichever pooled connection is free reads the pages it writes
+// again at almost every commit, one system call each, while one that
+// always writes on the same connection finds them cached. A Conn is not
+// safe for concurrent use.
+type Conn struct {
+	db   *DB
+	pool *sql.DB // the pool conn belongs to
+	conn *sql.Conn
+}
+
+// Conn returns a Conn; it takes its connection at its first transaction.
+func (db *DB) Conn() *Conn { return &Conn{db: db} }
+
+// Begin starts a transaction on c's connection, as DB.Begin does on the
+// pool's. It takes a new connection when the pool was reopened (a restored
+// file) or the last Begin failed, so a broken connection is not kept.
+func (c *Conn) Begin(ctx context.Context) (*Tx, error) {
+	if pool := c.db.SQL(); c.pool != pool {
+		c.Close()
+		c.pool = pool
+	}
+	if c.conn == nil {
+		conn, err := c.pool.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.conn = conn
+	}
+	tx, err := c.conn.BeginTx(ctx, nil)
+	if errors.Is(err, sql.ErrConnDone) { // a statement found it broken
+		c.Close()
+		return c.Begin(ctx)
+	}
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return &Tx{Tx: tx, db: c.db}, nil
+}
+
+// Close returns c's connection to its pool; the next Begin takes one again.
+func (c *Conn) Close() error {
+	if c.conn == nil {
+		return nil
+	}
+	err := c.conn.Close()
+	c.conn = nil
+	return err
 }
 
 // ExecContext runs a statement in the transaction.

@@ -99,3 +99,48 @@ func TestOpenNeverShowsThePassword(t *testing.T) {
 		}
 	}
 }
+
+// TestConnKeepsItsConnection: a Conn's transactions run on one connection
+// (a temporary table, private to a connection, stays visible), and on the
+// new pool after a restored file is reopened.
+func TestConnKeepsItsConnection(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, storetest.SQLite(t))
+	c := db.Conn()
+	defer c.Close()
+	inTx := func(q string) error {
+		tx, err := c.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}
+	if err := inTx("CREATE TEMP TABLE mine (x INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	// Meanwhile the pool hands out connections: the Conn's is not among them.
+	other, err := db.SQL().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.ExecContext(ctx, "SELECT * FROM mine"); err == nil {
+		t.Fatal("the pool handed out the Conn's connection")
+	}
+	if err := inTx("INSERT INTO mine VALUES (1)"); err != nil {
+		t.Fatalf("second transaction on another connection: %v", err)
+	}
+	if err := db.Reopen(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := inTx("INSERT INTO mine VALUES (2)"); err == nil {
+		t.Fatal("after Reopen the Conn still uses the old pool's connection")
+	}
+	if err := inTx("CREATE TEMP TABLE mine (x INTEGER)"); err != nil {
+		t.Fatalf("on the new pool: %v", err)
+	}
+}
