@@ -181,7 +181,7 @@ func (f *Flow) HandleWhisperAnswer() http.Handler {
 		if digits == "1" {
 			f.record(r.Context(), parentSid(r), routing.Update{},
 				withKey(f.engineerEvent("accepted", step, "pressed 1"), st.key("whisper")))
-			f.writeConst(w, "connecting", func() []twiml.Element { return []twiml.Element{f.prompt("", "connecting")} })
+			f.writeCached(w, "connecting", func() []twiml.Element { return []twiml.Element{f.prompt("", "connecting")} })
 			return
 		}
 		f.record(r.Context(), parentSid(r), routing.Update{},

@@ -45,10 +45,10 @@ type Flow struct {
 	log       zerolog.Logger
 	metrics   *Metrics
 
-	mu        sync.Mutex
-	lastChain map[string][]routing.Step // last good resolution per team, for fail-open
-	constCfg  *routing.Config           // the config constDocs were rendered for
-	constDocs map[string]string         // see writeConst
+	mu         sync.Mutex
+	lastChain  map[string][]routing.Step // last good resolution per team, for fail-open
+	cachedCfg  *routing.Config           // the config cachedDocs were rendered for
+	cachedDocs map[string]string         // see writeCached
 }
 
 // NewFlow returns the call flow. publicURL is the base Twilio uses to reach
@@ -146,36 +146,40 @@ func (f *Flow) render(verbs []twiml.Element) string {
 	return doc
 }
 
-// writeConst writes a document that depends on nothing but the config in
-// force (a hang-up, "connecting you now"), rendered once per config under
-// name.
-func (f *Flow) writeConst(w http.ResponseWriter, name string, verbs func() []twiml.Element) {
+// writeCached writes a document that depends on nothing but the config in
+// force and key (a hang-up, "connecting you now", the menu with the
+// announcements named in key), rendered once per config under key.
+func (f *Flow) writeCached(w http.ResponseWriter, key string, verbs func() []twiml.Element) {
 	cfg := f.router.Config()
 	f.mu.Lock()
-	if f.constCfg != cfg {
-		f.constCfg, f.constDocs = cfg, map[string]string{}
+	if f.cachedCfg != cfg || len(f.cachedDocs) >= maxCachedDocs {
+		f.cachedCfg, f.cachedDocs = cfg, map[string]string{}
 	}
-	doc, ok := f.constDocs[name]
+	doc, ok := f.cachedDocs[key]
 	f.mu.Unlock()
 	if !ok {
 		doc = f.render(verbs())
 		f.mu.Lock()
-		if f.constCfg == cfg {
-			f.constDocs[name] = doc
+		if f.cachedCfg == cfg {
+			f.cachedDocs[key] = doc
 		}
 		f.mu.Unlock()
 	}
 	writeDoc(w, doc)
 }
 
+// maxCachedDocs bounds the rendered documents kept for one config: every
+// new set of announcements adds a menu.
+const maxCachedDocs = 256
+
 // hangUp answers with a hang-up.
 func (f *Flow) hangUp(w http.ResponseWriter) {
-	f.writeConst(w, "hangup", func() []twiml.Element { return []twiml.Element{twiml.VoiceHangup{}} })
+	f.writeCached(w, "hangup", func() []twiml.Element { return []twiml.Element{twiml.VoiceHangup{}} })
 }
 
 // writeEmpty answers with an empty document: nothing to do.
 func (f *Flow) writeEmpty(w http.ResponseWriter) {
-	f.writeConst(w, "empty", func() []twiml.Element { return nil })
+	f.writeCached(w, "empty", func() []twiml.Element { return nil })
 }
 
 func writeDoc(w http.ResponseWriter, doc string) {

@@ -37,7 +37,7 @@ func (f *Flow) HandlePIN() http.Handler {
 		cfg := f.router.Config()
 		try := positive(r.URL.Query().Get("try"))
 		if cu, ok := cfg.CustomerByPIN(r.PostForm.Get("Digits")); ok {
-			f.identified(w, r, cu, "PIN")
+			f.identified(w, r, cu, "PIN", false)
 			return
 		}
 		f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{}, routing.Event{
@@ -52,13 +52,22 @@ func (f *Flow) HandlePIN() http.Handler {
 }
 
 // identified records the customer on the incident, welcomes them by name
-// and plays the menu.
-func (f *Flow) identified(w http.ResponseWriter, r *http.Request, cu routing.Customer, how string, prefix ...twiml.Element) {
-	cfg := f.router.Config()
+// (after the greeting, when greet) and plays the menu.
+func (f *Flow) identified(w http.ResponseWriter, r *http.Request, cu routing.Customer, how string, greet bool) {
 	f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{Customer: cu.ID},
 		routing.Event{At: f.now(), Type: "identified", Detail: "customer " + cu.ID + " by " + how, Key: "identified"})
-	c := caller{Customer: cu.ID}
-	f.offerMenu(w, r, c, append(prefix, f.sayIn("", cfg.Prompt("", "welcome_customer", "customer", cu.Name)))...)
+	opened := "welcome"
+	if greet {
+		opened = "greeting|welcome"
+	}
+	f.offerMenu(w, r, caller{Customer: cu.ID}, opened, func(c caller) []twiml.Element {
+		var out []twiml.Element
+		if greet {
+			out = f.greeting(caller{})
+		}
+		cfg := f.router.Config()
+		return append(out, f.sayIn("", cfg.Prompt("", "welcome_customer", "customer", cu.Name)))
+	})
 }
 
 // unknownCaller applies hotline.unknown_callers to a caller who could not be
@@ -81,6 +90,6 @@ func (f *Flow) unknownCaller(w http.ResponseWriter, r *http.Request, first bool)
 		f.endOfChain(w, r, st, nil, routing.Update{Team: st.Team},
 			[]routing.Event{{At: f.now(), Type: "route", Detail: "unknown caller: straight to voicemail", Key: "route"}}, f.greeting(caller{})...)
 	default:
-		f.offerMenu(w, r, caller{}, f.greeting(caller{})...)
+		f.offerMenu(w, r, caller{}, "greeting", f.greeting)
 	}
 }

@@ -63,7 +63,7 @@ func (f *Flow) HandleIncoming() http.Handler {
 		switch cfg.Hotline.Identify {
 		case routing.IdentifyCallerID, routing.IdentifyCallerIDOrPIN:
 			if cu, ok := cfg.CustomerByNumber(in.From); ok {
-				f.identified(w, r, cu, "caller ID", f.greeting(caller{})...)
+				f.identified(w, r, cu, "caller ID", true)
 				return
 			}
 			if cfg.Hotline.Identify == routing.IdentifyCallerID {
@@ -74,7 +74,7 @@ func (f *Flow) HandleIncoming() http.Handler {
 		case routing.IdentifyPIN:
 			f.writeTwiML(w, append(f.greeting(caller{}), f.pinPrompt(1)...)...)
 		default:
-			f.offerMenu(w, r, caller{}, f.greeting(caller{})...)
+			f.offerMenu(w, r, caller{}, "greeting", f.greeting)
 		}
 	})
 }
@@ -88,20 +88,31 @@ func (f *Flow) greeting(c caller) []twiml.Element {
 }
 
 // offerMenu plays the menu (with announcements and language offers on its
-// first play), or routes at once when there is a single option.
-func (f *Flow) offerMenu(w http.ResponseWriter, r *http.Request, c caller, prefix ...twiml.Element) {
+// first play) after what opening(c) says, or routes at once when there is a
+// single option. The menu depends on nothing but the config, c, opening and
+// the announcements in force, so it is rendered once for each: opened
+// names what opening says, and an announcement's message never changes.
+func (f *Flow) offerMenu(w http.ResponseWriter, r *http.Request, c caller, opened string, opening func(caller) []twiml.Element) {
 	cfg := f.router.Config()
 	if len(cfg.Menu.Options) == 1 {
-		f.route(w, r, c, cfg.Menu.Options[0], "only option", prefix...)
+		f.route(w, r, c, cfg.Menu.Options[0], "only option", opening(c)...)
 		return
 	}
-	first := f.announcements(r.Context(), c)
-	if c.Lang == "" {
-		for _, l := range cfg.Languages {
-			first = append(first, f.sayIn(l.Code, cfg.Prompt(l.Code, "language_offer", "digit", l.Digit)))
-		}
+	list := f.activeAnnouncements(r.Context())
+	key := make([]byte, 0, 64)
+	key = append(key, "menu|"+opened+"|"+c.Lang+"|"+c.Customer...)
+	for _, a := range list {
+		key = strconv.AppendInt(append(key, '|'), a.ID, 10)
 	}
-	f.writeTwiML(w, append(prefix, f.menu(c, 1, 1, first...)...)...)
+	f.writeCached(w, string(key), func() []twiml.Element {
+		first := f.announcements(c, list)
+		if c.Lang == "" {
+			for _, l := range cfg.Languages {
+				first = append(first, f.sayIn(l.Code, cfg.Prompt(l.Code, "language_offer", "digit", l.Digit)))
+			}
+		}
+		return append(opening(c), f.menu(c, 1, 1, first...)...)
+	})
 }
 
 // menu is the Gather that offers the options, then a Redirect taken when the
@@ -171,9 +182,9 @@ func (f *Flow) HandleMenu() http.Handler {
 	})
 }
 
-// announcements are the active announcements as Say verbs, with how to skip
-// them. A database problem skips them rather than the call.
-func (f *Flow) announcements(ctx context.Context, c caller) []twiml.Element {
+// activeAnnouncements are the announcements in force. A database problem
+// skips them rather than the call.
+func (f *Flow) activeAnnouncements(ctx context.Context) []routing.Announcement {
 	if f.announcer == nil {
 		return nil
 	}
@@ -182,6 +193,11 @@ func (f *Flow) announcements(ctx context.Context, c caller) []twiml.Element {
 		f.log.Error().Err(err).Msg("read announcements; skipping them")
 		return nil
 	}
+	return list
+}
+
+// announcements are announcements as Say verbs, with how to skip them.
+func (f *Flow) announcements(c caller, list []routing.Announcement) []twiml.Element {
 	if len(list) == 0 {
 		return nil
 	}

@@ -122,6 +122,11 @@ func TestUnknownNumberRejectedAtOnce(t *testing.T) {
 func TestAnnouncementHeardAndSkipped(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		h := startHotline(t, dsn)
+		// A call before: the menu without announcements is rendered
+		// (and kept) first.
+		if before := h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}}); heard(before, "caller", "us-east") {
+			t.Fatalf("an announcement before any was posted:\n%s", before.Transcript())
+		}
 		until := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 		out := h.mustRun(nil, "announce", "--db", h.db, "--message", "We are aware of the outage in us-east.", "--until", until)
 		if !strings.HasPrefix(out, "announcement 1:") {
