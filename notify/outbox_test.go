@@ -295,6 +295,58 @@ func TestEnqueueRefusesBadMessages(t *testing.T) {
 	})
 }
 
+// TestEnqueueAllTx: a storm's texts go in a few multi-row statements and
+// end up as one EnqueueTx each would leave them: a key already queued is
+// not queued again (nor twice within the batch), an invalid message is
+// reported and skipped, a replacing message replaces, a delayed one waits.
+func TestEnqueueAllTx(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db, f, c := openDB(t, dsn), newFakeTwilio(t), newClock("2027-03-01T12:00:00Z")
+		o, _ := newOutbox(t, db, f, c, Options{})
+		ctx := context.Background()
+		if _, err := o.Enqueue(ctx, Message{To: alice, Body: "queued before", Key: "answered:0"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.Enqueue(ctx, Message{To: alice, Body: "no transcript yet", Key: "voicemail:1", Replace: true}); err != nil {
+			t.Fatal(err)
+		}
+		var msgs []Message
+		for i := range 70 { // with the repeat below: statements of 32, 32 and 7 rows
+			msgs = append(msgs, Message{To: alice, Body: fmt.Sprintf("call %d", i), Key: fmt.Sprintf("answered:%d", i)})
+			if i == 10 {
+				msgs = append(msgs, Message{To: alice, Body: "twice in one statement", Key: "answered:5"})
+			}
+		}
+		msgs = append(msgs,
+			Message{To: "555", Body: "bad number", Key: "bad"},
+			Message{To: alice, Body: "with transcript", Key: "voicemail:1", Replace: true},
+			Message{To: alice, Body: "later", Key: "later", NotBefore: c.Now().Add(3 * time.Minute)},
+		)
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = o.EnqueueAllTx(ctx, tx, msgs)
+		if cerr := tx.Commit(); cerr != nil {
+			t.Fatal(cerr)
+		}
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("EnqueueAllTx = %v, want the bad number reported", err)
+		}
+		if n := count(t, db); n != 72 { // answered:0…69, voicemail:1, later
+			t.Errorf("%d rows, want 72", n)
+		}
+		for key, want := range map[string]string{"answered:0": "queued before", "answered:5": "call 5", "answered:69": "call 69", "voicemail:1": "with transcript"} {
+			if r := readRow(t, db, key); r.Body != want || r.To != alice {
+				t.Errorf("%s: %+v, want %q", key, r, want)
+			}
+		}
+		if r := readRow(t, db, "later"); !r.SendAfter.Equal(c.Now().Add(3 * time.Minute)) {
+			t.Errorf("a delayed text is due at %v", r.SendAfter)
+		}
+	})
+}
+
 // TestRunIsWokenByEnqueue: with an hour-long poll, only Enqueue's wake-up
 // can make the worker send.
 func TestRunIsWokenByEnqueue(t *testing.T) {

@@ -98,10 +98,8 @@ func (c *callTexts) queue(ctx context.Context, batch []routing.Committed) {
 		c.log.Error().Err(err).Msg("texts: queue")
 		return
 	}
-	for _, m := range msgs {
-		if _, err := c.outbox.EnqueueTx(ctx, tx, m); err != nil {
-			c.log.Error().Err(err).Str("key", m.Key).Msg("texts: queue")
-		}
+	if err := c.outbox.EnqueueAllTx(ctx, tx, msgs); err != nil {
+		c.log.Error().Err(err).Msg("texts: queue")
 	}
 	if err := tx.Commit(); err != nil {
 		c.log.Error().Err(err).Msg("texts: queue")
