@@ -2,6 +2,7 @@ package ivr
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -186,7 +187,7 @@ func writeDoc(w http.ResponseWriter, doc string) {
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte(doc))
+	_, _ = io.WriteString(w, doc)
 }
 
 // sayIn speaks text in a caller's language ("" for the line's own), with
