@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
@@ -311,7 +312,7 @@ func TestEnqueueAllTx(t *testing.T) {
 			t.Fatal(err)
 		}
 		var msgs []Message
-		for i := range 70 { // with the repeat below: statements of 32, 32 and 7 rows
+		for i := range 70 {
 			msgs = append(msgs, Message{To: alice, Body: fmt.Sprintf("call %d", i), Key: fmt.Sprintf("answered:%d", i)})
 			if i == 10 {
 				msgs = append(msgs, Message{To: alice, Body: "twice in one statement", Key: "answered:5"})
@@ -326,12 +327,18 @@ func TestEnqueueAllTx(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = o.EnqueueAllTx(ctx, tx, msgs)
+		ex := &countingExecer{Execer: tx}
+		err = o.EnqueueAllTx(ctx, ex, msgs)
 		if cerr := tx.Commit(); cerr != nil {
 			t.Fatal(cerr)
 		}
 		if !errors.Is(err, ErrInvalid) {
 			t.Errorf("EnqueueAllTx = %v, want the bad number reported", err)
+		}
+		// 72 valid texts that replace nothing: INSERTs of 32, 32 and 8
+		// rows; the replacing one on its own.
+		if ex.n != 4 {
+			t.Errorf("%d statements, want 4", ex.n)
 		}
 		if n := count(t, db); n != 72 { // answered:0…69, voicemail:1, later
 			t.Errorf("%d rows, want 72", n)
@@ -345,6 +352,17 @@ func TestEnqueueAllTx(t *testing.T) {
 			t.Errorf("a delayed text is due at %v", r.SendAfter)
 		}
 	})
+}
+
+// countingExecer counts the statements run through it.
+type countingExecer struct {
+	Execer
+	n int
+}
+
+func (c *countingExecer) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	c.n++
+	return c.Execer.ExecContext(ctx, q, args...)
 }
 
 // TestRunIsWokenByEnqueue: with an hour-long poll, only Enqueue's wake-up
