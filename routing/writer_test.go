@@ -249,8 +249,8 @@ func TestWriterSpoolsWhilePostgresDown(t *testing.T) {
 	}
 }
 
-// TestStormBatchGathers checks the commit of a storm waits for company,
-// up to stormTarget writes, and no longer than stormWait when none comes.
+// TestStormBatchGathers checks the commit of a storm waits for company, up
+// to stormTarget writes, and when none comes returns the batch it had.
 func TestStormBatchGathers(t *testing.T) {
 	w := &Writer{ops: make(chan *pending, 4*maxBatch)}
 	for range stormTarget + 10 {

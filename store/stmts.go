@@ -8,8 +8,10 @@ import (
 )
 
 // maxPrepared bounds the statements kept prepared. hotline's statements are
-// a fixed set plus a few filter combinations; a query built with a
-// variable-length list should not come through here (use SQL()).
+// a fixed set, a few filter combinations and multi-row INSERTs of a bounded
+// number of rows (a webhook's events, 32 texts at most); a query whose
+// variants have no bound, such as an IN list of any length, should not come
+// through here (use SQL()).
 const maxPrepared = 256
 
 // stmtCache keeps statements prepared: SQLite spends more time parsing a
