@@ -17,7 +17,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -243,8 +242,8 @@ func (m Message) row(now time.Time) []any {
 
 // insertSQL queues n messages, skipping those whose key is queued already.
 func insertSQL(n int) string {
-	return `INSERT INTO outbox (created_at, send_after, to_number, body, dedup_key) VALUES (?, ?, ?, ?, ?)` +
-		strings.Repeat(", (?, ?, ?, ?, ?)", n-1) + ` ON CONFLICT (dedup_key) DO NOTHING`
+	return `INSERT INTO outbox (created_at, send_after, to_number, body, dedup_key) VALUES ` +
+		store.Placeholders(n, 5) + ` ON CONFLICT (dedup_key) DO NOTHING`
 }
 
 // insertRows bounds the rows of one INSERT by EnqueueAllTx.

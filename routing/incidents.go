@@ -240,28 +240,25 @@ func incidentID(tx txRunner, callSid string) (int64, error) {
 	return id, err
 }
 
+// insertEventsValues starts an INSERT of events, before its VALUES rows.
+const insertEventsValues = `INSERT INTO incident_events (incident_id, at, type, engineer, engineer_name, engineer_phone, detail, dedup_key) VALUES `
+
 // insertEvents adds events to an incident in one statement, skipping those
 // whose key it already has, and returns how many it added.
 func insertEvents(tx txRunner, incident int64, events []Event) (int64, error) {
 	if len(events) == 0 {
 		return 0, nil
 	}
-	var q strings.Builder
-	q.WriteString(`INSERT INTO incident_events (incident_id, at, type, engineer, engineer_name, engineer_phone, detail, dedup_key) VALUES `)
 	args := make([]any, 0, 8*len(events))
-	for i, e := range events {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+	for _, e := range events {
 		key := e.Key
 		if key == "" {
 			key = e.Type
 		}
 		args = append(args, incident, ms(e.At), e.Type, e.Engineer, e.EngineerName, e.EngineerPhone, e.Detail, key)
 	}
-	q.WriteString(" ON CONFLICT (incident_id, dedup_key) DO NOTHING")
-	res, err := tx.exec(q.String(), args...)
+	q := insertEventsValues + store.Placeholders(len(events), 8) + " ON CONFLICT (incident_id, dedup_key) DO NOTHING"
+	res, err := tx.exec(q, args...)
 	if err != nil {
 		return 0, err
 	}

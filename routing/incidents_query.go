@@ -157,14 +157,13 @@ func (s *Incidents) IncidentsByCallSid(ctx context.Context, callSids []string) (
 }
 
 func (s *Incidents) incidentsByCallSid(ctx context.Context, callSids []string, out map[string]Incident) error {
-	marks := strings.TrimSuffix(strings.Repeat("?, ", len(callSids)), ", ")
 	args := make([]any, len(callSids))
 	for i, sid := range callSids {
 		args[i] = sid
 	}
 	// The IN lists vary in length: SQL() runs them unprepared rather than
 	// filling the prepared-statement cache.
-	rows, err := s.db.SQL().QueryContext(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE call_sid IN (`+marks+`)`, args...)
+	rows, err := s.db.SQL().QueryContext(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE call_sid IN `+store.Placeholders(1, len(callSids)), args...)
 	if err != nil {
 		return err
 	}
@@ -235,7 +234,7 @@ func (f Filter) where(dialect store.Dialect) (string, []any) {
 		}
 		qargs := []any{like, like, like, like}
 		if len(f.QEngineers) > 0 {
-			or = append(or, "answered_by IN ("+strings.TrimSuffix(strings.Repeat("?,", len(f.QEngineers)), ",")+")")
+			or = append(or, "answered_by IN "+store.Placeholders(1, len(f.QEngineers)))
 			for _, e := range f.QEngineers {
 				qargs = append(qargs, e)
 			}

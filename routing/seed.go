@@ -249,7 +249,6 @@ func ptr[T any](v T) *T { return &v }
 func insertSeed(ctx context.Context, tx *sql.Tx, calls []seedCall) error {
 	const incCols = `INSERT INTO incidents (id, call_sid, from_number, caller_name, to_number, team, menu_digit, status,
 		answered_by, started_at, answered_at, ended_at, duration_s, recording_url, transcript, config_revision, note) VALUES `
-	const evCols = `INSERT INTO incident_events (incident_id, at, type, engineer, engineer_name, engineer_phone, detail, dedup_key) VALUES `
 	var events [][]any
 	for lo := 0; lo < len(calls); lo += seedRows {
 		part := calls[lo:min(lo+seedRows, len(calls))]
@@ -267,7 +266,7 @@ func insertSeed(ctx context.Context, tx *sql.Tx, calls []seedCall) error {
 				events = append(events, []any{in.ID, ms(e.At), e.Type, e.Engineer, e.EngineerName, e.EngineerPhone, e.Detail, e.Key})
 			}
 		}
-		if _, err := tx.ExecContext(ctx, incCols+placeholders(len(part), 17), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, incCols+store.Placeholders(len(part), 17), args...); err != nil {
 			return err
 		}
 	}
@@ -278,7 +277,7 @@ func insertSeed(ctx context.Context, tx *sql.Tx, calls []seedCall) error {
 		for _, e := range part {
 			args = append(args, e...)
 		}
-		if _, err := tx.ExecContext(ctx, evCols+placeholders(len(part), 8), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, insertEventsValues+store.Placeholders(len(part), 8), args...); err != nil {
 			return err
 		}
 	}
@@ -290,10 +289,4 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-// placeholders returns "(?,?),(?,?)" for rows of cols.
-func placeholders(rows, cols int) string {
-	one := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
-	return strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"sync"
 )
 
@@ -194,4 +195,11 @@ func (db *DB) Short(ctx context.Context) context.Context {
 		return context.WithoutCancel(ctx)
 	}
 	return ctx
+}
+
+// Placeholders returns the placeholders of rows rows of cols values each,
+// "(?, ?), (?, ?)", for a multi-row VALUES list or (one row) an IN list.
+func Placeholders(rows, cols int) string {
+	one := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	return one + strings.Repeat(", "+one, rows-1)
 }

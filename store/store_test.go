@@ -144,3 +144,18 @@ func TestConnKeepsItsConnection(t *testing.T) {
 		t.Fatalf("on the new pool: %v", err)
 	}
 }
+
+func TestPlaceholders(t *testing.T) {
+	for _, c := range []struct {
+		rows, cols int
+		want       string
+	}{
+		{1, 1, "(?)"},
+		{1, 3, "(?, ?, ?)"},
+		{2, 2, "(?, ?), (?, ?)"},
+	} {
+		if got := store.Placeholders(c.rows, c.cols); got != c.want {
+			t.Errorf("Placeholders(%d, %d) = %q, want %q", c.rows, c.cols, got, c.want)
+		}
+	}
+}
