@@ -60,7 +60,7 @@ func (f *Flow) identified(w http.ResponseWriter, r *http.Request, cu routing.Cus
 	if greet {
 		opened = "greeting|welcome"
 	}
-	f.offerMenu(w, r, caller{Customer: cu.ID}, opened, func(c caller) []twiml.Element {
+	f.offerMenu(w, r, caller{Customer: cu.ID}, opened, func(caller) []twiml.Element {
 		var out []twiml.Element
 		if greet {
 			out = f.greeting(caller{})
