@@ -78,6 +78,16 @@ func (s *Incidents) FindIncidents(ctx context.Context, f Filter) ([]Incident, er
 	return out, nil
 }
 
+// CountIncidents returns how many incidents the database holds. On SQLite it
+// reads a whole index: about a second at a million incidents.
+func (s *Incidents) CountIncidents(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM incidents`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("routing: count incidents: %w", err)
+	}
+	return n, nil
+}
+
 // EachIncident calls fn for every incident matching f, newest first, without
 // events and without a limit (f.Limit and f.Offset are ignored): the CSV
 // export streams through it. An error from fn stops the walk and is returned.

@@ -45,6 +45,9 @@ func TestSeedAndStats(t *testing.T) {
 		if st.Total.Calls != 10000 {
 			t.Fatalf("stats count %d calls, want 10000", st.Total.Calls)
 		}
+		if n, err := s.CountIncidents(ctx); n != 10000 || err != nil {
+			t.Errorf("CountIncidents: %d %v, want 10000", n, err)
+		}
 		sum := st.Total.Answered + st.Total.Voicemail + st.Total.Missed + st.Total.Abandoned
 		if sum != 10000 || st.Total.InProgress != 0 {
 			t.Errorf("outcomes add up to %d (in progress %d)", sum, st.Total.InProgress)

@@ -9,14 +9,14 @@ import (
 )
 
 // TestBenchJSON runs a short bench through run and checks SPEC §12's JSON
-// shape: one run per level with non-zero rates, no failed webhook, and the
-// sampled incidents read back answered.
+// shape: one run per level with non-zero rates, no failed webhook, the
+// sampled incidents read back answered, and the database's size at the start.
 func TestBenchJSON(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives load for a few seconds")
 	}
 	var out, errb bytes.Buffer
-	err := run(context.Background(), []string{"bench", "--duration", "1s", "--connections", "2", "--json"},
+	err := run(context.Background(), []string{"bench", "--duration", "1s", "--connections", "2", "--seed", "25", "--json"},
 		func(string) string { return "" }, strings.NewReader(""), &out, &errb)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s\n%s", err, errb.String(), out.String())
@@ -58,6 +58,9 @@ func TestBenchJSON(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &full); err != nil {
 		t.Fatal(err)
 	}
+	if full.Incidents != 25 {
+		t.Errorf("incidents_at_start %d, want the 25 seeded", full.Incidents)
+	}
 	run := full.Runs[0]
 	if run.Errors != 0 || run.CeilingErrors != 0 || run.Unverified != 0 || run.Verified == 0 {
 		t.Errorf("errors %d, ceiling errors %d, incidents verified %d, unverified %d (%s)",
@@ -88,7 +91,7 @@ func TestBenchInProgress(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench: %v\n%s\n%s", err, errb.String(), out.String())
 	}
-	for _, want := range []string{"20 calls in progress", " 0 errors", "peak RSS"} {
+	for _, want := range []string{"0 incidents in the database at the start", "20 calls in progress", " 0 errors", "peak RSS"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
