@@ -161,17 +161,6 @@ func drive(ctx context.Context, seq *sim.Sequence, reps []*sim.Replayer, d, paus
 	return dr, time.Since(start), ctx.Err()
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
 // summarise merges the workers' tallies: rates over the elapsed time and
 // exact percentiles per step and overall.
 func summarise(seq *sim.Sequence, ws []*worker, elapsed time.Duration) benchRun {
@@ -215,6 +204,7 @@ func pct(sorted []uint32, p float64) float64 {
 // verify reads back a sample of the completed calls' incidents: each must
 // be closed as answered, or the 2xx answers meant nothing.
 func verify(ctx context.Context, s *server, ws []*worker) (ok, bad int) {
+	s.settle(ctx, 5*time.Second)
 	for _, w := range ws {
 		for _, sid := range w.done {
 			if ok+bad >= verifySample {

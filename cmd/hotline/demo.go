@@ -124,6 +124,7 @@ func demoCalls(ctx context.Context, e env, s *server) error {
 		fmt.Fprintf(e.stdout, "%s\n%s\n", c.title, strings.Repeat("-", len(c.title)))
 		if res != nil {
 			fmt.Fprint(e.stdout, res.Transcript())
+			s.settle(ctx, 5*time.Second)
 			if in, ierr := s.incidents.IncidentByCallSid(ctx, res.CallSid); ierr == nil {
 				fmt.Fprintf(e.stdout, "=> incident %d: %s\n\n", in.ID, in.Status)
 			}

@@ -160,9 +160,12 @@ func transcript(r *sim.Result) string {
 	return r.Transcript()
 }
 
-// incident reads the call's incident through the JSON API.
+// incident reads the call's incident through the JSON API, once hotline is
+// ready: a write that took longer than writeWait was answered from the
+// spool and reaches the database only when the spool is replayed.
 func (h *hotline) incident(callSid string) routing.Incident {
 	h.t.Helper()
+	h.waitReady()
 	var list struct{ Incidents []routing.Incident }
 	h.getJSON("/api/v1/incidents?limit=1000", &list)
 	for _, in := range list.Incidents {

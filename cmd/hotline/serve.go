@@ -203,6 +203,30 @@ func (s *server) serve(ctx context.Context) error {
 	}
 }
 
+// settle waits, at most d, until every write a webhook was answered for is
+// in the database: a write slower than writeWait was answered from the
+// spool, which the writer replays within a second or two.
+func (s *server) settle(ctx context.Context, d time.Duration) {
+	for deadline := time.Now().Add(d); !s.writer.Healthy() && time.Now().Before(deadline); {
+		if !sleepCtx(ctx, 10*time.Millisecond) {
+			return
+		}
+	}
+}
+
+// sleepCtx sleeps for d, or less if ctx ends first; it reports whether d
+// passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
 // reload re-reads the config file; an invalid one is refused and the old
 // one keeps running.
 func (s *server) reload() {

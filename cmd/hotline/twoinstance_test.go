@@ -97,6 +97,7 @@ func TestTwoInstances(t *testing.T) {
 		if len(calls) != rounds*len(scenarios) {
 			t.FailNow()
 		}
+		a.waitReady() // b.incident waits for b's spool; a may have one too
 		whispers := map[string]int{}
 		for _, c := range calls {
 			for _, r := range c.res.Requests {
