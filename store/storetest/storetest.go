@@ -6,6 +6,8 @@
 //
 // Without the variable the PostgreSQL runs are skipped with a message; in
 // CI (CI=true) they fail instead, so a CI that lost its database notices.
+// With -short they are skipped whatever the variable says: CI's race pass
+// runs that way, after a full pass has run them.
 package storetest
 
 import (
@@ -45,10 +47,13 @@ func SQLite(t testing.TB) string {
 
 // Postgres returns the URL of a new, empty schema in the
 // HOTLINE_TEST_POSTGRES database, dropped with everything in it when the
-// test ends. It skips the test when the variable is unset, and fails it
-// when it is unset in CI or the server does not answer.
+// test ends. It skips the test with -short or when the variable is unset,
+// and fails it when it is unset in CI or the server does not answer.
 func Postgres(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("PostgreSQL run skipped with -short")
+	}
 	base := os.Getenv(Env)
 	if base == "" {
 		if os.Getenv("CI") != "" {
