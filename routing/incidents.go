@@ -102,7 +102,9 @@ type Incidents struct {
 func NewIncidents(db *store.DB) *Incidents { return &Incidents{db: db} }
 
 // StartIncident opens the incident of a call. A retried webhook for the same
-// CallSid returns the existing incident's id with created false.
+// CallSid returns the existing incident's id with created false. If a later
+// webhook's events got there first (openEarly), the start fills in that
+// incident and created is true.
 func (s *Incidents) StartIncident(ctx context.Context, in Incident, first Event) (id int64, created bool, err error) {
 	err = s.inTx(ctx, func(tx txRunner) error {
 		id, created, err = startIncident(tx, in, first)
@@ -119,20 +121,63 @@ func startIncident(tx txRunner, in Incident, first Event) (id int64, created boo
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_sid) DO NOTHING RETURNING id`
 	err = tx.queryRow(insert, in.CallSid, in.From, in.CallerName, in.To,
 		StatusInProgress, ms(in.StartedAt), in.ConfigRevision).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) { // a retried webhook: the incident exists
-		id, err = incidentID(tx, in.CallSid)
-		return id, false, err
-	}
-	if err != nil {
+	if errors.Is(err, sql.ErrNoRows) { // the incident exists
+		id, created, err = completeEarly(tx, in)
+		if err != nil || !created {
+			return id, false, err // a retried webhook
+		}
+	} else if err != nil {
 		return 0, false, err
 	}
 	_, err = insertEvents(tx, id, []Event{first})
 	return id, true, err
 }
 
+// openEarly opens the incident of a call whose start is not in the database
+// yet, for the events of a later webhook: with several instances, the one
+// that answered the call's first webhook may still hold its start in its
+// spool, and another must not drop the rest of the call meanwhile. The
+// incident starts at its earliest event and has no caller and no config
+// revision (the mark completeEarly looks for) until the start lands.
+func openEarly(tx txRunner, callSid string, events []Event) (id int64, status string, err error) {
+	at := events[0].At
+	for _, e := range events[1:] {
+		if e.At.Before(at) {
+			at = e.At
+		}
+	}
+	const insert = `INSERT INTO incidents (call_sid, from_number, to_number, status, started_at, config_revision)
+		VALUES (?, '', '', ?, ?, '') ON CONFLICT (call_sid) DO NOTHING`
+	if _, err := tx.exec(insert, callSid, StatusInProgress, ms(at)); err != nil {
+		return 0, "", err
+	}
+	err = tx.queryRow(lockIncident[tx.dialect], callSid).Scan(&id, &status)
+	return id, status, err
+}
+
+// completeEarly gives an incident that openEarly opened its caller, number,
+// config revision and start time; completed is false when the incident had
+// them already.
+func completeEarly(tx txRunner, in Incident) (id int64, completed bool, err error) {
+	const fill = `UPDATE incidents SET from_number = ?, caller_name = ?, to_number = ?, config_revision = ?,
+		started_at = CASE WHEN started_at > ? THEN ? ELSE started_at END
+		WHERE call_sid = ? AND config_revision = ''`
+	res, err := tx.exec(fill, in.From, in.CallerName, in.To, in.ConfigRevision, ms(in.StartedAt), ms(in.StartedAt), in.CallSid)
+	if err != nil {
+		return 0, false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, false, err
+	}
+	id, err = incidentID(tx, in.CallSid)
+	return id, n > 0, err
+}
+
 // Record adds events to the incident of callSid and applies upd, in one
 // transaction. When every event was already recorded (a retried webhook),
-// nothing changes and applied is false.
+// nothing changes and applied is false. A call with no incident yet gets one
+// (openEarly) when there are events to keep, and ErrNotFound otherwise.
 func (s *Incidents) Record(ctx context.Context, callSid string, upd Update, events ...Event) (applied bool, err error) {
 	err = s.inTx(ctx, func(tx txRunner) error {
 		applied, _, err = record(tx, callSid, upd, events)
@@ -162,7 +207,10 @@ func record(tx txRunner, callSid string, upd Update, events []Event) (applied bo
 	var status string
 	err = tx.queryRow(lockIncident[tx.dialect], callSid).Scan(&id, &status)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, "", ErrNotFound
+		if len(events) == 0 {
+			return false, "", ErrNotFound
+		}
+		id, status, err = openEarly(tx, callSid, events)
 	}
 	if err != nil {
 		return false, "", err

@@ -72,8 +72,51 @@ func TestIncidentLifecycle(t *testing.T) {
 		if want := "incoming ring bridged completed"; strings.Join(types, " ") != want {
 			t.Errorf("events %q, want %q", strings.Join(types, " "), want)
 		}
-		if _, err := s.Record(ctx, "CAnone", Update{}, Event{Type: "x"}); !errors.Is(err, ErrNotFound) {
-			t.Errorf("unknown call: %v", err)
+		if _, err := s.Record(ctx, "CAnone", Update{Team: "ops"}); !errors.Is(err, ErrNotFound) {
+			t.Errorf("an update alone for an unknown call: %v", err)
+		}
+	})
+}
+
+// TestEventsBeforeTheStart: with several instances, a call's later webhooks
+// may be written before its start, which the first instance still holds in
+// its spool. Nothing is dropped: the events open the incident, and the start
+// fills in the caller when it lands, once.
+func TestEventsBeforeTheStart(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := openTestIncidents(t, dsn)
+		t0 := time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
+		applied, err := s.Record(ctx, "CAearly", Update{Team: "ops", MenuDigit: "1"},
+			Event{At: t0.Add(5 * time.Second), Type: "menu", Key: "menu"}, Event{At: t0.Add(6 * time.Second), Type: "ring", Engineer: "alice", Key: "ring"})
+		if err != nil || !applied {
+			t.Fatalf("events before the start: applied %v, %v", applied, err)
+		}
+		start := Incident{CallSid: "CAearly", From: "+15555550123", CallerName: "Globex", To: "+18005550100", StartedAt: t0, ConfigRevision: "r1"}
+		incoming := Event{At: t0, Type: "incoming", Key: "incoming"}
+		for try, wantCreated := range []bool{true, false} { // the start, then a retry of it
+			_, created, err := s.StartIncident(ctx, start, incoming)
+			if err != nil || created != wantCreated {
+				t.Errorf("start %d: created %v, %v; want %v", try, created, err, wantCreated)
+			}
+		}
+		if _, err := s.Record(ctx, "CAearly", Update{Status: StatusAnswered, AnsweredBy: "alice"}, Event{At: t0.Add(9 * time.Second), Type: "bridged", Key: "bridged"}); err != nil {
+			t.Fatal(err)
+		}
+		in, err := s.IncidentByCallSid(ctx, "CAearly")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.From != start.From || in.CallerName != "Globex" || in.To != start.To || in.ConfigRevision != "r1" ||
+			!in.StartedAt.Equal(t0) || in.Team != "ops" || in.Status != StatusAnswered {
+			t.Errorf("incident %+v", in)
+		}
+		var types []string
+		for _, e := range in.Events {
+			types = append(types, e.Type)
+		}
+		if got := strings.Join(types, " "); got != "incoming menu ring bridged" {
+			t.Errorf("events %q, want the start first and each once", got)
 		}
 	})
 }

@@ -342,8 +342,9 @@ func (w *Writer) commit(batch []*pending) {
 	}
 }
 
-// apply commits a batch; ops whose incident does not exist get ErrNotFound
-// without failing the others.
+// apply commits a batch; an op with no events whose incident does not exist
+// gets ErrNotFound without failing the others (events open the incident:
+// see Incidents.Record).
 func (w *Writer) apply(batch []*pending) error {
 	if err := w.inc.db.Writable(); err != nil {
 		return err
@@ -420,7 +421,7 @@ func (w *Writer) drain() {
 		}
 		for _, p := range batch {
 			if p.err != nil {
-				w.log.Warn().Err(p.err).Msg("spooled event for an unknown call dropped")
+				w.log.Warn().Err(p.err).Msg("spooled update for an unknown call dropped")
 			}
 		}
 	}
