@@ -264,3 +264,30 @@ func TestStormBatchGathers(t *testing.T) {
 		t.Errorf("with nothing more queued the batch became %d writes, want %d", got, stormBatch)
 	}
 }
+
+// TestWriterEventsBeforeSpooledStart: instance a cannot reach PostgreSQL
+// and spools a call's start, while instance b writes the rest of the call.
+// When a replays its spool, the incident has its caller and every event.
+func TestWriterEventsBeforeSpooledStart(t *testing.T) {
+	direct := storetest.Postgres(t)
+	proxy, viaProxy := storetest.NewProxy(t, direct)
+	a := newWriterFixture(t, viaProxy)
+	b := newWriterFixture(t, direct)
+	ctx := context.Background()
+	proxy.SetDown(true)
+	start := Incident{CallSid: "CAsplit", From: "+15555550123", To: "+18005550100", StartedAt: a.t0, ConfigRevision: "r"}
+	if _, _, err := a.w.StartIncident(ctx, start, Event{At: a.t0, Type: "incoming", Key: "incoming"}); err != nil || a.w.SpoolDepth() == 0 {
+		t.Fatalf("a's start: %v, spool depth %d; want it spooled", err, a.w.SpoolDepth())
+	}
+	if _, err := b.w.Record(ctx, "CAsplit", Update{Team: "ops"}, Event{At: a.t0.Add(time.Second), Type: "ring", Engineer: "alice", Key: "ring:p0:s0"}); err != nil {
+		t.Fatalf("b's ring: %v", err)
+	}
+	if _, err := b.w.Record(ctx, "CAsplit", Update{Status: StatusAbandoned}, Event{At: a.t0.Add(2 * time.Second), Type: "hangup", Key: "hangup"}); err != nil {
+		t.Fatalf("b's hang-up: %v", err)
+	}
+	proxy.SetDown(false)
+	a.wantCalls("CAsplit")
+	if in, err := a.inc.IncidentByCallSid(ctx, "CAsplit"); err != nil || in.From != start.From || !in.StartedAt.Equal(a.t0) {
+		t.Errorf("after a's replay: caller %q started %v (%v)", in.From, in.StartedAt, err)
+	}
+}
