@@ -116,10 +116,13 @@ func (s *Incidents) StartIncident(ctx context.Context, in Incident, first Event)
 	return id, created, nil
 }
 
+// insertIncident opens an incident in progress, unless the call has one:
+// then it returns no row.
+const insertIncident = `INSERT INTO incidents (call_sid, from_number, caller_name, to_number, status, started_at, config_revision)
+	VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_sid) DO NOTHING RETURNING id`
+
 func startIncident(tx txRunner, in Incident, first Event) (id int64, created bool, err error) {
-	const insert = `INSERT INTO incidents (call_sid, from_number, caller_name, to_number, status, started_at, config_revision)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_sid) DO NOTHING RETURNING id`
-	err = tx.queryRow(insert, in.CallSid, in.From, in.CallerName, in.To,
+	err = tx.queryRow(insertIncident, in.CallSid, in.From, in.CallerName, in.To,
 		StatusInProgress, ms(in.StartedAt), in.ConfigRevision).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) { // the incident exists
 		id, created, err = completeEarly(tx, in)
@@ -146,13 +149,12 @@ func openEarly(tx txRunner, callSid string, events []Event) (id int64, status st
 			at = e.At
 		}
 	}
-	const insert = `INSERT INTO incidents (call_sid, from_number, to_number, status, started_at, config_revision)
-		VALUES (?, '', '', ?, ?, '') ON CONFLICT (call_sid) DO NOTHING`
-	if _, err := tx.exec(insert, callSid, StatusInProgress, ms(at)); err != nil {
-		return 0, "", err
+	err = tx.queryRow(insertIncident, callSid, "", "", "", StatusInProgress, ms(at), "").Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) { // another transaction opened it meanwhile
+		err = tx.queryRow(lockIncident[tx.dialect], callSid).Scan(&id, &status)
+		return id, status, err
 	}
-	err = tx.queryRow(lockIncident[tx.dialect], callSid).Scan(&id, &status)
-	return id, status, err
+	return id, StatusInProgress, err
 }
 
 // completeEarly gives an incident that openEarly opened its caller, number,
