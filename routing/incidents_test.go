@@ -65,12 +65,8 @@ func TestIncidentLifecycle(t *testing.T) {
 			got.DurationS == nil || *got.DurationS != 42 || !got.AnsweredAt.Equal(accepted) || got.CallerName != "<b>x</b>" {
 			t.Errorf("incident %+v", got)
 		}
-		var types []string
-		for _, e := range got.Events {
-			types = append(types, e.Type)
-		}
-		if want := "incoming ring bridged completed"; strings.Join(types, " ") != want {
-			t.Errorf("events %q, want %q", strings.Join(types, " "), want)
+		if got, want := eventTypes(got), "incoming ring bridged completed"; got != want {
+			t.Errorf("events %q, want %q", got, want)
 		}
 		if _, err := s.Record(ctx, "CAnone", Update{Team: "ops"}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("an update alone for an unknown call: %v", err)
@@ -111,11 +107,7 @@ func TestEventsBeforeTheStart(t *testing.T) {
 			!in.StartedAt.Equal(t0) || in.Team != "ops" || in.Status != StatusAnswered {
 			t.Errorf("incident %+v", in)
 		}
-		var types []string
-		for _, e := range in.Events {
-			types = append(types, e.Type)
-		}
-		if got := strings.Join(types, " "); got != "incoming menu ring bridged" {
+		if got := eventTypes(in); got != "incoming menu ring bridged" {
 			t.Errorf("events %q, want the start first and each once", got)
 		}
 	})
@@ -201,4 +193,13 @@ func TestIncidentsByCallSid(t *testing.T) {
 			t.Errorf("CA000: %+v", got["CA000"])
 		}
 	})
+}
+
+// eventTypes is the incident's timeline as its event types, space-separated.
+func eventTypes(in Incident) string {
+	types := make([]string, len(in.Events))
+	for i, e := range in.Events {
+		types[i] = e.Type
+	}
+	return strings.Join(types, " ")
 }

@@ -94,11 +94,7 @@ func (f *writerFixture) wantCalls(sids ...string) {
 		if err != nil {
 			f.t.Fatalf("%s: %v", sid, err)
 		}
-		var types []string
-		for _, e := range in.Events {
-			types = append(types, e.Type)
-		}
-		if got := strings.Join(types, ","); got != "incoming,ring,hangup" || in.Status != StatusAbandoned || in.Team != "ops" {
+		if got := eventTypes(in); got != "incoming ring hangup" || in.Status != StatusAbandoned || in.Team != "ops" {
 			f.t.Errorf("%s: events %s status %s team %q", sid, got, in.Status, in.Team)
 		}
 	}
