@@ -23,8 +23,8 @@ func (f *Flow) route(w http.ResponseWriter, r *http.Request, c caller, o routing
 	chain := f.chain(r.Context(), o.Team)
 	st := callState{Team: o.Team, Chain: chain, From: r.PostForm.Get("From"), caller: c}
 	f.next(w, r, st, routing.Update{Team: o.Team, MenuDigit: o.Digit}, []routing.Event{
-		{At: f.now(), Type: "menu", Detail: detail, Key: "menu:choice"},
-		{At: f.now(), Type: "route", Detail: routeDetail(o.Team, chain), Key: "route"},
+		{At: f.now(), Type: routing.EventMenu, Detail: detail, Key: "menu:choice"},
+		{At: f.now(), Type: routing.EventRoute, Detail: routeDetail(o.Team, chain), Key: "route"},
 	}, prefix...)
 }
 
@@ -88,7 +88,7 @@ func (f *Flow) next(w http.ResponseWriter, r *http.Request, st callState, upd ro
 	}
 	step := st.Chain[st.Step]
 	f.record(r.Context(), parentSid(r), upd, append(events,
-		withKey(f.engineerEvent("ring", step, fmt.Sprintf("step %d, pass %d, %ds", st.Step+1, st.Pass+1, int(step.Timeout/time.Second))), st.key("ring")))...)
+		withKey(f.engineerEvent(routing.EventRing, step, fmt.Sprintf("step %d, pass %d, %ds", st.Step+1, st.Pass+1, int(step.Timeout/time.Second))), st.key("ring")))...)
 	verbs := prefix
 	if st.Step > 0 || st.Pass > 0 {
 		verbs = append(verbs, f.prompt(st.Lang, "still_trying"))
@@ -131,7 +131,7 @@ func (f *Flow) endOfChain(w http.ResponseWriter, r *http.Request, st callState, 
 	}
 	upd.Status = routing.StatusMissed
 	f.record(r.Context(), parentSid(r), upd, append(events,
-		routing.Event{At: f.now(), Type: "missed", Detail: "nobody accepted; the team takes no voicemail", Key: "missed"})...)
+		routing.Event{At: f.now(), Type: routing.EventMissed, Detail: "nobody accepted; the team takes no voicemail", Key: "missed"})...)
 	f.writeTwiML(w, append(prefix, f.prompt(st.Lang, "apology"), twiml.VoiceHangup{})...)
 }
 
@@ -180,12 +180,12 @@ func (f *Flow) HandleWhisperAnswer() http.Handler {
 		digits := r.PostForm.Get("Digits")
 		if digits == "1" {
 			f.record(r.Context(), parentSid(r), routing.Update{},
-				withKey(f.engineerEvent("accepted", step, "pressed 1"), st.key("whisper")))
+				withKey(f.engineerEvent(routing.EventAccepted, step, "pressed 1"), st.key("whisper")))
 			f.writeCached(w, "connecting", func() []twiml.Element { return []twiml.Element{f.prompt("", "connecting")} })
 			return
 		}
 		f.record(r.Context(), parentSid(r), routing.Update{},
-			withKey(f.engineerEvent("declined", step, "pressed "+strconv.Quote(digits)), st.key("whisper")))
+			withKey(f.engineerEvent(routing.EventDeclined, step, "pressed "+strconv.Quote(digits)), st.key("whisper")))
 		f.writeTwiML(w, f.prompt("", "declined"), twiml.VoiceHangup{})
 	})
 }
@@ -206,7 +206,7 @@ func (f *Flow) HandleDialDone() http.Handler {
 		if r.PostForm.Get("DialBridged") == "true" {
 			upd := routing.Update{Status: routing.StatusAnswered, AnsweredBy: step.Engineer, AnsweredAt: f.now(), AnsweredAtKey: st.key("whisper")}
 			if f.record(ctx, callSid, upd,
-				withKey(f.engineerEvent("bridged", step, "talked to the caller"), st.key("dial"))) {
+				withKey(f.engineerEvent(routing.EventBridged, step, "talked to the caller"), st.key("dial"))) {
 				f.metrics.escalated(st.Pass*len(st.Chain) + st.Step + 1)
 			}
 			f.hangUp(w)
@@ -215,7 +215,7 @@ func (f *Flow) HandleDialDone() http.Handler {
 		if r.PostForm.Get("CallStatus") == "completed" || dialStatus == "canceled" {
 			// The caller hung up while we were ringing.
 			f.record(ctx, callSid, routing.Update{Status: routing.StatusAbandoned},
-				withKey(f.engineerEvent("hangup", step, "caller hung up while ringing"), st.key("dial")))
+				withKey(f.engineerEvent(routing.EventHangup, step, "caller hung up while ringing"), st.key("dial")))
 			f.hangUp(w)
 			return
 		}
@@ -230,16 +230,17 @@ func (f *Flow) HandleDialDone() http.Handler {
 // outcome is skipped) or pressed nothing: usually the engineer's own
 // voicemail.
 func (f *Flow) dialOutcome(st callState, step routing.Step, dialStatus string) routing.Event {
-	var typ, detail string
+	var typ routing.EventType
+	var detail string
 	switch dialStatus {
 	case "busy":
-		typ, detail = "busy", "line busy"
+		typ, detail = routing.EventBusy, "line busy"
 	case "no-answer":
-		typ, detail = "no_answer", "no answer"
+		typ, detail = routing.EventNoAnswer, "no answer"
 	case "failed":
-		typ, detail = "failed", "call failed"
+		typ, detail = routing.EventFailed, "call failed"
 	default:
-		e := withKey(f.engineerEvent("no_key", step, "answered but no key pressed (voicemail?)"), st.key("dial"))
+		e := withKey(f.engineerEvent(routing.EventNoKey, step, "answered but no key pressed (voicemail?)"), st.key("dial"))
 		e.UnlessKey = st.key("whisper")
 		return e
 	}

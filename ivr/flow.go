@@ -230,7 +230,7 @@ func (f *Flow) record(ctx context.Context, callSid string, upd routing.Update, e
 
 // engineerEvent returns an event about step's engineer, with the name and
 // number as they are now copied onto it.
-func (f *Flow) engineerEvent(typ string, st routing.Step, detail string) routing.Event {
+func (f *Flow) engineerEvent(typ routing.EventType, st routing.Step, detail string) routing.Event {
 	name := st.Name
 	if name == "" {
 		if e, ok := f.router.Config().Engineer(st.Engineer); ok {

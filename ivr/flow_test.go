@@ -188,7 +188,7 @@ func TestMenuDigitDialsFirstStepWithWhisper(t *testing.T) {
 	}
 	var types []string
 	for _, e := range rec.events {
-		types = append(types, e.Type)
+		types = append(types, string(e.Type))
 	}
 	if strings.Join(types, ",") != "menu,route,ring" {
 		t.Errorf("events %v", types)

@@ -41,7 +41,7 @@ func (f *Flow) HandlePIN() http.Handler {
 			return
 		}
 		f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{}, routing.Event{
-			At: f.now(), Type: "pin_invalid", Detail: "try " + strconv.Itoa(try) + " of " + strconv.Itoa(pinTries), Key: "pin:" + strconv.Itoa(try),
+			At: f.now(), Type: routing.EventPINInvalid, Detail: "try " + strconv.Itoa(try) + " of " + strconv.Itoa(pinTries), Key: "pin:" + strconv.Itoa(try),
 		})
 		if try >= pinTries {
 			f.unknownCaller(w, r, false)
@@ -55,7 +55,7 @@ func (f *Flow) HandlePIN() http.Handler {
 // (after the greeting, when greet) and plays the menu.
 func (f *Flow) identified(w http.ResponseWriter, r *http.Request, cu routing.Customer, how string, greet bool) {
 	f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{Customer: cu.ID},
-		routing.Event{At: f.now(), Type: "identified", Detail: "customer " + cu.ID + " by " + how, Key: "identified"})
+		routing.Event{At: f.now(), Type: routing.EventIdentified, Detail: "customer " + cu.ID + " by " + how, Key: "identified"})
 	opened := "welcome"
 	if greet {
 		opened = "greeting|welcome"
@@ -79,7 +79,7 @@ func (f *Flow) unknownCaller(w http.ResponseWriter, r *http.Request, first bool)
 	switch cfg.Hotline.UnknownCallers {
 	case routing.UnknownReject:
 		f.record(r.Context(), callSid, routing.Update{Status: routing.StatusMissed},
-			routing.Event{At: f.now(), Type: "rejected", Detail: "unknown caller", Key: "rejected"})
+			routing.Event{At: f.now(), Type: routing.EventRejected, Detail: "unknown caller", Key: "rejected"})
 		if first {
 			f.writeTwiML(w, twiml.VoiceReject{Reason: "rejected"})
 			return
@@ -88,7 +88,7 @@ func (f *Flow) unknownCaller(w http.ResponseWriter, r *http.Request, first bool)
 	case routing.UnknownVoicemail:
 		st := callState{Team: cfg.DefaultTeam(), From: r.PostForm.Get("From")}
 		f.endOfChain(w, r, st, nil, routing.Update{Team: st.Team},
-			[]routing.Event{{At: f.now(), Type: "route", Detail: "unknown caller: straight to voicemail", Key: "route"}}, f.greeting(caller{})...)
+			[]routing.Event{{At: f.now(), Type: routing.EventRoute, Detail: "unknown caller: straight to voicemail", Key: "route"}}, f.greeting(caller{})...)
 	default:
 		f.offerMenu(w, r, caller{}, "greeting", f.greeting)
 	}

@@ -43,7 +43,7 @@ func (f *Flow) startIncident(r *http.Request, detail string) routing.Incident {
 		StartedAt:      f.now(),
 		ConfigRevision: f.router.Config().Revision,
 	}
-	first := routing.Event{At: in.StartedAt, Type: "incoming", Detail: detail, Key: "incoming"}
+	first := routing.Event{At: in.StartedAt, Type: routing.EventIncoming, Detail: detail, Key: "incoming"}
 	if _, _, err := f.incidents.StartIncident(r.Context(), in, first); err != nil {
 		f.log.Error().Err(err).Str("call_sid", in.CallSid).Msg("start incident")
 	}
@@ -158,7 +158,7 @@ func (f *Flow) HandleMenu() http.Handler {
 		if l, ok := cfg.LanguageByDigit(digits); ok && c.Lang == "" {
 			c.Lang = l.Code
 			f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{},
-				routing.Event{At: f.now(), Type: "language", Detail: l.Code, Key: "language"})
+				routing.Event{At: f.now(), Type: routing.EventLanguage, Detail: l.Code, Key: "language"})
 			f.writeTwiML(w, append(f.greeting(c), f.menu(c, 1, plays+1)...)...)
 			return
 		}
@@ -176,7 +176,7 @@ func (f *Flow) HandleMenu() http.Handler {
 			verbs = append(verbs, f.sayIn(c.Lang, cfg.Prompt(c.Lang, "invalid_choice")))
 		}
 		f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{}, routing.Event{
-			At: f.now(), Type: "menu", Detail: menuMiss(digits, attempt), Key: "menu:" + strconv.Itoa(attempt),
+			At: f.now(), Type: routing.EventMenu, Detail: menuMiss(digits, attempt), Key: "menu:" + strconv.Itoa(attempt),
 		})
 		f.writeTwiML(w, append(verbs, f.menu(c, attempt+1, plays+1)...)...)
 	})

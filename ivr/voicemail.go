@@ -19,12 +19,12 @@ func (f *Flow) HandleRecorded() http.Handler {
 		seconds, _ := strconv.Atoi(form.Get("RecordingDuration"))
 		if recording == "" || (form.Get("Digits") == "hangup" && seconds == 0) {
 			f.record(r.Context(), callSid, routing.Update{Status: routing.StatusAbandoned},
-				routing.Event{At: f.now(), Type: "hangup", Detail: "caller hung up at the voicemail prompt", Key: "voicemail"})
+				routing.Event{At: f.now(), Type: routing.EventHangup, Detail: "caller hung up at the voicemail prompt", Key: "voicemail"})
 			f.hangUp(w)
 			return
 		}
 		f.record(r.Context(), callSid, routing.Update{Status: routing.StatusVoicemail, RecordingURL: recording},
-			routing.Event{At: f.now(), Type: "voicemail", Detail: "message of " + strconv.Itoa(seconds) + " s", Key: "voicemail"})
+			routing.Event{At: f.now(), Type: routing.EventVoicemail, Detail: "message of " + strconv.Itoa(seconds) + " s", Key: "voicemail"})
 		f.writeTwiML(w, f.prompt(callerFrom(r.URL.Query()).Lang, "voicemail_done"), twiml.VoiceHangup{})
 	})
 }
@@ -34,7 +34,7 @@ func (f *Flow) HandleRecorded() http.Handler {
 func (f *Flow) HandleNoMessage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{Status: routing.StatusMissed},
-			routing.Event{At: f.now(), Type: "missed", Detail: "empty voicemail", Key: "voicemail"})
+			routing.Event{At: f.now(), Type: routing.EventMissed, Detail: "empty voicemail", Key: "voicemail"})
 		f.writeTwiML(w, f.prompt(callerFrom(r.URL.Query()).Lang, "no_message"), twiml.VoiceHangup{})
 	})
 }
@@ -46,7 +46,7 @@ func (f *Flow) HandleTranscript() http.Handler {
 		text := form.Get("TranscriptionText")
 		detail := "transcription " + form.Get("TranscriptionStatus")
 		f.record(r.Context(), form.Get("CallSid"), routing.Update{Transcript: text},
-			routing.Event{At: f.now(), Type: "transcript", Detail: detail, Key: "transcript"})
+			routing.Event{At: f.now(), Type: routing.EventTranscript, Detail: detail, Key: "transcript"})
 		f.writeEmpty(w)
 	})
 }
@@ -67,8 +67,8 @@ func (f *Flow) HandleStatus() http.Handler {
 			upd.DurationS = &d
 		}
 		f.record(r.Context(), form.Get("CallSid"), upd,
-			routing.Event{At: f.now(), Type: "hangup", Detail: "caller hung up before anyone accepted", Key: "hangup", IfInProgress: true},
-			routing.Event{At: f.now(), Type: "completed", Detail: "call ended: " + status, Key: "status"})
+			routing.Event{At: f.now(), Type: routing.EventHangup, Detail: "caller hung up before anyone accepted", Key: "hangup", IfInProgress: true},
+			routing.Event{At: f.now(), Type: routing.EventCompleted, Detail: "call ended: " + status, Key: "status"})
 		f.writeEmpty(w)
 	})
 }

@@ -59,7 +59,7 @@ type Incident struct {
 // number are copied as they were, so the log stays true when schedules change.
 type Event struct {
 	At            time.Time `json:"at"`
-	Type          string    `json:"type"`
+	Type          EventType `json:"type"`
 	Engineer      string    `json:"engineer"`
 	EngineerName  string    `json:"engineer_name,omitempty"`
 	EngineerPhone string    `json:"engineer_phone,omitempty"`
@@ -303,9 +303,9 @@ func insertEvents(tx txRunner, incident int64, events []Event) (int64, error) {
 	for _, e := range events {
 		key := e.Key
 		if key == "" {
-			key = e.Type
+			key = string(e.Type)
 		}
-		args = append(args, incident, ms(e.At), e.Type, e.Engineer, e.EngineerName, e.EngineerPhone, e.Detail, key)
+		args = append(args, incident, ms(e.At), string(e.Type), e.Engineer, e.EngineerName, e.EngineerPhone, e.Detail, key)
 	}
 	q := insertEventsValues + store.Placeholders(len(events), 8) + " ON CONFLICT (incident_id, dedup_key) DO NOTHING"
 	res, err := tx.exec(q, args...)

@@ -199,7 +199,7 @@ func TestIncidentsByCallSid(t *testing.T) {
 func eventTypes(in Incident) string {
 	types := make([]string, len(in.Events))
 	for i, e := range in.Events {
-		types[i] = e.Type
+		types[i] = string(e.Type)
 	}
 	return strings.Join(types, " ")
 }

@@ -179,12 +179,12 @@ func (g *seeder) call(id int64, t time.Time) seedCall {
 		StartedAt: t, ConfigRevision: g.cfg.Revision,
 	}
 	at := t
-	ev := []Event{{At: at, Type: "incoming", Detail: "call from " + in.From, Key: "incoming"}}
+	ev := []Event{{At: at, Type: EventIncoming, Detail: "call from " + in.From, Key: "incoming"}}
 	at = at.Add(time.Duration(3000+r.IntN(9000)) * time.Millisecond)
 	candidates := g.teams[opt.Team]
 	ev = append(ev,
-		Event{At: at, Type: "menu", Detail: "pressed " + opt.Digit, Key: "menu:choice"},
-		Event{At: at, Type: "route", Detail: "team " + opt.Team + ": " + strings.Join(candidates, ", "), Key: "route"})
+		Event{At: at, Type: EventMenu, Detail: "pressed " + opt.Digit, Key: "menu:choice"},
+		Event{At: at, Type: EventRoute, Detail: "team " + opt.Team + ": " + strings.Join(candidates, ", "), Key: "route"})
 	roll := r.IntN(100)
 	status := StatusAnswered
 	switch {
@@ -206,18 +206,18 @@ func (g *seeder) call(id int64, t time.Time) seedCall {
 		eng := candidates[i%len(candidates)]
 		e, _ := g.cfg.Engineer(eng)
 		step := fmt.Sprintf(":p0:s%d", i)
-		ev = append(ev, Event{At: at, Type: "ring", Engineer: eng, EngineerName: e.Name, EngineerPhone: e.Phone, Detail: "ringing", Key: "ring" + step})
+		ev = append(ev, Event{At: at, Type: EventRing, Engineer: eng, EngineerName: e.Name, EngineerPhone: e.Phone, Detail: "ringing", Key: "ring" + step})
 		ringFor := time.Duration(4000+r.IntN(16000)) * time.Millisecond
 		at = at.Add(ringFor)
 		if status == StatusAnswered && i == rings-1 {
 			in.AnsweredBy, in.AnsweredAt = &eng, ptr(at)
 			ev = append(ev,
-				Event{At: at, Type: "accepted", Engineer: eng, EngineerName: e.Name, EngineerPhone: e.Phone, Detail: "pressed 1", Key: "whisper" + step},
-				Event{At: at, Type: "bridged", Engineer: eng, EngineerName: e.Name, EngineerPhone: e.Phone, Detail: "talked to the caller", Key: "dial" + step})
+				Event{At: at, Type: EventAccepted, Engineer: eng, EngineerName: e.Name, EngineerPhone: e.Phone, Detail: "pressed 1", Key: "whisper" + step},
+				Event{At: at, Type: EventBridged, Engineer: eng, EngineerName: e.Name, EngineerPhone: e.Phone, Detail: "talked to the caller", Key: "dial" + step})
 			at = at.Add(time.Duration(60+r.IntN(1500)) * time.Second)
 			break
 		}
-		outcome := []string{"no_answer", "no_key", "declined", "busy"}[r.IntN(4)]
+		outcome := []EventType{EventNoAnswer, EventNoKey, EventDeclined, EventBusy}[r.IntN(4)]
 		ev = append(ev, Event{At: at, Type: outcome, Engineer: eng, EngineerName: e.Name, EngineerPhone: e.Phone, Key: "dial" + step})
 	}
 	switch status {
@@ -227,18 +227,18 @@ func (g *seeder) call(id int64, t time.Time) seedCall {
 		at = at.Add(time.Duration(secs) * time.Second)
 		in.RecordingURL = ptr("https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/Recordings/RE" + fmt.Sprintf("%032x", id))
 		in.Transcript = &msg
-		ev = append(ev, Event{At: at, Type: "voicemail", Detail: "message of " + strconv.Itoa(secs) + " s", Key: "voicemail"},
-			Event{At: at.Add(20 * time.Second), Type: "transcript", Detail: "transcribed", Key: "transcript"})
+		ev = append(ev, Event{At: at, Type: EventVoicemail, Detail: "message of " + strconv.Itoa(secs) + " s", Key: "voicemail"},
+			Event{At: at.Add(20 * time.Second), Type: EventTranscript, Detail: "transcribed", Key: "transcript"})
 	case StatusAbandoned:
-		ev = append(ev, Event{At: at, Type: "hangup", Detail: "caller hung up before anyone accepted", Key: "hangup"})
+		ev = append(ev, Event{At: at, Type: EventHangup, Detail: "caller hung up before anyone accepted", Key: "hangup"})
 	case StatusMissed:
-		ev = append(ev, Event{At: at, Type: "missed", Detail: "nobody accepted", Key: "missed"})
+		ev = append(ev, Event{At: at, Type: EventMissed, Detail: "nobody accepted", Key: "missed"})
 	}
 	in.Status = status
 	in.EndedAt = ptr(at)
 	d := int(at.Sub(t) / time.Second)
 	in.DurationS = &d
-	ev = append(ev, Event{At: at, Type: "completed", Detail: "call ended: completed", Key: "status"})
+	ev = append(ev, Event{At: at, Type: EventCompleted, Detail: "call ended: completed", Key: "status"})
 	return seedCall{in: in, events: ev}
 }
 

@@ -27,14 +27,6 @@ type eventRow struct {
 	Offset, Time, Type, Label, Engineer, Detail string
 }
 
-// eventLabels names the event types for people.
-var eventLabels = map[string]string{
-	"incoming": "Call came in", "menu": "Menu", "route": "Routed", "ring": "Ringing",
-	"accepted": "Accepted", "declined": "Declined", "no_key": "No key pressed", "no_answer": "No answer",
-	"busy": "Busy", "failed": "Failed", "bridged": "Connected", "voicemail": "Voicemail",
-	"transcript": "Transcript", "missed": "Missed", "hangup": "Caller hung up", "completed": "Call ended",
-}
-
 // handleIncident serves /incidents/{id}.
 func (s *Site) handleIncident() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -64,12 +56,8 @@ func (s *Site) incidentPage(r *http.Request, in routing.Incident, note string) i
 		p.Revision = p.Revision[:12]
 	}
 	for _, e := range in.Events {
-		label, ok := eventLabels[e.Type]
-		if !ok {
-			label = e.Type
-		}
 		row := eventRow{Offset: offset(e.At.Sub(in.StartedAt)), Time: e.At.In(loc).Format("15:04:05"),
-			Type: e.Type, Label: label, Detail: e.Detail, Engineer: e.EngineerName}
+			Type: string(e.Type), Label: e.Type.Label(), Detail: e.Detail, Engineer: e.EngineerName}
 		if row.Engineer == "" && e.Engineer != "" {
 			row.Engineer = engineerName(cfg, e.Engineer)
 		}

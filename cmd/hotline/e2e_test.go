@@ -202,7 +202,7 @@ func (h *hotline) getJSON(path string, v any) {
 func eventTypes(in routing.Incident) []string {
 	var out []string
 	for _, e := range in.Events {
-		s := e.Type
+		s := string(e.Type)
 		if e.Engineer != "" {
 			s += ":" + e.Engineer
 		}
