@@ -51,6 +51,24 @@ type GroupTally struct {
 	Tally
 }
 
+// EngineerTally is what one engineer did with the calls that rang them:
+// how often their phone rang and how each ring ended, from the timeline's
+// events, and the calls they took (Answered, with the callers' waits).
+type EngineerTally struct {
+	Key                                                     string // engineer id
+	Rung, Accepted, Declined, NoKey, NoAnswer, Busy, Failed int
+	Tally
+}
+
+// AcceptRate is rings accepted over rings, from 0 to 1; 0 when the
+// engineer was never rung.
+func (e EngineerTally) AcceptRate() float64 {
+	if e.Rung == 0 {
+		return 0
+	}
+	return float64(e.Accepted) / float64(e.Rung)
+}
+
 // Stats summarises the calls that started in [From, To).
 type Stats struct {
 	From, To  time.Time
@@ -58,7 +76,31 @@ type Stats struct {
 	Days      []DayTally   // every local day of the range, oldest first, zero-filled
 	Teams     []GroupTally // by calls, most first
 	Options   []GroupTally // by menu digit
-	Engineers []GroupTally // by answered calls, most first; only answered calls count
+	// Engineers has everyone rung or answering in the range, most rung first.
+	Engineers []EngineerTally
+}
+
+// ringOutcomes are the event types counted per engineer: a ring and each
+// way it can end.
+var ringOutcomes = []EventType{EventRing, EventAccepted, EventDeclined, EventNoKey, EventNoAnswer, EventBusy, EventFailed}
+
+func (e *EngineerTally) add(typ EventType, n int) {
+	switch typ {
+	case EventRing:
+		e.Rung += n
+	case EventAccepted:
+		e.Accepted += n
+	case EventDeclined:
+		e.Declined += n
+	case EventNoKey:
+		e.NoKey += n
+	case EventNoAnswer:
+		e.NoAnswer += n
+	case EventBusy:
+		e.Busy += n
+	case EventFailed:
+		e.Failed += n
+	}
 }
 
 // Stats computes the reporting figures of the calls that started in
@@ -132,7 +174,59 @@ func (s *Incidents) Stats(ctx context.Context, from, to time.Time, loc *time.Loc
 	}
 	out.Teams = groups(teams, func(a, b GroupTally) int { return cmp.Or(b.Calls-a.Calls, cmp.Compare(a.Key, b.Key)) })
 	out.Options = groups(options, func(a, b GroupTally) int { return cmp.Compare(a.Key, b.Key) })
-	out.Engineers = groups(engineers, func(a, b GroupTally) int { return cmp.Or(b.Answered-a.Answered, cmp.Compare(a.Key, b.Key)) })
+	answeredBy := groups(engineers, func(a, b GroupTally) int { return cmp.Compare(a.Key, b.Key) })
+	if out.Engineers, err = s.engineerTallies(ctx, from, to, answeredBy); err != nil {
+		return Stats{}, err
+	}
+	return out, nil
+}
+
+// engineerTallies counts each engineer's rings and their outcomes over the
+// calls that started in [from, to), joined with the calls they answered.
+func (s *Incidents) engineerTallies(ctx context.Context, from, to time.Time, answeredBy []GroupTally) ([]EngineerTally, error) {
+	q := `SELECT e.engineer, e.type, COUNT(*) FROM incident_events e JOIN incidents i ON i.id = e.incident_id
+		WHERE i.started_at >= ? AND i.started_at < ? AND e.engineer <> '' AND e.type IN ` +
+		store.Placeholders(1, len(ringOutcomes)) + ` GROUP BY e.engineer, e.type`
+	args := []any{ms(from), ms(to)}
+	for _, t := range ringOutcomes {
+		args = append(args, string(t))
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("routing: stats per engineer: %w", err)
+	}
+	defer rows.Close()
+	byKey := map[string]*EngineerTally{}
+	tally := func(k string) *EngineerTally {
+		e, ok := byKey[k]
+		if !ok {
+			e = &EngineerTally{Key: k}
+			byKey[k] = e
+		}
+		return e
+	}
+	for rows.Next() {
+		var eng string
+		var typ EventType
+		var n int
+		if err := rows.Scan(&eng, &typ, &n); err != nil {
+			return nil, fmt.Errorf("routing: stats per engineer: %w", err)
+		}
+		tally(eng).add(typ, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("routing: stats per engineer: %w", err)
+	}
+	for _, g := range answeredBy {
+		tally(g.Key).Tally = g.Tally
+	}
+	out := make([]EngineerTally, 0, len(byKey))
+	for _, e := range byKey {
+		out = append(out, *e)
+	}
+	slices.SortFunc(out, func(a, b EngineerTally) int {
+		return cmp.Or(b.Rung-a.Rung, b.Answered-a.Answered, cmp.Compare(a.Key, b.Key))
+	})
 	return out, nil
 }
 

@@ -65,12 +65,23 @@ func TestSeedAndStats(t *testing.T) {
 		if days != 10000 || len(st.Days) < 30 || len(st.Days) > 32 {
 			t.Errorf("%d days holding %d calls", len(st.Days), days)
 		}
-		teams, answered := 0, 0
+		teams, answered, rung, accepted := 0, 0, 0, 0
 		for _, g := range st.Teams {
 			teams += g.Calls
 		}
 		for _, g := range st.Engineers {
 			answered += g.Answered
+			rung += g.Rung
+			accepted += g.Accepted
+			if g.Accepted+g.Declined+g.NoKey+g.NoAnswer+g.Busy > g.Rung {
+				t.Errorf("%s: more ring outcomes than rings: %+v", g.Key, g)
+			}
+		}
+		// The seed's engineers decline, miss and let voicemail take some
+		// rings: accepting every ring would be the bug of counting only
+		// answered calls.
+		if rung <= accepted || accepted < st.Total.Answered {
+			t.Errorf("%d rings, %d accepted, %d answered calls", rung, accepted, st.Total.Answered)
 		}
 		if teams != 10000 || answered != st.Total.Answered || len(st.Options) == 0 {
 			t.Errorf("per team %d, per engineer %d answered of %d", teams, answered, st.Total.Answered)

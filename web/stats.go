@@ -19,7 +19,7 @@ type statsPage struct {
 	PerDay    Chart
 	Teams     []tallyRow
 	Options   []tallyRow
-	Engineers []tallyRow
+	Engineers []engineerRow
 	TeamChart Chart
 	EngChart  Chart
 }
@@ -30,6 +30,24 @@ type tallyRow struct {
 	Calls, Answered, Voicemail, Missed, Abandoned int
 	AnswerRate                                    float64
 	Median, P90                                   string
+}
+
+// engineerRow is one engineer's line: their rings and how each ended, and
+// the calls they took.
+type engineerRow struct {
+	Name                                                              string
+	Rung, Accepted, Declined, NoKey, NoAnswer, Busy, Failed, Answered int
+	AcceptRate                                                        float64
+	Median                                                            string
+}
+
+func engineerRowOf(name string, e routing.EngineerTally) engineerRow {
+	r := engineerRow{Name: name, Rung: e.Rung, Accepted: e.Accepted, Declined: e.Declined, NoKey: e.NoKey,
+		NoAnswer: e.NoAnswer, Busy: e.Busy, Failed: e.Failed, Answered: e.Answered, AcceptRate: e.AcceptRate(), Median: "–"}
+	if e.Answered > 0 {
+		r.Median = formatDuration(e.MedianToAnswer)
+	}
+	return r
 }
 
 func rowOf(name string, t routing.Tally) tallyRow {
@@ -115,7 +133,7 @@ func (s *Site) handleStats() http.Handler {
 		}
 		names, calls = nil, nil
 		for _, g := range st.Engineers {
-			p.Engineers = append(p.Engineers, rowOf(engineerName(cfg, g.Key), g.Tally))
+			p.Engineers = append(p.Engineers, engineerRowOf(engineerName(cfg, g.Key), g))
 			names, calls = append(names, engineerName(cfg, g.Key)), append(calls, g.Answered)
 		}
 		p.EngChart = hbars("Calls answered per engineer", names, calls, "answered")
