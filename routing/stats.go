@@ -135,6 +135,13 @@ func (s *Incidents) Stats(ctx context.Context, from, to time.Time, loc *time.Loc
 	if s.db.Dialect() == store.SQLite {
 		hint = ` INDEXED BY incidents_stats`
 	}
+	// The rings are counted from another index on another connection while
+	// this goroutine scans the calls.
+	rings := make(chan ringResult, 1)
+	go func() {
+		byKey, err := s.ringCounts(ctx, from, to)
+		rings <- ringResult{byKey, err}
+	}()
 	q := `SELECT started_at, status, team, menu_digit, answered_by, answered_at
 		FROM incidents` + hint + ` WHERE started_at >= ? AND started_at < ?`
 	rows, err := s.db.QueryContext(ctx, q, ms(from), ms(to))
@@ -174,37 +181,36 @@ func (s *Incidents) Stats(ctx context.Context, from, to time.Time, loc *time.Loc
 	}
 	out.Teams = groups(teams, func(a, b GroupTally) int { return cmp.Or(b.Calls-a.Calls, cmp.Compare(a.Key, b.Key)) })
 	out.Options = groups(options, func(a, b GroupTally) int { return cmp.Compare(a.Key, b.Key) })
-	answeredBy := groups(engineers, func(a, b GroupTally) int { return cmp.Compare(a.Key, b.Key) })
-	if out.Engineers, err = s.engineerTallies(ctx, from, to, answeredBy); err != nil {
-		return Stats{}, err
+	r := <-rings
+	if r.err != nil {
+		return Stats{}, r.err
 	}
+	out.Engineers = engineerTallies(r.byKey, groups(engineers, func(a, b GroupTally) int { return cmp.Compare(a.Key, b.Key) }))
 	return out, nil
 }
 
-// engineerTallies counts each engineer's rings and their outcomes over the
-// calls that started in [from, to), joined with the calls they answered.
-func (s *Incidents) engineerTallies(ctx context.Context, from, to time.Time, answeredBy []GroupTally) ([]EngineerTally, error) {
-	q := `SELECT e.engineer, e.type, COUNT(*) FROM incident_events e JOIN incidents i ON i.id = e.incident_id
-		WHERE i.started_at >= ? AND i.started_at < ? AND e.engineer <> '' AND e.type IN ` +
-		store.Placeholders(1, len(ringOutcomes)) + ` GROUP BY e.engineer, e.type`
-	args := []any{ms(from), ms(to)}
+type ringResult struct {
+	byKey map[string]*EngineerTally
+	err   error
+}
+
+// ringCounts counts each engineer's rings and their outcomes in [from, to)
+// (by the time of the event), from the index incident_events_engineer_at.
+func (s *Incidents) ringCounts(ctx context.Context, from, to time.Time) (map[string]*EngineerTally, error) {
+	q := `SELECT engineer, type, COUNT(*) FROM incident_events
+		WHERE type IN ` + store.Placeholders(1, len(ringOutcomes)) + ` AND at >= ? AND at < ? AND engineer <> ''
+		GROUP BY engineer, type`
+	args := make([]any, 0, len(ringOutcomes)+2)
 	for _, t := range ringOutcomes {
 		args = append(args, string(t))
 	}
+	args = append(args, ms(from), ms(to))
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("routing: stats per engineer: %w", err)
 	}
 	defer rows.Close()
 	byKey := map[string]*EngineerTally{}
-	tally := func(k string) *EngineerTally {
-		e, ok := byKey[k]
-		if !ok {
-			e = &EngineerTally{Key: k}
-			byKey[k] = e
-		}
-		return e
-	}
 	for rows.Next() {
 		var eng string
 		var typ EventType
@@ -212,13 +218,28 @@ func (s *Incidents) engineerTallies(ctx context.Context, from, to time.Time, ans
 		if err := rows.Scan(&eng, &typ, &n); err != nil {
 			return nil, fmt.Errorf("routing: stats per engineer: %w", err)
 		}
-		tally(eng).add(typ, n)
+		engineerTally(byKey, eng).add(typ, n)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("routing: stats per engineer: %w", err)
 	}
+	return byKey, nil
+}
+
+func engineerTally(byKey map[string]*EngineerTally, k string) *EngineerTally {
+	e, ok := byKey[k]
+	if !ok {
+		e = &EngineerTally{Key: k}
+		byKey[k] = e
+	}
+	return e
+}
+
+// engineerTallies joins the rings with the calls each engineer answered,
+// most rung first.
+func engineerTallies(byKey map[string]*EngineerTally, answeredBy []GroupTally) []EngineerTally {
 	for _, g := range answeredBy {
-		tally(g.Key).Tally = g.Tally
+		engineerTally(byKey, g.Key).Tally = g.Tally
 	}
 	out := make([]EngineerTally, 0, len(byKey))
 	for _, e := range byKey {
@@ -227,7 +248,7 @@ func (s *Incidents) engineerTallies(ctx context.Context, from, to time.Time, ans
 	slices.SortFunc(out, func(a, b EngineerTally) int {
 		return cmp.Or(b.Rung-a.Rung, b.Answered-a.Answered, cmp.Compare(a.Key, b.Key))
 	})
-	return out, nil
+	return out
 }
 
 func (t *Tally) count(status string, wait int64) {
