@@ -71,11 +71,11 @@ func (e EngineerTally) AcceptRate() float64 {
 
 // Stats summarises the calls that started in [From, To).
 type Stats struct {
-	From, To  time.Time
-	Total     Tally
-	Days      []DayTally   // every local day of the range, oldest first, zero-filled
-	Teams     []GroupTally // by calls, most first
-	Options   []GroupTally // by menu digit
+	From, To time.Time
+	Total    Tally
+	Days     []DayTally   // every local day of the range, oldest first, zero-filled
+	Teams    []GroupTally // by calls, most first
+	Options  []GroupTally // by menu digit
 	// Engineers has everyone rung or answering in the range, most rung first.
 	Engineers []EngineerTally
 }
