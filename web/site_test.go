@@ -4,10 +4,11 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -106,9 +107,65 @@ func newTestSite(t *testing.T, dsn, publicURL string) *site {
 }
 
 // client returns a cookie-keeping client that does not follow redirects.
+// Its jar judges expiry by the site's clock (see clockJar).
 func (s *site) client() *http.Client {
-	jar, _ := cookiejar.New(nil)
+	jar := &clockJar{now: func() time.Time { return s.now }, cookies: map[string]jarCookie{}}
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// clockJar is a browser's cookie jar for the one host of a test site,
+// judging Expires and Max-Age by the site's injected clock as a browser
+// judges them by its own. net/http/cookiejar reads the real clock: against
+// a pinned site clock it drops the session cookie once the real date passes
+// the cookie's Expires, so every signed-in test would begin to fail on that
+// day. Domain and Path are not matched (the site sets every cookie on "/"),
+// and 127.0.0.1 is a secure origin, so Secure cookies are sent.
+type clockJar struct {
+	now     func() time.Time
+	mu      sync.Mutex
+	cookies map[string]jarCookie
+}
+
+// jarCookie is a kept cookie and the instant it expires (zero: with the
+// browser session).
+type jarCookie struct {
+	value   string
+	expires time.Time
+}
+
+// SetCookies keeps cs, replacing cookies of the same name; a cookie whose
+// Max-Age is negative or whose Expires is not after now deletes its name.
+func (j *clockJar) SetCookies(_ *url.URL, cs []*http.Cookie) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	now := j.now()
+	for _, c := range cs {
+		exp := c.Expires
+		if c.MaxAge > 0 {
+			exp = now.Add(time.Duration(c.MaxAge) * time.Second)
+		}
+		if c.MaxAge < 0 || (!exp.IsZero() && !exp.After(now)) {
+			delete(j.cookies, c.Name)
+			continue
+		}
+		j.cookies[c.Name] = jarCookie{value: c.Value, expires: exp}
+	}
+}
+
+// Cookies returns the cookies not expired at now, by name.
+func (j *clockJar) Cookies(*url.URL) []*http.Cookie {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	now := j.now()
+	var out []*http.Cookie
+	for name, c := range j.cookies {
+		if !c.expires.IsZero() && !c.expires.After(now) {
+			continue
+		}
+		out = append(out, &http.Cookie{Name: name, Value: c.value})
+	}
+	slices.SortFunc(out, func(a, b *http.Cookie) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 func (s *site) signIn(c *http.Client, name string) *http.Response {
@@ -162,6 +219,9 @@ func TestSignInSessionCookie(t *testing.T) {
 		if cookie == nil || !cookie.HttpOnly || !cookie.Secure || cookie.SameSite != http.SameSiteLaxMode || len(cookie.Value) < 43 {
 			t.Fatalf("session cookie %+v", cookie)
 		}
+		if !cookie.Expires.Equal(s.now.Add(SessionTTL)) {
+			t.Errorf("session cookie expires %v, want %v (the session's end)", cookie.Expires, s.now.Add(SessionTTL))
+		}
 		var stored int
 		if err := s.db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM sessions WHERE token_hash = ?`, cookie.Value).Scan(&stored); err != nil || stored != 0 {
 			t.Errorf("the raw token is stored: %d %v", stored, err)
@@ -181,9 +241,16 @@ func TestSignInSessionCookie(t *testing.T) {
 		if code, body, _ := s.get(c, "/"); code != http.StatusOK || !strings.Contains(body, "No calls match") {
 			t.Errorf("call log: %d", code)
 		}
-		// Sessions end after their lifetime.
+		// Sessions end after their lifetime: the browser drops the cookie,
+		// and the server refuses the token even when it is sent anyway.
+		live := c.Jar.Cookies(u)[0].Value
 		s.now = s.now.Add(SessionTTL + time.Minute)
-		if code, _, _ := s.get(c, "/"); code != http.StatusSeeOther {
+		if got := c.Jar.Cookies(u); len(got) != 0 {
+			t.Errorf("the browser kept the cookie past its session: %v", got)
+		}
+		replayed := s.client()
+		replayed.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: live}})
+		if code, _, _ := s.get(replayed, "/"); code != http.StatusSeeOther {
 			t.Errorf("expired session: %d", code)
 		}
 	})

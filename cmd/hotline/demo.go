@@ -13,6 +13,7 @@ import (
 
 	"github.com/hotline-dev/hotline/examples"
 	"github.com/hotline-dev/hotline/ivr/sim"
+	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/web"
 )
 
@@ -82,41 +83,10 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 // at once, escalated past a voicemail pickup, and a voicemail.
 func demoCalls(ctx context.Context, e env, s *server) error {
 	cfg := s.router.Config()
-	chain := func(team string) []string {
+	calls := demoScripts(cfg, func(team string) []routing.Step {
 		steps, _ := s.router.Chain(ctx, team, time.Now())
-		phones := make([]string, len(steps))
-		for i, st := range steps {
-			phones[i] = st.Phone
-		}
-		return phones
-	}
-	first, second := cfg.Menu.Options[0], cfg.Menu.Options[len(cfg.Menu.Options)-1]
-	firstChain, secondChain := chain(first.Team), chain(second.Team)
-	behave := func(phones []string, how ...sim.Behaviour) map[string]sim.Behaviour {
-		m := map[string]sim.Behaviour{}
-		for i, p := range phones {
-			if i < len(how) {
-				m[p] = how[i]
-			} else if _, set := m[p]; !set {
-				m[p] = sim.NoAnswer
-			}
-		}
-		return m
-	}
-	calls := []struct {
-		title  string
-		script sim.Script
-	}{
-		{"1. A production outage, answered at once by the primary", sim.Script{
-			From: "+15555550123", CallerName: "Globex Corp", Presses: []string{first.Digit},
-			Engineers: behave(firstChain, sim.Accept)}},
-		{"2. The primary's own voicemail picks up: not bridged, the next step accepts", sim.Script{
-			From: "+15555550124", CallerName: "Initech", Presses: []string{first.Digit},
-			Engineers: behave(firstChain, sim.Voicemail, sim.Accept)}},
-		{"3. Nobody answers: the caller leaves a voicemail", sim.Script{
-			From: "+15555550125", CallerName: "Umbrella", Presses: []string{second.Digit},
-			Engineers: behave(secondChain), Voicemail: "Hi, this is Sam from Umbrella. Our VPN is down, please call me back."}},
-	}
+		return steps
+	})
 	tw := &sim.Twilio{BaseURL: "http://" + s.addr, PublicURL: s.publicURL, AuthToken: s.authToken}
 	for _, c := range calls {
 		c.script.To = cfg.Hotline.Number
@@ -134,6 +104,50 @@ func demoCalls(ctx context.Context, e env, s *server) error {
 		}
 	}
 	return nil
+}
+
+// demoCall is one call of the quick start.
+type demoCall struct {
+	title  string
+	script sim.Script
+}
+
+// demoScripts returns the quick start's three calls, given chain, each
+// team's escalation chain at the moment of the calls.
+func demoScripts(cfg *routing.Config, chain func(team string) []routing.Step) []demoCall {
+	first, second := cfg.Menu.Options[0], cfg.Menu.Options[len(cfg.Menu.Options)-1]
+	firstChain, secondChain := chain(first.Team), chain(second.Team)
+	return []demoCall{
+		{"1. A production outage, answered at once by the primary", sim.Script{
+			From: "+15555550123", CallerName: "Globex Corp", Presses: []string{first.Digit},
+			Engineers: behave(firstChain, sim.Accept)}},
+		{"2. The primary's own voicemail picks up: not bridged, the next engineer accepts", sim.Script{
+			From: "+15555550124", CallerName: "Initech", Presses: []string{first.Digit},
+			Engineers: behave(firstChain, sim.Voicemail, sim.Accept)}},
+		{"3. Nobody answers: the caller leaves a voicemail", sim.Script{
+			From: "+15555550125", CallerName: "Umbrella", Presses: []string{second.Digit},
+			Engineers: behave(secondChain), Voicemail: "Hi, this is Sam from Umbrella. Our VPN is down, please call me back."}},
+	}
+}
+
+// behave gives how[i] to the i-th distinct engineer of steps, in chain
+// order, and NoAnswer to the rest. An engineer counts once: in the weeks
+// one holds two steps (in the example config, the weekend rotation and its
+// backup) the behaviours still go to different people, so each call shows
+// the escalation its title promises whatever the date.
+func behave(steps []routing.Step, how ...sim.Behaviour) map[string]sim.Behaviour {
+	m := map[string]sim.Behaviour{}
+	for _, st := range steps {
+		if _, set := m[st.Phone]; set {
+			continue
+		}
+		b := sim.NoAnswer
+		if n := len(m); n < len(how) {
+			b = how[n]
+		}
+		m[st.Phone] = b
+	}
+	return m
 }
 
 func randomHex(n int) string {

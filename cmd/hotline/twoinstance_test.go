@@ -183,9 +183,12 @@ func TestTwoInstances(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The form takes New York wall-clock times, which a DST change can
+		// read an hour early (01:30 on the night clocks fall back is the
+		// first 01:30): an end two hours ahead is after now on any night.
 		now := time.Now().In(loc)
 		form := url.Values{"rotation": {"ops-primary"}, "engineer": {"erin"}, "reason": {"alice is ill"},
-			"from": {now.Add(-time.Hour).Format("2006-01-02T15:04")}, "to": {now.Add(time.Hour).Format("2006-01-02T15:04")}}
+			"from": {now.Add(-time.Hour).Format("2006-01-02T15:04")}, "to": {now.Add(2 * time.Hour).Format("2006-01-02T15:04")}}
 		req, _ = http.NewRequest(http.MethodPost, a.base+"/schedules/overrides", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.AddCookie(session)
