@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -212,11 +213,24 @@ func TestWhisperOnlyBridgesOnOne(t *testing.T) {
 	st := callState{Team: "ops", Chain: []routing.Step{{Engineer: "alice", Phone: "+15555550101", Timeout: 15 * time.Second}}, From: "+15555550123"}
 	q := st.query().Encode()
 	doc := post(t, f.HandleWhisper(), "/twilio/whisper?"+q, url.Values{"CallSid": {"CAchild"}, "ParentCallSid": {"CA1"}})
-	if got := strings.Join(doc.verbs(), ","); got != "Gather,Hangup" {
-		t.Fatalf("whisper verbs %s, want Gather,Hangup (silence must not bridge)", got)
+	if got := strings.Join(doc.verbs(), ","); got != "Gather,Gather,Hangup" {
+		t.Fatalf("whisper verbs %s, want Gather,Gather,Hangup (the prompt, its repeat after a pause; silence must not bridge)", got)
 	}
-	if !strings.Contains(doc.Children[0].Children[0].Text, "Support call for Operations from 1 5 5 5") {
-		t.Errorf("whisper text %q", doc.Children[0].Children[0].Text)
+	first, again := doc.Children[0], doc.Children[1]
+	if got := strings.Join(texts(first), " | "); !strings.HasPrefix(got, "Support call for Operations from 1 5 5 5") || strings.Count(got, "Press 1") != 1 {
+		t.Errorf("before the first pause the engineer hears %q: want who is calling and the instruction once", got)
+	}
+	if got := strings.Join(texts(again), " | "); got != "Press 1 to accept the call, 2 to decline." {
+		t.Errorf("after the pause the engineer hears %q, want the instruction repeated", got)
+	}
+	if first.attr("action") != again.attr("action") || !strings.Contains(first.attr("action"), "/twilio/whisper/answer?") {
+		t.Errorf("a key in either Gather must reach the answer: %q, %q", first.attr("action"), again.attr("action"))
+	}
+	if first.attr("numDigits") != "1" || again.attr("numDigits") != "1" {
+		t.Errorf("numDigits %q, %q, want 1", first.attr("numDigits"), again.attr("numDigits"))
+	}
+	if wait := atoi(t, first.attr("timeout")) + atoi(t, again.attr("timeout")); wait != 8 {
+		t.Errorf("the engineer has %d s of silence in all to press a key, want 8", wait)
 	}
 	accept := post(t, f.HandleWhisperAnswer(), "/twilio/whisper/answer?"+q, url.Values{"CallSid": {"CAchild"}, "ParentCallSid": {"CA1"}, "Digits": {"1"}})
 	if _, hung := accept.find("Hangup"); hung {
@@ -341,6 +355,15 @@ func newOneOptionFlow(t *testing.T, languages bool, announcements ...string) (*F
 	rec := &fakeRecorder{}
 	now := func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
 	return NewFlow(routing.NewRouter(cfg, nil), rec, list, "https://hotline.example.com", now, zerolog.Nop(), nil), rec
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("%q is not a number", s)
+	}
+	return n
 }
 
 func texts(n node) []string {
