@@ -13,9 +13,13 @@ import (
 	"github.com/hotline-dev/hotline/routing"
 )
 
-// whisperTimeout is how long the engineer has to press a key after the
-// whisper; then the leg hangs up, so a personal voicemail never bridges.
-const whisperTimeout = 8
+// The engineer has 8 s of silence in all to press a key: whisperPause after
+// the whisper, then its instruction is repeated, then whisperTimeout more;
+// then the leg hangs up, so a personal voicemail never bridges.
+const (
+	whisperPause   = 4
+	whisperTimeout = 4
+)
 
 // route resolves the option's team chain at this moment, records the
 // choice and starts ringing. prefix verbs are spoken first.
@@ -136,8 +140,10 @@ func (f *Flow) endOfChain(w http.ResponseWriter, r *http.Request, st callState, 
 }
 
 // HandleWhisper answers the engineer's leg when it picks up: who is calling,
-// and press 1 to accept. No key (a personal voicemail) hangs up the leg, so
-// the caller is never bridged into a voicemail box.
+// and press 1 to accept; after a pause with no key, the instruction once
+// more. A key in either Gather goes to HandleWhisperAnswer; no key at all (a
+// personal voicemail) falls through to the hang-up, so the caller is never
+// bridged into a voicemail box.
 func (f *Flow) HandleWhisper() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st, ok := parseState(r.URL.Query())
@@ -154,14 +160,19 @@ func (f *Flow) HandleWhisper() http.Handler {
 		if cu, ok := cfg.Customer(st.Customer); ok {
 			from = cu.Name + ", " + from
 		}
-		f.writeTwiML(w,
-			twiml.VoiceGather{
+		action := f.url("/twilio/whisper/answer", st.query())
+		gather := func(timeout int, say twiml.VoiceSay) twiml.VoiceGather {
+			return twiml.VoiceGather{
 				Input:         "dtmf",
 				NumDigits:     "1",
-				Timeout:       strconv.Itoa(whisperTimeout),
-				Action:        f.url("/twilio/whisper/answer", st.query()),
-				InnerElements: []twiml.Element{f.prompt("", "whisper", "team", teamName, "caller", from), f.prompt("", "whisper_again")},
-			},
+				Timeout:       strconv.Itoa(timeout),
+				Action:        action,
+				InnerElements: []twiml.Element{say},
+			}
+		}
+		f.writeTwiML(w,
+			gather(whisperPause, f.prompt("", "whisper", "team", teamName, "caller", from)),
+			gather(whisperTimeout, f.prompt("", "whisper_again")),
 			twiml.VoiceHangup{},
 		)
 	})

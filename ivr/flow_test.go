@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -212,11 +213,24 @@ func TestWhisperOnlyBridgesOnOne(t *testing.T) {
 	st := callState{Team: "ops", Chain: []routing.Step{{Engineer: "alice", Phone: "+15555550101", Timeout: 15 * time.Second}}, From: "+15555550123"}
 	q := st.query().Encode()
 	doc := post(t, f.HandleWhisper(), "/twilio/whisper?"+q, url.Values{"CallSid": {"CAchild"}, "ParentCallSid": {"CA1"}})
-	if got := strings.Join(doc.verbs(), ","); got != "Gather,Hangup" {
-		t.Fatalf("whisper verbs %s, want Gather,Hangup (silence must not bridge)", got)
+	if got := strings.Join(doc.verbs(), ","); got != "Gather,Gather,Hangup" {
+		t.Fatalf("whisper verbs %s, want Gather,Gather,Hangup (the prompt, its repeat after a pause; silence must not bridge)", got)
 	}
-	if !strings.Contains(doc.Children[0].Children[0].Text, "Support call for Operations from 1 5 5 5") {
-		t.Errorf("whisper text %q", doc.Children[0].Children[0].Text)
+	first, again := doc.Children[0], doc.Children[1]
+	if got := strings.Join(texts(first), " | "); !strings.HasPrefix(got, "Support call for Operations from 1 5 5 5") || strings.Count(got, "Press 1") != 1 {
+		t.Errorf("before the first pause the engineer hears %q: want who is calling and the instruction once", got)
+	}
+	if got := strings.Join(texts(again), " | "); got != "Press 1 to accept the call, 2 to decline." {
+		t.Errorf("after the pause the engineer hears %q, want the instruction repeated", got)
+	}
+	if first.attr("action") != again.attr("action") || !strings.Contains(first.attr("action"), "/twilio/whisper/answer?") {
+		t.Errorf("a key in either Gather must reach the answer: %q, %q", first.attr("action"), again.attr("action"))
+	}
+	if first.attr("numDigits") != "1" || again.attr("numDigits") != "1" {
+		t.Errorf("numDigits %q, %q, want 1", first.attr("numDigits"), again.attr("numDigits"))
+	}
+	if wait := atoi(t, first.attr("timeout")) + atoi(t, again.attr("timeout")); wait != 8 {
+		t.Errorf("the engineer has %d s of silence in all to press a key, want 8", wait)
 	}
 	accept := post(t, f.HandleWhisperAnswer(), "/twilio/whisper/answer?"+q, url.Values{"CallSid": {"CAchild"}, "ParentCallSid": {"CA1"}, "Digits": {"1"}})
 	if _, hung := accept.find("Hangup"); hung {
@@ -277,5 +291,186 @@ func TestDatabaseErrorStillRings(t *testing.T) {
 	doc := post(t, f.HandleMenu(), "/twilio/menu?attempt=1&plays=1", url.Values{"CallSid": {"CA1"}, "Digits": {"1"}})
 	if _, ok := doc.find("Dial"); !ok {
 		t.Fatalf("a failing database must not stop the call: %v", doc.verbs())
+	}
+}
+
+// oneOptionConfig is a line with a single option and a Spanish block.
+const oneOptionConfig = `
+hotline:
+  number: "+18005550100"
+  timezone: "UTC"
+  greeting: "Welcome to Acme."
+menu:
+  timeout: 6s
+  options:
+    - digit: "1"
+      label: "an outage"
+      team: ops
+teams:
+  - id: ops
+    name: "Operations"
+    escalation:
+      - engineer: alice
+        timeout: 15s
+engineers:
+  - id: alice
+    name: "Alice Adams"
+    phone: "+15555550101"
+`
+
+const spanishBlock = `
+languages:
+  - code: es-MX
+    digit: "9"
+    voice: "Polly.Mia"
+    greeting: "Gracias por llamar a Acme."
+    prompts:
+      language_offer: "Para español, oprima {digit}."
+      still_trying: "Seguimos buscando a un ingeniero."
+    menu:
+      "1": "una caída"
+`
+
+// fixedAnnouncer serves the same announcements at any time.
+type fixedAnnouncer []routing.Announcement
+
+func (a fixedAnnouncer) ActiveAnnouncements(context.Context, time.Time) ([]routing.Announcement, error) {
+	return a, nil
+}
+
+func newOneOptionFlow(t *testing.T, languages bool, announcements ...string) (*Flow, *fakeRecorder) {
+	t.Helper()
+	src := oneOptionConfig
+	if languages {
+		src += spanishBlock
+	}
+	cfg, err := routing.ParseConfig("one.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list fixedAnnouncer
+	for i, m := range announcements {
+		list = append(list, routing.Announcement{ID: int64(i + 1), Message: m})
+	}
+	rec := &fakeRecorder{}
+	now := func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
+	return NewFlow(routing.NewRouter(cfg, nil), rec, list, "https://hotline.example.com", now, zerolog.Nop(), nil), rec
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("%q is not a number", s)
+	}
+	return n
+}
+
+func texts(n node) []string {
+	var out []string
+	for _, c := range n.Children {
+		out = append(out, strings.TrimSpace(c.Text))
+	}
+	return out
+}
+
+// relative turns an absolute hotline URL from TwiML into the path and query
+// a handler is called with.
+func relative(t *testing.T, abs string) string {
+	t.Helper()
+	u, err := url.Parse(abs)
+	if err != nil || u.Host != "hotline.example.com" {
+		t.Fatalf("URL %q is not hotline's", abs)
+	}
+	return u.RequestURI()
+}
+
+func TestOneOptionPlaysAnnouncementInGatherThenRoutes(t *testing.T) {
+	f, rec := newOneOptionFlow(t, false, "We are aware of the outage in us-east.")
+	doc := post(t, f.HandleIncoming(), "/twilio/voice", url.Values{"CallSid": {"CA1"}, "From": {"+15555550123"}})
+	if got := strings.Join(doc.verbs(), ","); got != "Say,Gather,Redirect" {
+		t.Fatalf("verbs %s, want the greeting, the announcement in a Gather, then a Redirect", got)
+	}
+	if doc.Children[0].Text != "Welcome to Acme." {
+		t.Errorf("greeting %q", doc.Children[0].Text)
+	}
+	g := doc.Children[1]
+	if got := strings.Join(texts(g), " | "); got != "An announcement. To skip it, press 0. | We are aware of the outage in us-east." {
+		t.Errorf("gather says %q, want the skip prompt and the announcement (and no menu)", got)
+	}
+	if g.attr("numDigits") != "1" || g.attr("timeout") != "1" {
+		t.Errorf("gather attrs %v: one key, and no long wait when there is nothing to choose", g.Attrs)
+	}
+	redirect := strings.TrimSpace(doc.Children[2].Text)
+	if g.attr("action") != redirect || !strings.Contains(redirect, "/twilio/menu?") {
+		t.Errorf("gather action %q and redirect %q should both reach the menu handler", g.attr("action"), redirect)
+	}
+	if _, ok := doc.find("Dial"); ok || len(rec.events) != 1 {
+		t.Errorf("nothing is rung before the announcement is heard: events %+v", rec.events)
+	}
+	for _, c := range []struct{ name, digits string }{
+		{"no key (the Redirect)", ""},
+		{"0 skips", "0"},
+		{"another key", "5"},
+		{"star", "*"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			form := url.Values{"CallSid": {"CA1"}, "From": {"+15555550123"}}
+			if c.digits != "" {
+				form.Set("Digits", c.digits)
+			}
+			doc := post(t, f.HandleMenu(), relative(t, redirect), form)
+			dial, ok := doc.find("Dial")
+			if !ok {
+				t.Fatalf("verbs %v, want the only option rung", doc.verbs())
+			}
+			if num, _ := dial.find("Number"); strings.TrimSpace(num.Text) != "+15555550101" {
+				t.Errorf("rings %q, want alice", num.Text)
+			}
+			if _, ok := doc.find("Gather"); ok {
+				t.Errorf("the announcement (or a menu) is offered again: %v", doc.verbs())
+			}
+		})
+	}
+}
+
+func TestOneOptionOffersLanguage(t *testing.T) {
+	f, rec := newOneOptionFlow(t, true)
+	doc := post(t, f.HandleIncoming(), "/twilio/voice", url.Values{"CallSid": {"CA1"}, "From": {"+15555550123"}})
+	g, ok := doc.find("Gather")
+	if !ok {
+		t.Fatalf("verbs %v: the language offer needs a Gather", doc.verbs())
+	}
+	if got := strings.Join(texts(g), " | "); got != "Para español, oprima 9." {
+		t.Errorf("gather says %q, want only the language offer", got)
+	}
+	if g.Children[0].attr("language") != "es-MX" || g.attr("timeout") != "6" {
+		t.Errorf("offer language %q, timeout %q: want es-MX and menu.timeout", g.Children[0].attr("language"), g.attr("timeout"))
+	}
+	doc = post(t, f.HandleMenu(), relative(t, g.attr("action")), url.Values{"CallSid": {"CA1"}, "From": {"+15555550123"}, "Digits": {"9"}})
+	if got := strings.Join(doc.verbs(), ","); got != "Say,Dial" {
+		t.Fatalf("after 9: %s, want the Spanish greeting then the ring", got)
+	}
+	if s := doc.Children[0]; s.Text != "Gracias por llamar a Acme." || s.attr("language") != "es-MX" {
+		t.Errorf("after 9 heard %q in %q", s.Text, s.attr("language"))
+	}
+	dial, _ := doc.find("Dial")
+	if !strings.Contains(dial.attr("action"), "lang=es-MX") {
+		t.Errorf("the dial action %q does not carry the language, so 'still trying' and voicemail would not be Spanish", dial.attr("action"))
+	}
+	var types []string
+	for _, e := range rec.events {
+		types = append(types, e.Type+":"+e.Detail)
+	}
+	if got := strings.Join(types, ","); !strings.Contains(got, "language:es-MX") || !strings.Contains(got, "route:") {
+		t.Errorf("events %s, want the language then the route", got)
+	}
+}
+
+func TestOneOptionWithNothingToSayRoutesAtOnce(t *testing.T) {
+	f, _ := newOneOptionFlow(t, false)
+	doc := post(t, f.HandleIncoming(), "/twilio/voice", url.Values{"CallSid": {"CA1"}, "From": {"+15555550123"}})
+	if got := strings.Join(doc.verbs(), ","); got != "Say,Dial" {
+		t.Fatalf("verbs %s, want the greeting then the ring (no needless Gather)", got)
 	}
 }

@@ -88,17 +88,21 @@ func (f *Flow) greeting(c caller) []twiml.Element {
 }
 
 // offerMenu plays the menu (with announcements and language offers on its
-// first play) after what opening(c) says, or routes at once when there is a
-// single option. The menu depends on nothing but the config, c, opening and
-// the announcements in force, so it is rendered once for each: opened
-// names what opening says, and an announcement's message never changes.
+// first play) after what opening(c) says. A line with a single option has no
+// menu: the announcements and language offers are spoken inside a Gather
+// (onlyOption) and any key, or none, then routes; with neither, it routes at
+// once. The menu depends on nothing but the config, c, opening and the
+// announcements in force, so it is rendered once for each: opened names what
+// opening says, and an announcement's message never changes.
 func (f *Flow) offerMenu(w http.ResponseWriter, r *http.Request, c caller, opened string, opening func(caller) []twiml.Element) {
 	cfg := f.router.Config()
-	if len(cfg.Menu.Options) == 1 {
+	list := f.activeAnnouncements(r.Context())
+	offerLanguages := c.Lang == "" && len(cfg.Languages) > 0
+	single := len(cfg.Menu.Options) == 1
+	if single && len(list) == 0 && !offerLanguages {
 		f.route(w, r, c, cfg.Menu.Options[0], "only option", opening(c)...)
 		return
 	}
-	list := f.activeAnnouncements(r.Context())
 	key := make([]byte, 0, 64)
 	key = append(key, "menu|"+opened+"|"+c.Lang+"|"+c.Customer...)
 	for _, a := range list {
@@ -106,13 +110,41 @@ func (f *Flow) offerMenu(w http.ResponseWriter, r *http.Request, c caller, opene
 	}
 	f.writeCached(w, string(key), func() []twiml.Element {
 		first := f.announcements(c, list)
-		if c.Lang == "" {
+		if offerLanguages {
 			for _, l := range cfg.Languages {
 				first = append(first, f.sayIn(l.Code, cfg.Prompt(l.Code, "language_offer", "digit", l.Digit)))
 			}
 		}
+		if single {
+			return append(opening(c), f.onlyOption(c, offerLanguages, first)...)
+		}
 		return append(opening(c), f.menu(c, 1, 1, first...)...)
 	})
+}
+
+// onlyOption stands for the menu on a line with one option: what comes
+// before the menu (the announcements, which 0 skips, and the language
+// offers) inside a Gather, then a Redirect taken on silence. Both reach
+// HandleMenu, which routes the option whatever was pressed, after switching
+// language for a language's digit. With no language to offer there is
+// nothing to wait for once the announcements end, so the Gather waits 1 s,
+// not menu.timeout.
+func (f *Flow) onlyOption(c caller, offerLanguages bool, says []twiml.Element) []twiml.Element {
+	cfg := f.router.Config()
+	q := c.add(url.Values{"attempt": {"1"}, "plays": {"1"}})
+	timeout := 1
+	if offerLanguages {
+		timeout = int(cfg.Menu.Timeout / time.Second)
+	}
+	gather := twiml.VoiceGather{
+		Input:         "dtmf",
+		NumDigits:     "1",
+		Timeout:       strconv.Itoa(timeout),
+		Action:        f.url("/twilio/menu", q),
+		Language:      f.sayLanguage(c.Lang),
+		InnerElements: says,
+	}
+	return []twiml.Element{gather, twiml.VoiceRedirect{Url: f.url("/twilio/menu", q)}}
 }
 
 // menu is the Gather that offers the options, then a Redirect taken when the
@@ -142,8 +174,9 @@ func (f *Flow) menu(c caller, attempt, plays int, first ...twiml.Element) []twim
 // HandleMenu answers the menu's Gather action (and its no-input Redirect):
 // a valid digit routes, a language digit switches language, `*` (and 0,
 // which skips announcements) repeats, anything else replays the menu until
-// menu.attempts plays, then the default option routes. The caller is never
-// hung up on here.
+// menu.attempts plays, then the default option routes. On a line with one
+// option every answer routes it (a language digit first switches language).
+// The caller is never hung up on here.
 func (f *Flow) HandleMenu() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cfg := f.router.Config()
@@ -151,6 +184,10 @@ func (f *Flow) HandleMenu() http.Handler {
 		c := callerFrom(q)
 		attempt, plays := positive(q.Get("attempt")), positive(q.Get("plays"))
 		digits := r.PostForm.Get("Digits")
+		if len(cfg.Menu.Options) == 1 {
+			f.routeOnly(w, r, c, digits)
+			return
+		}
 		if o, ok := cfg.Option(digits); ok {
 			f.route(w, r, c, o, "pressed "+digits)
 			return
@@ -180,6 +217,27 @@ func (f *Flow) HandleMenu() http.Handler {
 		})
 		f.writeTwiML(w, append(verbs, f.menu(c, attempt+1, plays+1)...)...)
 	})
+}
+
+// routeOnly routes a one-option line's caller once onlyOption's Gather has
+// ended: with a language's digit, the greeting is said again in that
+// language and the rest of the call is in it; any other key, or none, routes
+// as it is.
+func (f *Flow) routeOnly(w http.ResponseWriter, r *http.Request, c caller, digits string) {
+	cfg := f.router.Config()
+	o := cfg.Menu.Options[0]
+	if l, ok := cfg.LanguageByDigit(digits); ok && c.Lang == "" {
+		c.Lang = l.Code
+		f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{},
+			routing.Event{At: f.now(), Type: "language", Detail: l.Code, Key: "language"})
+		f.route(w, r, c, o, "only option, in "+l.Code, f.greeting(c)...)
+		return
+	}
+	detail := "only option"
+	if digits != "" {
+		detail = "pressed " + strconv.Quote(digits) + ": only option"
+	}
+	f.route(w, r, c, o, detail)
 }
 
 // activeAnnouncements are the announcements in force. A database problem

@@ -25,7 +25,8 @@ var Prompts = map[string]string{
 	"no_message":        "We did not receive a message. Please call again. Goodbye.",
 	"apology":           "We are sorry, nobody could take your call right now. Please call again in a few minutes. Goodbye.",
 	"sorry":             "We are sorry, something went wrong. Please hold while we connect you.",
-	// Spoken to the engineer, in the line's default language.
+	// Spoken to the engineer, in the line's default language: the whisper,
+	// then whisper_again only after a pause with no key.
 	"whisper":       "Support call for {team} from {caller}. Press 1 to accept, 2 to decline.",
 	"whisper_again": "Press 1 to accept the call, 2 to decline.",
 	"connecting":    "Connecting you to the caller now.",

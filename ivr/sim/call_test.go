@@ -31,7 +31,8 @@ func hotlineLike() map[string]route {
 				`<Say>unreachable</Say>`
 		},
 		"/twilio/screen": func(url.Values) string {
-			return `<Gather numDigits="1" timeout="8" action="screen-answer"><Say>Support call. Press 1 to accept, 2 to decline.</Say></Gather><Hangup/>`
+			return `<Gather numDigits="1" timeout="4" action="screen-answer"><Say>Support call. Press 1 to accept, 2 to decline.</Say></Gather>` +
+				`<Gather numDigits="1" timeout="4" action="screen-answer"><Say>Press 1 to accept the call, 2 to decline.</Say></Gather><Hangup/>`
 		},
 		"/twilio/screen-answer": func(f url.Values) string {
 			if f.Get("Digits") == "1" {
@@ -58,15 +59,16 @@ func TestScreenedCall(t *testing.T) {
 		bridged    string
 		whisper    bool // a whisper document is requested
 		answerReq  bool // the whisper <Gather> action is requested
+		repeat     bool // the whisper's second <Gather> (after silence) is heard
 		legFinal   string
 	}{
-		{Accept, "completed", "true", true, true, "completed"},
-		{Decline, "completed", "false", true, true, "completed"},
-		{Voicemail, "completed", "false", true, false, "completed"},
-		{Hangup, "completed", "false", true, false, "completed"},
-		{Busy, "busy", "false", false, false, "busy"},
-		{NoAnswer, "no-answer", "false", false, false, "no-answer"},
-		{Failed, "failed", "false", false, false, "failed"},
+		{Accept, "completed", "true", true, true, false, "completed"},
+		{Decline, "completed", "false", true, true, false, "completed"},
+		{Voicemail, "completed", "false", true, false, true, "completed"},
+		{Hangup, "completed", "false", true, false, false, "completed"},
+		{Busy, "busy", "false", false, false, false, "busy"},
+		{NoAnswer, "no-answer", "false", false, false, false, "no-answer"},
+		{Failed, "failed", "false", false, false, false, "failed"},
 	} {
 		t.Run(string(tc.b), func(t *testing.T) {
 			f := newFake(t, hotlineLike())
@@ -151,6 +153,24 @@ func TestScreenedCall(t *testing.T) {
 			}
 			if i := len(f.paths()) - 1 - slices.Index(reversed(f.paths()), "/cb/leg"); i > f.index("/twilio/dial-done") {
 				t.Error("completed leg callback after the dial action")
+			}
+
+			var legHeard []string
+			for _, l := range res.Heard {
+				if l.Leg == alice && (l.Kind == "say" || l.Kind == "press" || l.Kind == "hangup") {
+					legHeard = append(legHeard, l.Kind+": "+l.Text)
+				}
+			}
+			repeated := slices.Contains(legHeard, "say: Press 1 to accept the call, 2 to decline.")
+			if repeated != tc.repeat {
+				t.Errorf("whisper repeat heard=%t, want %t: %q", repeated, tc.repeat, legHeard)
+			}
+			if tc.repeat {
+				want := []string{"say: Support call. Press 1 to accept, 2 to decline.", "press: presses nothing",
+					"say: Press 1 to accept the call, 2 to decline.", "press: presses nothing", "hangup: Hangup"}
+				if !slices.Equal(legHeard, want) {
+					t.Errorf("the leg heard %q, want %q", legHeard, want)
+				}
 			}
 
 			prompted := slices.ContainsFunc(res.Heard, func(l Line) bool { return l.Text == "Please leave a message." })
