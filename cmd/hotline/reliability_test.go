@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hotline-dev/hotline/ivr/sim"
+	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/store/storetest"
 )
 
@@ -101,6 +102,55 @@ func TestDatabaseLockedMidCall(t *testing.T) {
 		if n := countPrefix(eventTypes(in), typ); n != 1 {
 			t.Errorf("event %s written %d times after recovery: %v", typ, n, eventTypes(in))
 		}
+	}
+}
+
+// TestDatabaseLockedDeclinedCall: a call whose first engineer declines,
+// with the database locked from the menu choice on, ends as the same call
+// with the database free: the same status, answerer and events (type,
+// engineer, detail). The spool once lost the key that keeps a declined step
+// from also getting a no_key event.
+func TestDatabaseLockedDeclinedCall(t *testing.T) {
+	h := startHotline(t, storetest.SQLite(t))
+	script := sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Decline, bob: sim.Accept}}
+	direct := h.call(script)
+	lockDB, err := sql.Open("sqlite", "file:"+h.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lockDB.Close()
+	lock, err := lockDB.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	h.twilio.Client = &http.Client{Transport: &hookTransport{at: 3, hook: func() {
+		if _, err := lock.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
+			t.Error(err)
+		}
+	}}}
+	spooled := h.call(script)
+	if code := h.readyStatus(); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz answered %d while events are spooled", code)
+	}
+	if _, err := lock.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	want, got := h.incident(direct.CallSid), h.incident(spooled.CallSid)
+	wantStatus(t, want, "answered", "bob")
+	wantStatus(t, got, "answered", "bob")
+	timeline := func(in routing.Incident) string {
+		var lines []string
+		for _, e := range in.Events {
+			lines = append(lines, e.Type+" "+e.Engineer+" "+e.Detail)
+		}
+		return strings.Join(lines, "\n")
+	}
+	if countPrefix(eventTypes(want), "declined:alice") != 1 || countPrefix(eventTypes(want), "no_key") != 0 {
+		t.Fatalf("the direct call: %v", eventTypes(want))
+	}
+	if g, w := timeline(got), timeline(want); g != w {
+		t.Errorf("the spooled call's events:\n%s\nwant, as written directly:\n%s", g, w)
 	}
 }
 
