@@ -302,6 +302,7 @@ func TestMetrics(t *testing.T) {
 			`hotline_escalation_depth_bucket{le="2"} 1`,
 			`hotline_webhook_duration_seconds_count{code="200",step="voice"} 1`,
 			`hotline_spool_depth 0`,
+			`hotline_stale_calls_closed_total 0`,
 			`hotline_uncovered_seconds_next_24h{team="ops"} 0`,
 		} {
 			if !strings.Contains(string(body), want) {
@@ -310,6 +311,52 @@ func TestMetrics(t *testing.T) {
 		}
 		if t.Failed() {
 			t.Logf("/metrics:\n%s", body)
+		}
+	})
+}
+
+// TestStaleCallClosedAtStart: a call left in progress five hours ago (its
+// final status never came, e.g. hotline was down when Twilio sent it) is
+// closed when serve starts, by what its events show, and counted.
+func TestStaleCallClosedAtStart(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := storetest.Open(t, dsn)
+		if err := routing.Migrate(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		inc := routing.NewIncidents(db)
+		started := time.Now().Add(-5 * time.Hour)
+		if _, _, err := inc.StartIncident(ctx, routing.Incident{CallSid: "CAstale", From: "+15555550123", To: "+18005550100", StartedAt: started, ConfigRevision: "r"},
+			routing.Event{At: started, Type: "incoming", Key: "incoming"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := inc.Record(ctx, "CAstale", routing.Update{Team: "ops"},
+			routing.Event{At: started.Add(time.Second), Type: "ring", Engineer: "alice", Key: "ring:p0:s0"},
+			routing.Event{At: started.Add(9 * time.Second), Type: "accepted", Engineer: "alice", Key: "whisper:p0:s0"}); err != nil {
+			t.Fatal(err)
+		}
+		h := startHotline(t, dsn)
+		deadline := time.Now().Add(10 * time.Second)
+		in := h.incident("CAstale")
+		for in.Status == routing.StatusInProgress && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+			in = h.incident("CAstale")
+		}
+		wantStatus(t, in, "answered", "alice")
+		if last := in.Events[len(in.Events)-1]; last.Type != "completed" || !strings.Contains(last.Detail, "never arrived") {
+			t.Errorf("last event %+v, want hotline's completed", last)
+		}
+		resp, err := http.Get(h.base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{`hotline_stale_calls_closed_total 1`, `hotline_calls_total{outcome="answered"} 1`} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
 		}
 	})
 }
