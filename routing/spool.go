@@ -3,7 +3,6 @@ package routing
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,53 +12,20 @@ import (
 
 // writeOp is one incident write: the opening of an incident or a Record.
 // Every op is idempotent (incidents are unique per CallSid, events per
-// key), so replaying one that did reach the database changes nothing.
+// key), so replaying one that did reach the database changes nothing. The
+// spool stores it as a spoolRecord (spool_record.go).
 type writeOp struct {
-	Start   *Incident `json:"start,omitempty"`
-	CallSid string    `json:"call_sid"`
-	Update  Update    `json:"update"`
-	Events  []Event   `json:"-"`
-	// Spooled carries Events with the fields the API hides: the key that
-	// makes a replay idempotent, and IfInProgress.
-	Spooled []spooledEvent `json:"events"`
-}
-
-type spooledEvent struct {
-	Event
-	Key          string `json:"key"`
-	IfInProgress bool   `json:"if_in_progress,omitempty"`
-}
-
-func (op *writeOp) MarshalJSON() ([]byte, error) {
-	type plain writeOp
-	out := plain(*op)
-	out.Spooled = make([]spooledEvent, len(op.Events))
-	for i, e := range op.Events {
-		out.Spooled[i] = spooledEvent{Event: e, Key: e.Key, IfInProgress: e.IfInProgress}
-	}
-	return json.Marshal(out)
-}
-
-func (op *writeOp) UnmarshalJSON(b []byte) error {
-	type plain writeOp
-	var in plain
-	if err := json.Unmarshal(b, &in); err != nil {
-		return err
-	}
-	*op = writeOp(in)
-	op.Events = make([]Event, len(in.Spooled))
-	for i, e := range in.Spooled {
-		op.Events[i] = e.Event
-		op.Events[i].Key, op.Events[i].IfInProgress = e.Key, e.IfInProgress
-	}
-	op.Spooled = nil
-	return nil
+	Start   *Incident
+	CallSid string
+	Update  Update
+	Events  []Event
 }
 
 // spool is an append-only file of writes that could not reach the
 // database, replayed in order once it is back. Each line is one JSON op;
 // a line torn by a crash is skipped on replay (its webhook never got a 2xx:
-// append returns only after fsync).
+// append returns only after fsync). A line from a newer hotline stops the
+// read instead: dropping it would lose a call's write.
 type spool struct {
 	mu    sync.Mutex
 	path  string
@@ -87,7 +53,7 @@ func openSpool(path string) (*spool, error) {
 func (s *spool) append(ops []*writeOp) error {
 	var buf bytes.Buffer
 	for _, op := range ops {
-		line, err := json.Marshal(op)
+		line, err := encodeSpoolLine(op)
 		if err != nil {
 			return fmt.Errorf("routing: spool: %w", err)
 		}
@@ -124,9 +90,12 @@ func (s *spool) read() ([]*writeOp, error) {
 		if err != nil {
 			return nil, fmt.Errorf("routing: read spool: %w", err)
 		}
-		var op writeOp
-		if json.Unmarshal(line, &op) == nil {
-			ops = append(ops, &op)
+		op, err := decodeSpoolLine(line)
+		if errors.Is(err, errNewerSpool) {
+			return nil, err
+		}
+		if err == nil { // else a line torn by a crash, appended to since
+			ops = append(ops, op)
 		}
 	}
 }

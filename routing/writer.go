@@ -43,6 +43,7 @@ type Writer struct {
 	dbErrors prometheus.Counter
 	spooled  prometheus.Counter
 	outcomes *prometheus.CounterVec
+	stale    prometheus.Counter
 }
 
 type pending struct {
@@ -85,6 +86,7 @@ func NewWriter(inc *Incidents, spoolPath string, wait time.Duration, log zerolog
 		dbErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "hotline_db_errors_total", Help: "Incident writes the database refused or timed out."}),
 		spooled:  prometheus.NewCounter(prometheus.CounterOpts{Name: "hotline_spooled_writes_total", Help: "Incident writes kept in the spool file because the database was unavailable."}),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hotline_calls_total", Help: "Calls by outcome (answered, voicemail, missed, abandoned), counted when the incident is closed."}, []string{"outcome"}),
+		stale:    prometheus.NewCounter(prometheus.CounterOpts{Name: "hotline_stale_calls_closed_total", Help: "Calls hotline closed itself because their final status never arrived."}),
 	}
 	go w.loop()
 	return w, nil
@@ -107,7 +109,25 @@ func (w *Writer) OnCommit(fn func([]Committed)) { w.onCommitBatch = fn }
 func (w *Writer) Collectors() []prometheus.Collector {
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hotline_spool_depth", Help: "Writes waiting in the spool file for the database."},
 		func() float64 { return float64(w.spool.size()) })
-	return []prometheus.Collector{w.dbErrors, w.spooled, w.outcomes, depth}
+	return []prometheus.Collector{w.dbErrors, w.spooled, w.outcomes, w.stale, depth}
+}
+
+// CloseStale closes the calls still in progress after longer than any call
+// lasts (see Incidents.CloseStale) and returns how many it closed. While
+// the spool holds writes it closes none: a spooled webhook may be the one
+// that says how a call ended. Each closed call is counted in
+// hotline_calls_total by its outcome, and in
+// hotline_stale_calls_closed_total.
+func (w *Writer) CloseStale(ctx context.Context, now time.Time, after time.Duration) (int, error) {
+	if w.spool.size() > 0 {
+		return 0, nil
+	}
+	calls, err := w.inc.CloseStale(ctx, now, after)
+	for _, c := range calls {
+		w.outcomes.WithLabelValues(c.Status).Inc()
+		w.stale.Inc()
+	}
+	return len(calls), err
 }
 
 // StartIncident opens the incident of a call (see Incidents.StartIncident).

@@ -2,9 +2,11 @@ package routing
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -286,4 +288,108 @@ func TestWriterEventsBeforeSpooledStart(t *testing.T) {
 	if in, err := a.inc.IncidentByCallSid(ctx, "CAsplit"); err != nil || in.From != start.From || !in.StartedAt.Equal(a.t0) {
 		t.Errorf("after a's replay: caller %q started %v (%v)", in.From, in.StartedAt, err)
 	}
+}
+
+// declinedCall writes, through the writer, the webhooks of a call whose
+// first engineer declines and whose second accepts, as the call flow does
+// (ivr/dial.go): the decline's key suppresses the step's no_key outcome
+// (UnlessKey), and the bridge takes answered_at from the accept
+// (AnsweredAtKey).
+func (f *writerFixture) declinedCall(sid string) {
+	f.t.Helper()
+	ctx := context.Background()
+	at := func(s int) time.Time { return f.t0.Add(time.Duration(s) * time.Second) }
+	alice := Event{Engineer: "alice", EngineerName: "Alice Adams", EngineerPhone: "+15555550101"}
+	bob := Event{Engineer: "bob", EngineerName: "Bob Brown", EngineerPhone: "+15555550102"}
+	ev := func(e Event, s int, typ, detail, key string) Event {
+		e.At, e.Type, e.Detail, e.Key = at(s), typ, detail, key
+		return e
+	}
+	noKey := ev(alice, 9, "no_key", "answered but no key pressed (voicemail?)", "dial:p0:s0")
+	noKey.UnlessKey = "whisper:p0:s0"
+	hangup := ev(Event{}, 60, "hangup", "caller hung up before anyone accepted", "hangup")
+	hangup.IfInProgress = true
+	d := 60
+	in := Incident{CallSid: sid, From: "+15555550123", CallerName: "Globex", To: "+18005550100", StartedAt: f.t0, ConfigRevision: "r"}
+	if _, _, err := f.w.StartIncident(ctx, in, ev(Event{}, 0, "incoming", "", "incoming")); err != nil {
+		f.t.Fatalf("start %s: %v", sid, err)
+	}
+	for i, w := range []struct {
+		upd    Update
+		events []Event
+	}{
+		{Update{Team: "ops", MenuDigit: "1"}, []Event{ev(Event{}, 2, "menu", "pressed 1", "menu"), ev(alice, 3, "ring", "", "ring:p0:s0")}},
+		{Update{}, []Event{ev(alice, 8, "declined", `pressed "2"`, "whisper:p0:s0")}},
+		{Update{}, []Event{noKey, ev(bob, 10, "ring", "", "ring:p0:s1")}},
+		{Update{}, []Event{ev(bob, 15, "accepted", "pressed 1", "whisper:p0:s1")}},
+		{Update{Status: StatusAnswered, AnsweredBy: "bob", AnsweredAt: at(59), AnsweredAtKey: "whisper:p0:s1"}, []Event{ev(bob, 59, "bridged", "talked to the caller", "dial:p0:s1")}},
+		{Update{Status: StatusAbandoned, EndedAt: at(60), DurationS: &d}, []Event{hangup, ev(Event{}, 60, "completed", "call ended: completed", "status")}},
+	} {
+		if _, err := f.w.Record(ctx, sid, w.upd, w.events...); err != nil {
+			f.t.Fatalf("%s write %d: %v", sid, i+1, err)
+		}
+	}
+}
+
+// settled waits (bounded) until the writer's spool is replayed, and returns
+// the incident of sid without what differs between two calls (id, CallSid).
+func (f *writerFixture) settled(sid string) Incident {
+	f.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !f.w.Healthy() && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	in, err := f.inc.IncidentByCallSid(context.Background(), sid)
+	if err != nil {
+		f.t.Fatalf("%s: %v", sid, err)
+	}
+	in.ID, in.CallSid = 0, ""
+	return in
+}
+
+// TestWriterSpooledCallEqualsDirect: a call whose writes wait in the spool
+// (the database locked, or PostgreSQL unreachable) ends exactly as the same
+// call written directly: status, answerer, answered_at and every event.
+// The spool once dropped Event.UnlessKey, and a declined step got a
+// no_key event on replay.
+func TestWriterSpooledCallEqualsDirect(t *testing.T) {
+	check := func(t *testing.T, f *writerFixture, unavailable func(bool)) {
+		f.declinedCall("CAdirect")
+		unavailable(true)
+		f.declinedCall("CAspooled")
+		if f.w.SpoolDepth() == 0 {
+			t.Fatal("nothing was spooled")
+		}
+		unavailable(false)
+		direct, spooled := f.settled("CAdirect"), f.settled("CAspooled")
+		if got := eventTypes(direct); got != "incoming menu ring declined ring accepted bridged completed" {
+			t.Fatalf("the direct call's events: %s", got)
+		}
+		if !reflect.DeepEqual(spooled, direct) {
+			s, _ := json.MarshalIndent(spooled, "", " ")
+			d, _ := json.MarshalIndent(direct, "", " ")
+			t.Errorf("the spooled call differs from the direct one:\nspooled %s\ndirect %s", s, d)
+		}
+	}
+	t.Run("sqlite-locked", func(t *testing.T) {
+		f := newWriterFixture(t, storetest.SQLite(t))
+		lock, err := f.db.SQL().Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lock.Close()
+		check(t, f, func(locked bool) {
+			stmt := "ROLLBACK"
+			if locked {
+				stmt = "BEGIN EXCLUSIVE"
+			}
+			if _, err := lock.ExecContext(context.Background(), stmt); err != nil {
+				t.Fatal(err)
+			}
+		})
+	})
+	t.Run("postgres-down", func(t *testing.T) {
+		proxy, dsn := storetest.NewProxy(t, storetest.Postgres(t))
+		check(t, newWriterFixture(t, dsn), proxy.SetDown)
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hotline-dev/hotline/ivr/sim"
+	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/store/storetest"
 )
 
@@ -101,6 +102,55 @@ func TestDatabaseLockedMidCall(t *testing.T) {
 		if n := countPrefix(eventTypes(in), typ); n != 1 {
 			t.Errorf("event %s written %d times after recovery: %v", typ, n, eventTypes(in))
 		}
+	}
+}
+
+// TestDatabaseLockedDeclinedCall: a call whose first engineer declines,
+// with the database locked from the menu choice on, ends as the same call
+// with the database free: the same status, answerer and events (type,
+// engineer, detail). The spool once lost the key that keeps a declined step
+// from also getting a no_key event.
+func TestDatabaseLockedDeclinedCall(t *testing.T) {
+	h := startHotline(t, storetest.SQLite(t))
+	script := sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Decline, bob: sim.Accept}}
+	direct := h.call(script)
+	lockDB, err := sql.Open("sqlite", "file:"+h.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lockDB.Close()
+	lock, err := lockDB.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	h.twilio.Client = &http.Client{Transport: &hookTransport{at: 3, hook: func() {
+		if _, err := lock.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
+			t.Error(err)
+		}
+	}}}
+	spooled := h.call(script)
+	if code := h.readyStatus(); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz answered %d while events are spooled", code)
+	}
+	if _, err := lock.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	want, got := h.incident(direct.CallSid), h.incident(spooled.CallSid)
+	wantStatus(t, want, "answered", "bob")
+	wantStatus(t, got, "answered", "bob")
+	timeline := func(in routing.Incident) string {
+		var lines []string
+		for _, e := range in.Events {
+			lines = append(lines, e.Type+" "+e.Engineer+" "+e.Detail)
+		}
+		return strings.Join(lines, "\n")
+	}
+	if countPrefix(eventTypes(want), "declined:alice") != 1 || countPrefix(eventTypes(want), "no_key") != 0 {
+		t.Fatalf("the direct call: %v", eventTypes(want))
+	}
+	if g, w := timeline(got), timeline(want); g != w {
+		t.Errorf("the spooled call's events:\n%s\nwant, as written directly:\n%s", g, w)
 	}
 }
 
@@ -252,6 +302,7 @@ func TestMetrics(t *testing.T) {
 			`hotline_escalation_depth_bucket{le="2"} 1`,
 			`hotline_webhook_duration_seconds_count{code="200",step="voice"} 1`,
 			`hotline_spool_depth 0`,
+			`hotline_stale_calls_closed_total 0`,
 			`hotline_uncovered_seconds_next_24h{team="ops"} 0`,
 		} {
 			if !strings.Contains(string(body), want) {
@@ -260,6 +311,52 @@ func TestMetrics(t *testing.T) {
 		}
 		if t.Failed() {
 			t.Logf("/metrics:\n%s", body)
+		}
+	})
+}
+
+// TestStaleCallClosedAtStart: a call left in progress five hours ago (its
+// final status never came, e.g. hotline was down when Twilio sent it) is
+// closed when serve starts, by what its events show, and counted.
+func TestStaleCallClosedAtStart(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := storetest.Open(t, dsn)
+		if err := routing.Migrate(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		inc := routing.NewIncidents(db)
+		started := time.Now().Add(-5 * time.Hour)
+		if _, _, err := inc.StartIncident(ctx, routing.Incident{CallSid: "CAstale", From: "+15555550123", To: "+18005550100", StartedAt: started, ConfigRevision: "r"},
+			routing.Event{At: started, Type: "incoming", Key: "incoming"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := inc.Record(ctx, "CAstale", routing.Update{Team: "ops"},
+			routing.Event{At: started.Add(time.Second), Type: "ring", Engineer: "alice", Key: "ring:p0:s0"},
+			routing.Event{At: started.Add(9 * time.Second), Type: "accepted", Engineer: "alice", Key: "whisper:p0:s0"}); err != nil {
+			t.Fatal(err)
+		}
+		h := startHotline(t, dsn)
+		deadline := time.Now().Add(10 * time.Second)
+		in := h.incident("CAstale")
+		for in.Status == routing.StatusInProgress && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+			in = h.incident("CAstale")
+		}
+		wantStatus(t, in, "answered", "alice")
+		if last := in.Events[len(in.Events)-1]; last.Type != "completed" || !strings.Contains(last.Detail, "never arrived") {
+			t.Errorf("last event %+v, want hotline's completed", last)
+		}
+		resp, err := http.Get(h.base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{`hotline_stale_calls_closed_total 1`, `hotline_calls_total{outcome="answered"} 1`} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
 		}
 	})
 }

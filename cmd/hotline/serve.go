@@ -179,6 +179,7 @@ func (s *server) serve(ctx context.Context) error {
 	defer stopWork()
 	go watch.run(work)
 	go s.texts.run(work)
+	go s.closeStale(work, time.Now)
 	if s.sending {
 		go s.outbox.Run(work)
 		go notify.NewReminders(s.outbox, s.router, time.Now, s.log).Run(work)
@@ -199,6 +200,32 @@ func (s *server) serve(ctx context.Context) error {
 			s.writer.Close()
 			s.log.Info().Msg("hotline stopped")
 			return err
+		}
+	}
+}
+
+// staleEvery is how often serve looks for calls whose final status never
+// arrived (routing.StaleAfter).
+const staleEvery = 10 * time.Minute
+
+// closeStale closes the calls still in progress past the longest call, at
+// start and every staleEvery until ctx ends. Every instance may run it: a
+// call is closed once (routing.Incidents.CloseStale).
+func (s *server) closeStale(ctx context.Context, now func() time.Time) {
+	tick := time.NewTicker(staleEvery)
+	defer tick.Stop()
+	for {
+		n, err := s.writer.CloseStale(ctx, now(), routing.StaleAfter)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error().Err(err).Msg("closing stale calls")
+		}
+		if n > 0 {
+			s.log.Warn().Int("calls", n).Dur("after", routing.StaleAfter).Msg("closed calls whose final status never arrived")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
 		}
 	}
 }
