@@ -2,6 +2,8 @@ package web
 
 import (
 	"encoding/csv"
+	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -162,8 +164,19 @@ func (s *Site) callRow(cfg *routing.Config, loc *time.Location, in routing.Incid
 	return row
 }
 
+// downloadLimits bound a /calls.csv download: each write to the client
+// gets write to go through, and the whole file total.
+type downloadLimits struct{ write, total time.Duration }
+
+// defaultDownloadLimits let a slow client take a million calls (about
+// 150 MB) while dropping one that stops reading after 30 s, as the
+// server's WriteTimeout would (cmd/hotline/serve.go).
+var defaultDownloadLimits = downloadLimits{write: 30 * time.Second, total: 15 * time.Minute}
+
 // handleCallsCSV serves /calls.csv: every call matching the same filters,
-// streamed, for a spreadsheet.
+// streamed, for a spreadsheet. The server's WriteTimeout would cut a big
+// file off for a slow client, so each write gets its own deadline instead
+// (downloadLimits).
 func (s *Site) handleCallsCSV() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, _, problem := s.parseCallFilter(r.URL.Query())
@@ -175,7 +188,11 @@ func (s *Site) handleCallsCSV() http.Handler {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="calls-`+s.Now().In(s.loc()).Format("20060102-1504")+`.csv"`)
 		w.Header().Set("Cache-Control", "no-store")
-		cw := csv.NewWriter(w)
+		lim := s.downloads
+		if lim.write <= 0 || lim.total <= 0 {
+			lim = defaultDownloadLimits
+		}
+		cw := csv.NewWriter(&deadlineWriter{w: w, rc: http.NewResponseController(w), wait: lim.write, end: time.Now().Add(lim.total)})
 		_ = cw.Write([]string{"id", "started_at", "caller_number", "caller_name", "team", "menu_digit", "status",
 			"answered_by", "answered_by_name", "time_to_answer_s", "duration_s", "transcript", "note", "customer"})
 		err := s.Incidents.EachIncident(r.Context(), f, func(in routing.Incident) error {
@@ -204,6 +221,41 @@ func (s *Site) handleCallsCSV() http.Handler {
 			s.Log.Error().Err(err).Msg("web: calls.csv")
 		}
 	})
+}
+
+// errDownloadTooLong ends a download that outlasted its total bound.
+var errDownloadTooLong = errors.New("web: download took too long")
+
+// deadlineWriter moves the connection's write deadline before each write
+// (of csv.Writer's 4 kB buffer) to wait from now, but never past end.
+// Deadlines are on the real clock, as the network's are.
+type deadlineWriter struct {
+	w           io.Writer
+	rc          *http.ResponseController
+	wait        time.Duration
+	end         time.Time
+	unsupported bool
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	now := time.Now()
+	if !now.Before(d.end) {
+		return 0, errDownloadTooLong
+	}
+	if !d.unsupported {
+		deadline := now.Add(d.wait)
+		if deadline.After(d.end) {
+			deadline = d.end
+		}
+		err := d.rc.SetWriteDeadline(deadline)
+		if errors.Is(err, http.ErrNotSupported) {
+			// A writer without deadlines keeps the server's WriteTimeout.
+			d.unsupported = true
+		} else if err != nil {
+			return 0, err
+		}
+	}
+	return d.w.Write(p)
 }
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
