@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hotline-dev/hotline/routing"
 )
@@ -143,7 +145,7 @@ func (s *Site) handleCalls() http.Handler {
 func (s *Site) callRow(cfg *routing.Config, loc *time.Location, in routing.Incident) callRow {
 	row := callRow{
 		ID: in.ID, Link: "/incidents/" + strconv.FormatInt(in.ID, 10),
-		Time: in.StartedAt.In(loc).Format(dateTimeLayout), CallerName: in.CallerName, CallerNumber: in.From,
+		Time: in.StartedAt.In(loc).Format(dateTimeLayout), CallerName: shownText(in.CallerName), CallerNumber: shownText(in.From),
 		Team: teamName(cfg, in.Team), Status: in.Status, StatusLabel: statusLabel(in.Status), HasNote: in.Note != "",
 	}
 	if in.AnsweredBy != nil {
@@ -260,13 +262,34 @@ func (d *deadlineWriter) Write(p []byte) (int, error) {
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 
-// textCell defuses a caller-supplied cell a spreadsheet would run as a
-// formula (=, +, -, @, tab, CR first).
+// formulaStarts are the first characters that make a spreadsheet run a
+// cell as a formula or a command ("|" and "%" for DDE), and their
+// full-width forms, which some spreadsheets read alike.
+const formulaStarts = "=+-@|%＝＋－＠｜％"
+
+// textCell makes a caller-supplied cell safe for a spreadsheet: it is
+// neutralised as on the pages (shownText), and prefixed with ' when a
+// spreadsheet would run it: when a formula character comes first after any
+// leading blanks, or the cell starts with a tab or CR.
 func textCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	s = shownText(s)
+	if s == "" {
+		return s
+	}
+	if s[0] == '\t' || s[0] == '\r' {
+		return "'" + s
+	}
+	first, _ := utf8.DecodeRuneInString(strings.TrimLeftFunc(s, blank))
+	if strings.ContainsRune(formulaStarts, first) {
 		return "'" + s
 	}
 	return s
+}
+
+// blank is what a spreadsheet may skip before reading a formula: white
+// space of any width, the zero-width space and the byte-order mark.
+func blank(r rune) bool {
+	return unicode.IsSpace(r) || r == '\u200B' || r == '\uFEFF'
 }
 
 // phoneCell keeps a well-formed E.164 number as it is and defuses anything
