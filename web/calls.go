@@ -170,9 +170,9 @@ func (s *Site) callRow(cfg *routing.Config, loc *time.Location, in routing.Incid
 // gets write to go through, and the whole file total.
 type downloadLimits struct{ write, total time.Duration }
 
-// defaultDownloadLimits let a slow client take a million calls (about
-// 150 MB) while dropping one that stops reading after 30 s, as the
-// server's WriteTimeout would (cmd/hotline/serve.go).
+// defaultDownloadLimits let a client at 110 kB/s take a million calls
+// (about 95 MB of seeded ones) while dropping one that stops reading after
+// 30 s, as the server's WriteTimeout would (cmd/hotline/serve.go).
 var defaultDownloadLimits = downloadLimits{write: 30 * time.Second, total: 15 * time.Minute}
 
 // handleCallsCSV serves /calls.csv: every call matching the same filters,
