@@ -166,8 +166,8 @@ func (s *Site) callRow(cfg *routing.Config, loc *time.Location, in routing.Incid
 	return row
 }
 
-// downloadLimits bound a /calls.csv download: each write to the client
-// gets write to go through, and the whole file total.
+// downloadLimits bound a /calls.csv download: one write to the client may
+// take at most write, the whole file at most total.
 type downloadLimits struct{ write, total time.Duration }
 
 // defaultDownloadLimits let a client at 110 kB/s take a million calls

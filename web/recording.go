@@ -40,7 +40,7 @@ var recordingPath = regexp.MustCompile(`^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32}
 const maxRecordingRedirects = 3
 
 // errNotTwilio is a recording URL outside Base, or not a recording.
-var errNotTwilio = errors.New("web: recording is not a recording on the Twilio API")
+var errNotTwilio = errors.New("web: not a recording's URL on the Twilio API")
 
 // request builds the upstream request for a stored recording URL, passing
 // on a Range header so the player can seek. The URL must be exactly a
