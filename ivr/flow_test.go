@@ -460,7 +460,7 @@ func TestOneOptionOffersLanguage(t *testing.T) {
 	}
 	var types []string
 	for _, e := range rec.events {
-		types = append(types, e.Type+":"+e.Detail)
+		types = append(types, string(e.Type)+":"+e.Detail)
 	}
 	if got := strings.Join(types, ","); !strings.Contains(got, "language:es-MX") || !strings.Contains(got, "route:") {
 		t.Errorf("events %s, want the language then the route", got)

@@ -229,7 +229,7 @@ func (f *Flow) routeOnly(w http.ResponseWriter, r *http.Request, c caller, digit
 	if l, ok := cfg.LanguageByDigit(digits); ok && c.Lang == "" {
 		c.Lang = l.Code
 		f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{},
-			routing.Event{At: f.now(), Type: "language", Detail: l.Code, Key: "language"})
+			routing.Event{At: f.now(), Type: routing.EventLanguage, Detail: l.Code, Key: "language"})
 		f.route(w, r, c, o, "only option, in "+l.Code, f.greeting(c)...)
 		return
 	}

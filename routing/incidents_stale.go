@@ -111,7 +111,7 @@ func closeStale(tx txRunner, callSid string, now time.Time, detail string) (stri
 	if err != nil {
 		return "", err
 	}
-	final := Event{At: now, Type: "completed", Detail: detail, Key: "status", IfInProgress: true}
+	final := Event{At: now, Type: EventCompleted, Detail: detail, Key: "status", IfInProgress: true}
 	applied, closed, err := record(tx, callSid, upd, []Event{final})
 	if err != nil || !applied {
 		return "", err
@@ -139,20 +139,21 @@ func staleOutcome(tx txRunner, id int64) (Update, error) {
 	accepted := map[string]int64{} // engineer -> when they last accepted
 	for rows.Next() {
 		var at int64
-		var typ, engineer string
+		var typ EventType
+		var engineer string
 		if err := rows.Scan(&at, &typ, &engineer); err != nil {
 			return Update{}, err
 		}
 		switch typ {
-		case "accepted":
+		case EventAccepted:
 			accepted[engineer] = at
 			answered, answeredBy, answeredAt = true, engineer, at
-		case "bridged":
+		case EventBridged:
 			answered, answeredBy, answeredAt = true, engineer, at
 			if t, ok := accepted[engineer]; ok {
 				answeredAt = t
 			}
-		case "voicemail":
+		case EventVoicemail:
 			voicemail = true
 		}
 	}

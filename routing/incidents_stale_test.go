@@ -34,8 +34,8 @@ func staleCall(t *testing.T, s *Incidents, sid string, at time.Time, writes ...w
 }
 
 // engineerEvent is an event of type typ for engineer at at, keyed typ:engineer.
-func engineerEvent(at time.Time, typ, engineer string) Event {
-	return Event{At: at, Type: typ, Engineer: engineer, Key: typ + ":" + engineer}
+func engineerEvent(at time.Time, typ EventType, engineer string) Event {
+	return Event{At: at, Type: typ, Engineer: engineer, Key: string(typ) + ":" + engineer}
 }
 
 // TestCloseStale: calls still in progress 4 h after they started — their

@@ -170,7 +170,7 @@ func eventRecords(events []Event) []spoolEvent {
 	out := make([]spoolEvent, len(events))
 	for i, e := range events {
 		out[i] = spoolEvent{
-			At: e.At, Type: e.Type, Engineer: e.Engineer, EngineerName: e.EngineerName, EngineerPhone: e.EngineerPhone,
+			At: e.At, Type: string(e.Type), Engineer: e.Engineer, EngineerName: e.EngineerName, EngineerPhone: e.EngineerPhone,
 			Detail: e.Detail, Key: e.Key, IfInProgress: e.IfInProgress, UnlessKey: e.UnlessKey,
 		}
 	}
@@ -184,7 +184,7 @@ func events(records []spoolEvent) []Event {
 	out := make([]Event, len(records))
 	for i, r := range records {
 		out[i] = Event{
-			At: r.At, Type: r.Type, Engineer: r.Engineer, EngineerName: r.EngineerName, EngineerPhone: r.EngineerPhone,
+			At: r.At, Type: EventType(r.Type), Engineer: r.Engineer, EngineerName: r.EngineerName, EngineerPhone: r.EngineerPhone,
 			Detail: r.Detail, Key: r.Key, IfInProgress: r.IfInProgress, UnlessKey: r.UnlessKey,
 		}
 	}

@@ -302,7 +302,7 @@ func (f *writerFixture) declinedCall(sid string) {
 	alice := Event{Engineer: "alice", EngineerName: "Alice Adams", EngineerPhone: "+15555550101"}
 	bob := Event{Engineer: "bob", EngineerName: "Bob Brown", EngineerPhone: "+15555550102"}
 	ev := func(e Event, s int, typ, detail, key string) Event {
-		e.At, e.Type, e.Detail, e.Key = at(s), typ, detail, key
+		e.At, e.Type, e.Detail, e.Key = at(s), EventType(typ), detail, key
 		return e
 	}
 	noKey := ev(alice, 9, "no_key", "answered but no key pressed (voicemail?)", "dial:p0:s0")

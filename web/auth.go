@@ -141,18 +141,6 @@ func (s *Site) requireUser(next http.Handler, role string) http.Handler {
 	})
 }
 
-// localPath keeps a post-sign-in destination on this site: a path, never
-// another host ("//evil", "/\evil").
-func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, `/\`) {
-		return ""
-	}
-	if u, err := url.Parse(p); err != nil || u.Host != "" || u.Scheme != "" {
-		return ""
-	}
-	return p
-}
-
 // clientAddr is the connecting address. X-Forwarded-For is not believed:
 // anyone can send it, and trusting it would let a guesser pick a fresh
 // address for every try.

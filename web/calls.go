@@ -2,12 +2,16 @@ package web
 
 import (
 	"encoding/csv"
+	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hotline-dev/hotline/routing"
 )
@@ -141,7 +145,7 @@ func (s *Site) handleCalls() http.Handler {
 func (s *Site) callRow(cfg *routing.Config, loc *time.Location, in routing.Incident) callRow {
 	row := callRow{
 		ID: in.ID, Link: "/incidents/" + strconv.FormatInt(in.ID, 10),
-		Time: in.StartedAt.In(loc).Format(dateTimeLayout), CallerName: in.CallerName, CallerNumber: in.From,
+		Time: in.StartedAt.In(loc).Format(dateTimeLayout), CallerName: shownText(in.CallerName), CallerNumber: shownText(in.From),
 		Team: teamName(cfg, in.Team), Status: in.Status, StatusLabel: statusLabel(in.Status), HasNote: in.Note != "",
 	}
 	if in.AnsweredBy != nil {
@@ -162,8 +166,19 @@ func (s *Site) callRow(cfg *routing.Config, loc *time.Location, in routing.Incid
 	return row
 }
 
+// downloadLimits bound a /calls.csv download: one write to the client may
+// take at most write, the whole file at most total.
+type downloadLimits struct{ write, total time.Duration }
+
+// defaultDownloadLimits let a client at 110 kB/s take a million calls
+// (about 95 MB of seeded ones) while dropping one that stops reading after
+// 30 s, as the server's WriteTimeout would (cmd/hotline/serve.go).
+var defaultDownloadLimits = downloadLimits{write: 30 * time.Second, total: 15 * time.Minute}
+
 // handleCallsCSV serves /calls.csv: every call matching the same filters,
-// streamed, for a spreadsheet.
+// streamed, for a spreadsheet. The server's WriteTimeout would cut a big
+// file off for a slow client, so each write gets its own deadline instead
+// (downloadLimits).
 func (s *Site) handleCallsCSV() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, _, problem := s.parseCallFilter(r.URL.Query())
@@ -175,7 +190,11 @@ func (s *Site) handleCallsCSV() http.Handler {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="calls-`+s.Now().In(s.loc()).Format("20060102-1504")+`.csv"`)
 		w.Header().Set("Cache-Control", "no-store")
-		cw := csv.NewWriter(w)
+		lim := s.downloads
+		if lim.write <= 0 || lim.total <= 0 {
+			lim = defaultDownloadLimits
+		}
+		cw := csv.NewWriter(&deadlineWriter{w: w, rc: http.NewResponseController(w), wait: lim.write, end: time.Now().Add(lim.total)})
 		_ = cw.Write([]string{"id", "started_at", "caller_number", "caller_name", "team", "menu_digit", "status",
 			"answered_by", "answered_by_name", "time_to_answer_s", "duration_s", "transcript", "note", "customer"})
 		err := s.Incidents.EachIncident(r.Context(), f, func(in routing.Incident) error {
@@ -206,15 +225,71 @@ func (s *Site) handleCallsCSV() http.Handler {
 	})
 }
 
+// errDownloadTooLong ends a download that outlasted its total bound.
+var errDownloadTooLong = errors.New("web: download took too long")
+
+// deadlineWriter moves the connection's write deadline before each write
+// (of csv.Writer's 4 kB buffer) to wait from now, but never past end.
+// Deadlines are on the real clock, as the network's are.
+type deadlineWriter struct {
+	w           io.Writer
+	rc          *http.ResponseController
+	wait        time.Duration
+	end         time.Time
+	unsupported bool
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	now := time.Now()
+	if !now.Before(d.end) {
+		return 0, errDownloadTooLong
+	}
+	if !d.unsupported {
+		deadline := now.Add(d.wait)
+		if deadline.After(d.end) {
+			deadline = d.end
+		}
+		err := d.rc.SetWriteDeadline(deadline)
+		if errors.Is(err, http.ErrNotSupported) {
+			// A writer without deadlines keeps the server's WriteTimeout.
+			d.unsupported = true
+		} else if err != nil {
+			return 0, err
+		}
+	}
+	return d.w.Write(p)
+}
+
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 
-// textCell defuses a caller-supplied cell a spreadsheet would run as a
-// formula (=, +, -, @, tab, CR first).
+// formulaStarts are the first characters that make a spreadsheet run a
+// cell as a formula or a command ("|" and "%" for DDE), and their
+// full-width forms, which some spreadsheets read alike.
+const formulaStarts = "=+-@|%＝＋－＠｜％"
+
+// textCell makes a caller-supplied cell safe for a spreadsheet: it is
+// neutralised as on the pages (shownText), and prefixed with ' when a
+// spreadsheet would run it: when a formula character comes first after any
+// leading blanks, or the cell starts with a tab or CR.
 func textCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	s = shownText(s)
+	if s == "" {
+		return s
+	}
+	if s[0] == '\t' || s[0] == '\r' {
+		return "'" + s
+	}
+	first, _ := utf8.DecodeRuneInString(strings.TrimLeftFunc(s, blank))
+	if strings.ContainsRune(formulaStarts, first) {
 		return "'" + s
 	}
 	return s
+}
+
+// blank is what a spreadsheet may skip before reading a formula: white
+// space of any width, the zero-width space and the byte-order mark.
+func blank(r rune) bool {
+	return unicode.IsSpace(r) || r == '\u200B' || r == '\uFEFF'
 }
 
 // phoneCell keeps a well-formed E.164 number as it is and defuses anything

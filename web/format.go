@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/hotline-dev/hotline/routing"
 )
@@ -122,3 +123,42 @@ func teamName(cfg *routing.Config, id string) string {
 	}
 	return id
 }
+
+// shownText neutralises caller-supplied text (a caller name or number, a
+// transcript, a note, an event's detail) wherever a page or the CSV shows
+// it. A bidirectional control character (U+202A–202E, U+2066–2069, U+200E,
+// U+200F, U+061C) would reorder what a manager reads around it
+// ("Invoice\u202Efdp.exe" reads "Invoiceexe.pdf"), and a control character
+// (a NUL stored by SQLite) has no place on a page: each is replaced by
+// U+FFFD rather than removed, so the manager sees that something was
+// there. Tab, newline and CR stay.
+func shownText(s string) string {
+	if !strings.ContainsFunc(s, unshown) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if unshown(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
+
+// cleanInput replaces the control characters of text typed into a form
+// (all but tab, newline and CR) by U+FFFD as it enters, as the webhooks do
+// for Twilio's fields: PostgreSQL refuses a NUL in text.
+func cleanInput(s string) string {
+	if !strings.ContainsFunc(s, control) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if control(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
+
+func unshown(r rune) bool { return control(r) || unicode.Is(unicode.Bidi_Control, r) }
+
+func control(r rune) bool { return r != '\t' && r != '\n' && r != '\r' && unicode.IsControl(r) }

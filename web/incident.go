@@ -50,14 +50,14 @@ func (s *Site) incidentPage(r *http.Request, in routing.Incident, note string) i
 	p := incidentPage{
 		Page: pageOf(r, "Call "+strconv.FormatInt(in.ID, 10), "calls"),
 		Call: s.callRow(cfg, loc, in), CallSid: in.CallSid, MenuDigit: in.MenuDigit, Revision: in.ConfigRevision,
-		Note: note, MaxNote: routing.MaxNote,
+		Note: shownText(note), MaxNote: routing.MaxNote,
 	}
 	if len(p.Revision) > 12 {
 		p.Revision = p.Revision[:12]
 	}
 	for _, e := range in.Events {
 		row := eventRow{Offset: offset(e.At.Sub(in.StartedAt)), Time: e.At.In(loc).Format("15:04:05"),
-			Type: string(e.Type), Label: e.Type.Label(), Detail: e.Detail, Engineer: e.EngineerName}
+			Type: string(e.Type), Label: e.Type.Label(), Detail: shownText(e.Detail), Engineer: e.EngineerName}
 		if row.Engineer == "" && e.Engineer != "" {
 			row.Engineer = engineerName(cfg, e.Engineer)
 		}
@@ -67,16 +67,18 @@ func (s *Site) incidentPage(r *http.Request, in routing.Incident, note string) i
 		p.Recording = p.Call.Link + "/recording"
 	}
 	if in.Transcript != nil {
-		p.Transcript = *in.Transcript
+		p.Transcript = shownText(*in.Transcript)
 	}
 	return p
 }
 
 // handleNote saves the manager's note (audited) and shows the call again.
+// Control characters in it are replaced (cleanInput): PostgreSQL refuses a
+// NUL in text, which would otherwise turn the save into a 503.
 func (s *Site) handleNote() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := pathID(r)
-		note := r.PostFormValue("note")
+		note := cleanInput(r.PostFormValue("note"))
 		err := s.Incidents.SetNote(r.Context(), s.Overrides, id, note, actorOf(r))
 		switch {
 		case errors.Is(err, routing.ErrNotFound):

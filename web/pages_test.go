@@ -159,10 +159,10 @@ func TestCallsCSV(t *testing.T) {
 
 func TestRecordingProxy(t *testing.T) {
 	var gotAuth, gotRange string
-	twilio := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	twilio := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, pass, _ := r.BasicAuth()
 		gotAuth, gotRange = user+":"+pass, r.Header.Get("Range")
-		if r.URL.Path == "/2010-04-01/Accounts/AC00000000000000000000000000000000/Recordings/RE1" {
+		if r.URL.Path == "/2010-04-01/Accounts/AC00000000000000000000000000000000/Recordings/RE00000000000000000000000000000001" {
 			w.Header().Set("Content-Type", "audio/x-wav")
 			w.Header().Set("Content-Range", "bytes 0-3/4")
 			w.WriteHeader(http.StatusPartialContent)
@@ -172,11 +172,11 @@ func TestRecordingProxy(t *testing.T) {
 		http.NotFound(w, r)
 	}))
 	defer twilio.Close()
-	p := &RecordingProxy{AuthToken: "tok", Base: twilio.URL}
+	p := &RecordingProxy{AuthToken: "tok", Base: twilio.URL, Client: twilio.Client()}
 	site := &Site{SiteDeps: SiteDeps{Log: zerolog.Nop(), Recordings: p, Incidents: fakeLog{
-		1: twilio.URL + "/2010-04-01/Accounts/AC00000000000000000000000000000000/Recordings/RE1",
+		1: twilio.URL + "/2010-04-01/Accounts/AC00000000000000000000000000000000/Recordings/RE00000000000000000000000000000001",
 		2: "https://elsewhere.example/steal",
-		3: twilio.URL + "/2010-04-01/Accounts/AC00000000000000000000000000000000/Recordings/RE404",
+		3: twilio.URL + "/2010-04-01/Accounts/AC00000000000000000000000000000000/Recordings/RE00000000000000000000000000000404",
 	}}}
 	r := mux.NewRouter()
 	r.Handle("/incidents/{id}/recording", site.handleRecording())

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -15,53 +16,92 @@ import (
 
 // RecordingProxy fetches call recordings from Twilio with the account's
 // credentials, so a manager's browser never needs them (SPEC section 10).
+// The credentials go only to a recording's own media URL on the Twilio
+// origin over https: a stored URL naming another resource of the account
+// (its calls, messages, the recording list) is refused, and a redirect is
+// followed without them, and never to plain http.
 type RecordingProxy struct {
 	// AccountSID and AuthToken sign the request (HTTP Basic). An empty
 	// AccountSID is read from the recording URL, which names the account.
 	AccountSID, AuthToken string
-	// Client fetches; nil means one with a 60 s timeout.
+	// Client fetches; nil means one with a 60 s timeout. Its redirect
+	// policy is replaced by the proxy's.
 	Client *http.Client
-	// Base is the only origin recordings are fetched from, so a stored URL
-	// can never make hotline call elsewhere with its credentials; empty
-	// means https://api.twilio.com. Tests point it at a fake.
+	// Base is the only origin recordings are fetched from, and must be
+	// https; empty means https://api.twilio.com. Tests point it at a fake.
 	Base string
 }
 
-var accountInPath = regexp.MustCompile(`/Accounts/(AC[0-9a-fA-F]{32})/`)
+// recordingPath is the one path of Twilio's API the proxy fetches: a
+// recording's media, WAV without an extension, or as .mp3 or .wav.
+var recordingPath = regexp.MustCompile(`^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Recordings/RE[0-9a-fA-F]{32}(\.mp3|\.wav)?$`)
 
-// errNotTwilio is a recording URL outside Base.
-var errNotTwilio = errors.New("web: recording is not on the Twilio API")
+// maxRecordingRedirects bounds the hops to the stored media.
+const maxRecordingRedirects = 3
+
+// errNotTwilio is a recording URL outside Base, or not a recording.
+var errNotTwilio = errors.New("web: not a recording's URL on the Twilio API")
 
 // request builds the upstream request for a stored recording URL, passing
-// on a Range header so the player can seek.
+// on a Range header so the player can seek. The URL must be exactly a
+// recording's media on Base (no query, no user, no dot segments or escapes
+// in its path); the request is rebuilt from the parts that matched.
 func (p *RecordingProxy) request(ctx context.Context, recording string, rng string) (*http.Request, error) {
 	base := p.Base
 	if base == "" {
 		base = "https://api.twilio.com"
 	}
 	b, err := url.Parse(base)
-	if err != nil {
-		return nil, err
+	if err != nil || b.Scheme != "https" || b.Host == "" {
+		return nil, fmt.Errorf("web: recording origin %q is not https", base)
 	}
 	u, err := url.Parse(recording)
-	if err != nil || u.Scheme != b.Scheme || u.Host != b.Host || u.User != nil {
+	if err != nil || u.Scheme != "https" || u.Host != b.Host || u.User != nil || u.RawQuery != "" || u.ForceQuery ||
+		u.Fragment != "" || u.RawPath != "" {
 		return nil, errNotTwilio
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	m := recordingPath.FindStringSubmatch(u.Path)
+	if m == nil {
+		return nil, errNotTwilio
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+b.Host+m[0], nil)
 	if err != nil {
 		return nil, err
 	}
 	sid := p.AccountSID
 	if sid == "" {
-		if m := accountInPath.FindStringSubmatch(u.Path); m != nil {
-			sid = m[1]
-		}
+		sid = m[1]
 	}
 	req.SetBasicAuth(sid, p.AuthToken)
 	if rng != "" {
 		req.Header.Set("Range", rng)
 	}
 	return req, nil
+}
+
+// client is the configured client with the proxy's redirect policy.
+func (p *RecordingProxy) client() *http.Client {
+	c := http.Client{Timeout: 60 * time.Second}
+	if p.Client != nil {
+		c = *p.Client
+	}
+	c.CheckRedirect = withoutCredentials
+	return &c
+}
+
+// withoutCredentials follows a redirect (Twilio may hand the media to a
+// storage host) only to https, and drops the account's credentials from
+// it whatever its host or path: Go drops them only for another host name,
+// and keeps them for another port or path of the same one.
+func withoutCredentials(req *http.Request, via []*http.Request) error {
+	if len(via) > maxRecordingRedirects {
+		return fmt.Errorf("web: recording: more than %d redirects", maxRecordingRedirects)
+	}
+	if req.URL.Scheme != "https" {
+		return fmt.Errorf("web: recording: redirect to %s refused", req.URL.Scheme)
+	}
+	req.Header.Del("Authorization")
+	return nil
 }
 
 // handleRecording serves /incidents/{id}/recording: the audio of the call's
@@ -84,11 +124,7 @@ func (s *Site) handleRecording() http.Handler {
 			http.Error(w, "this recording cannot be fetched", http.StatusBadGateway)
 			return
 		}
-		client := s.Recordings.Client
-		if client == nil {
-			client = &http.Client{Timeout: 60 * time.Second}
-		}
-		resp, err := client.Do(req)
+		resp, err := s.Recordings.client().Do(req)
 		if err != nil {
 			s.Log.Error().Err(err).Int64("incident", in.ID).Msg("web: fetch recording")
 			http.Error(w, "Twilio did not answer", http.StatusBadGateway)

@@ -81,8 +81,9 @@ type SiteDeps struct {
 // schedules, announcements, the audit log and accounts.
 type Site struct {
 	SiteDeps
-	throttle *Throttle
-	secure   bool
+	throttle  *Throttle
+	secure    bool
+	downloads downloadLimits // of /calls.csv (calls.go)
 }
 
 // NewSite returns the site; Register wires its routes.
@@ -91,7 +92,7 @@ func NewSite(d SiteDeps) *Site {
 		d.Now = time.Now
 	}
 	u, _ := url.Parse(d.PublicURL)
-	return &Site{SiteDeps: d, throttle: NewThrottle(d.Now), secure: u != nil && u.Scheme == "https"}
+	return &Site{SiteDeps: d, throttle: NewThrottle(d.Now), secure: u != nil && u.Scheme == "https", downloads: defaultDownloadLimits}
 }
 
 // Register adds the pages to r. Every form post goes through Go's

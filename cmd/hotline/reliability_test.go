@@ -142,7 +142,7 @@ func TestDatabaseLockedDeclinedCall(t *testing.T) {
 	timeline := func(in routing.Incident) string {
 		var lines []string
 		for _, e := range in.Events {
-			lines = append(lines, e.Type+" "+e.Engineer+" "+e.Detail)
+			lines = append(lines, string(e.Type)+" "+e.Engineer+" "+e.Detail)
 		}
 		return strings.Join(lines, "\n")
 	}
