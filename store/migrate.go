@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+	"slices"
 
 	"github.com/pressly/goose/v3"
 )
@@ -13,8 +14,30 @@ import (
 // migrations/<dialect>/*.sql ("sqlite", "postgres"), and the database's
 // own dialect is applied. Each package keeps its own version table, so packages own their
 // schemas independently. On PostgreSQL the migrations run under an
-// advisory lock, so instances starting together apply each one once.
+// advisory lock, so instances starting together apply each one once. On
+// SQLite db keeps the set, and applies it again to a file it reopens
+// (Reopen): a copy put back in place of a removed file may be older.
 func (db *DB) Migrate(ctx context.Context, owner string, migrations fs.FS) error {
+	if err := db.migrate(ctx, owner, migrations); err != nil {
+		return err
+	}
+	if db.dialect == SQLite {
+		db.mu.Lock()
+		defer db.mu.Unlock()
+		if !slices.ContainsFunc(db.migrations, func(m migrationSet) bool { return m.owner == owner }) {
+			db.migrations = append(db.migrations, migrationSet{owner, migrations})
+		}
+	}
+	return nil
+}
+
+// migrationSet is one package's migrations, as given to Migrate.
+type migrationSet struct {
+	owner string
+	fs    fs.FS
+}
+
+func (db *DB) migrate(ctx context.Context, owner string, migrations fs.FS) error {
 	dir, err := fs.Sub(migrations, "migrations/"+string(db.dialect))
 	if err != nil {
 		return fmt.Errorf("store: migrations of %s: %w", owner, err)

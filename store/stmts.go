@@ -64,45 +64,127 @@ func (c *stmtCache) close() {
 	c.preparing.Wait()
 }
 
-// ExecContext runs a statement.
+// ExecContext runs a statement. One that changes the database is first
+// checked to reach the file at Path (see Begin).
 func (db *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if writes(q) {
+		if _, _, err := db.writable(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if st := db.Prepared(q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return db.SQL().ExecContext(ctx, q, args...)
 }
 
-// QueryContext runs a query.
+// QueryContext runs a query; one that changes the database (UPDATE …
+// RETURNING) is checked first, as ExecContext's are.
 func (db *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if writes(q) {
+		if _, _, err := db.writable(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if st := db.Prepared(q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
 	return db.SQL().QueryContext(ctx, q, args...)
 }
 
-// QueryRowContext runs a query returning at most one row.
-func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	if st := db.Prepared(q); st != nil {
-		return st.QueryRowContext(ctx, args...)
+// Row is the result of DB.QueryRowContext: a *sql.Row, or the error that
+// kept a changing statement from running (ErrUnavailable).
+type Row struct {
+	*sql.Row
+	err error
+}
+
+// Scan copies the row's columns into dest, as sql.Row's Scan does.
+func (r *Row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
 	}
-	return db.SQL().QueryRowContext(ctx, q, args...)
+	return r.Row.Scan(dest...)
+}
+
+// Err returns the error that kept the query from running, if any.
+func (r *Row) Err() error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.Row.Err()
+}
+
+// QueryRowContext runs a query returning at most one row; one that changes
+// the database (INSERT … RETURNING) is checked first, as ExecContext's are.
+func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *Row {
+	if writes(q) {
+		if _, _, err := db.writable(ctx); err != nil {
+			return &Row{err: err}
+		}
+	}
+	if st := db.Prepared(q); st != nil {
+		return &Row{Row: st.QueryRowContext(ctx, args...)}
+	}
+	return &Row{Row: db.SQL().QueryRowContext(ctx, q, args...)}
+}
+
+// writes reports whether q changes the database, by its first word. Only
+// such statements pay for the check of the file (one stat), so the reads
+// of the call path do not.
+func writes(q string) bool {
+	q = strings.TrimLeft(q, " \t\r\n(")
+	n := 0
+	for n < len(q) && ('a' <= q[n]|0x20 && q[n]|0x20 <= 'z') {
+		n++
+	}
+	for _, verb := range [...]string{"INSERT", "UPDATE", "DELETE", "REPLACE", "WITH", "CREATE", "DROP", "ALTER"} {
+		if strings.EqualFold(q[:n], verb) {
+			return true
+		}
+	}
+	return false
 }
 
 // Tx is a transaction whose statements are prepared once, as DB's are.
 type Tx struct {
 	*sql.Tx
 	db *DB
+	// checked: Commit first checks that Path still names file (DB.Begin's
+	// transactions on SQLite; Conn's writer does its own checks).
+	checked bool
+	file    fileID
 }
 
 // Begin starts a transaction (IMMEDIATE for SQLite: it takes the write
 // lock at once, so it cannot fail later on a lock upgrade) whose statements
-// come from DB's prepared ones.
+// come from DB's prepared ones. On SQLite it fails with ErrUnavailable when
+// there is no writable file at Path, reopens the pool when a file was put
+// back there (restored after it went missing), and its Commit fails with
+// ErrUnavailable, writing nothing, when Path no longer names the file it
+// wrote: SQLite would write a removed file's open descriptor, and the
+// change would be gone once the file is restored.
 func (db *DB) Begin(ctx context.Context) (*Tx, error) {
-	tx, err := db.SQL().BeginTx(ctx, nil)
+	pool, file, err := db.writable(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &Tx{Tx: tx, db: db}, nil
+	tx, err := pool.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{Tx: tx, db: db, checked: db.dialect == SQLite, file: file}, nil
+}
+
+// Commit commits the transaction; see Begin for the check before it.
+func (tx *Tx) Commit() error {
+	if tx.checked {
+		if err := tx.db.stillWritable(tx.file); err != nil {
+			_ = tx.Tx.Rollback()
+			return err
+		}
+	}
+	return tx.Tx.Commit()
 }
 
 // Conn is a connection of its own for one goroutine's transactions, such

@@ -31,8 +31,9 @@ type DB struct {
 	dialect Dialect
 	url     string // the PostgreSQL URL, password included: never log it
 
-	mu       sync.Mutex // serialises Reopen
-	identity fileID     // the file the pool has open
+	mu         sync.Mutex // serialises reopening; guards identity and migrations
+	identity   fileID     // the file the pool has open
+	migrations []migrationSet
 
 	stmts stmtCache
 }
@@ -42,7 +43,10 @@ var (
 	// ErrUnsupported is returned for a database URL hotline cannot open.
 	ErrUnsupported = errors.New("store: unsupported database")
 	// ErrUnavailable means the database file is gone, replaced or read-only:
-	// writes would be lost or refused.
+	// writes would be lost or refused. A write through DB (ExecContext,
+	// QueryContext or QueryRowContext of a changing statement, or the
+	// Commit of a transaction from Begin) returns it rather than write into
+	// a file that no longer has the database's path.
 	ErrUnavailable = errors.New("store: database unavailable")
 )
 
@@ -146,10 +150,7 @@ func (db *DB) Writable() error {
 	}
 	id, err := identify(db.Path)
 	if err != nil {
-		if errors.Is(err, ErrUnavailable) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return unavailable(err)
 	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
@@ -160,8 +161,9 @@ func (db *DB) Writable() error {
 }
 
 // Reopen opens a new pool on the file now at Path (restored after it went
-// missing) and closes the old one. On PostgreSQL the pool reconnects by
-// itself, so Reopen only checks that the server answers.
+// missing), applies to it every migration applied through db, and closes
+// the old pool. On PostgreSQL the pool reconnects by itself, so Reopen only
+// checks that the server answers.
 func (db *DB) Reopen(ctx context.Context) error {
 	if db.dialect == Postgres {
 		return db.PingContext(ctx)
@@ -170,15 +172,74 @@ func (db *DB) Reopen(ctx context.Context) error {
 	defer db.mu.Unlock()
 	id, err := identify(db.Path)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return unavailable(err)
 	}
+	return db.reopenLocked(ctx, id)
+}
+
+// reopenLocked swaps the pool for one on the file id now at Path, which it
+// brings up to date with db's migrations. db.mu is held.
+func (db *DB) reopenLocked(ctx context.Context, id fileID) error {
 	pool, err := openPool(ctx, db.Path)
 	if err != nil {
 		return err
 	}
 	old := db.pool.Swap(pool)
 	db.identity = id
+	// A file restored from an older backup may predate migrations this
+	// process applied at start.
+	for _, m := range db.migrations {
+		if err := db.migrate(ctx, m.owner, m.fs); err != nil {
+			old.Close()
+			return err
+		}
+	}
 	return old.Close()
+}
+
+// writable is the check before a write through the pool: Path must still
+// name the file the pool has open. When another file is there (the
+// database put back from a copy), the pool is reopened on it first, so the
+// write lands in the file at Path. It returns the pool to write on and the
+// identity of its file, and ErrUnavailable when there is no writable file
+// at Path. On PostgreSQL it costs nothing.
+func (db *DB) writable(ctx context.Context) (*sql.DB, fileID, error) {
+	if db.dialect == Postgres {
+		return db.SQL(), fileID{}, nil
+	}
+	id, err := identify(db.Path)
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if err != nil {
+		return nil, fileID{}, unavailable(err)
+	}
+	if id != db.identity {
+		if err := db.reopenLocked(ctx, id); err != nil {
+			return nil, fileID{}, err
+		}
+	}
+	return db.pool.Load(), id, nil
+}
+
+// stillWritable checks, before a transaction from Begin commits, that Path
+// still names the file id it was written in.
+func (db *DB) stillWritable(id fileID) error {
+	now, err := identify(db.Path)
+	if err != nil {
+		return unavailable(err)
+	}
+	if now != id {
+		return fmt.Errorf("%w: %s was replaced while a transaction wrote to it", ErrUnavailable, db.Path)
+	}
+	return nil
+}
+
+// unavailable wraps the reason a file cannot take writes in ErrUnavailable.
+func unavailable(err error) error {
+	if errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", ErrUnavailable, err)
 }
 
 // redact drops the password from a database URL before it is shown.

@@ -25,7 +25,8 @@ type announcementRow struct {
 }
 
 // handleAnnouncements serves /announcements: the list on GET, a new one on
-// POST (message and end time).
+// POST (message and end time). Control characters and bytes that are not
+// UTF-8 in the message are replaced (cleanInput), as in a note.
 func (s *Site) handleAnnouncements() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		loc := s.loc()
@@ -33,18 +34,18 @@ func (s *Site) handleAnnouncements() http.Handler {
 			Until: s.Now().In(loc).Add(2 * time.Hour).Format(inputLayout)}
 		status := http.StatusOK
 		if r.Method == http.MethodPost {
-			p.Message, p.Until = r.PostFormValue("message"), r.PostFormValue("until")
+			p.Message, p.Until = cleanInput(r.PostFormValue("message")), r.PostFormValue("until")
 			until, err := parseWhen(p.Until, loc, false)
 			if err == nil {
 				_, err = s.Announce.AddAnnouncement(r.Context(), p.Message, until, actorOf(r))
-			}
-			if err == nil {
-				seeOther(w, r, "/announcements")
-				return
-			}
-			if !errors.Is(err, routing.ErrInvalidAnnouncement) && strings.HasPrefix(err.Error(), "routing:") {
-				s.unavailable(w, r, "announcement list", err)
-				return
+				if err == nil {
+					seeOther(w, r, "/announcements")
+					return
+				}
+				if !errors.Is(err, routing.ErrInvalidAnnouncement) {
+					s.unavailable(w, r, "announcement list", err)
+					return
+				}
 			}
 			p.Error = "The announcement was not posted: " + strings.TrimPrefix(err.Error(), "routing: invalid announcement: ")
 			status = http.StatusBadRequest

@@ -32,7 +32,7 @@ func (s *Site) handleLogin() http.Handler {
 			s.render(w, r, http.StatusOK, "login.html", p)
 			return
 		}
-		name, password := strings.TrimSpace(r.PostFormValue("username")), r.PostFormValue("password")
+		name, password := cleanInput(strings.TrimSpace(r.PostFormValue("username"))), r.PostFormValue("password")
 		p.Username = name
 		keys := []string{"user:" + strings.ToLower(name), "addr:" + clientAddr(r)}
 		if wait := s.throttle.Wait(keys...); wait > 0 {

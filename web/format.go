@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/hotline-dev/hotline/routing"
 )
@@ -145,10 +146,12 @@ func shownText(s string) string {
 }
 
 // cleanInput replaces the control characters of text typed into a form
-// (all but tab, newline and CR) by U+FFFD as it enters, as the webhooks do
-// for Twilio's fields: PostgreSQL refuses a NUL in text.
+// (all but tab, newline and CR) and its bytes that are not UTF-8 by U+FFFD
+// as it enters, as the webhooks do for Twilio's fields: PostgreSQL refuses
+// a NUL, or a byte that is not UTF-8, in text. Every free-text form field
+// goes through it.
 func cleanInput(s string) string {
-	if !strings.ContainsFunc(s, control) {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, control) {
 		return s
 	}
 	return strings.Map(func(r rune) rune {

@@ -218,11 +218,13 @@ func (s *Site) teamSchedule(cfg *routing.Config, idx *schedules.OverrideIndex, t
 }
 
 // handleAddOverride adds an override from the form (audited by the store).
+// Control characters and bytes that are not UTF-8 in the reason are
+// replaced (cleanInput), as in a note.
 func (s *Site) handleAddOverride() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		loc := s.loc()
 		form := overrideForm{Rotation: r.PostFormValue("rotation"), Engineer: r.PostFormValue("engineer"),
-			From: r.PostFormValue("from"), To: r.PostFormValue("to"), Reason: strings.TrimSpace(r.PostFormValue("reason"))}
+			From: r.PostFormValue("from"), To: r.PostFormValue("to"), Reason: cleanInput(strings.TrimSpace(r.PostFormValue("reason")))}
 		o := schedules.Override{Rotation: form.Rotation, Engineer: form.Engineer, Reason: form.Reason, CreatedBy: actorOf(r)}
 		var err error
 		if o.From, err = parseWhen(form.From, loc, false); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"errors"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
+	"github.com/hotline-dev/hotline/store"
 )
 
 //go:embed templates/*.html
@@ -232,10 +234,19 @@ func (s *Site) fail(w http.ResponseWriter, r *http.Request, status int, msg stri
 	s.render(w, r, status, "error.html", p)
 }
 
-// unavailable logs an internal error and shows a page that says so.
+// unavailable logs an internal error and shows a page that says so. A
+// write the store refused because the database file is gone or replaced
+// (store.ErrUnavailable) says that nothing was saved.
 func (s *Site) unavailable(w http.ResponseWriter, r *http.Request, what string, err error) {
 	s.Log.Error().Err(err).Str("path", r.URL.Path).Msg("web: " + what)
-	s.fail(w, r, http.StatusServiceUnavailable, "The "+what+" is unavailable right now. Try again in a moment.")
+	msg := "The " + what + " is unavailable right now. Try again in a moment."
+	switch {
+	case errors.Is(err, store.ErrUnavailable) && what == "sign-in":
+		msg = "The database is unavailable: you can't sign in right now. Try again in a moment."
+	case errors.Is(err, store.ErrUnavailable):
+		msg = "The database is unavailable: your change was not saved. Try again in a moment."
+	}
+	s.fail(w, r, http.StatusServiceUnavailable, msg)
 }
 
 // seeOther answers a successful form post (post/redirect/get).

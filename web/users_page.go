@@ -27,7 +27,7 @@ func (s *Site) handleUsers() http.Handler {
 		p := usersPage{Page: pageOf(r, "Users", "users"), Role: RoleManager}
 		status := http.StatusOK
 		if r.Method == http.MethodPost {
-			p.Name, p.Role = strings.TrimSpace(r.PostFormValue("username")), r.PostFormValue("role")
+			p.Name, p.Role = cleanInput(strings.TrimSpace(r.PostFormValue("username"))), r.PostFormValue("role")
 			password := r.PostFormValue("password")
 			err := s.Users.AddUser(r.Context(), p.Name, p.Role, password)
 			if err == nil {
