@@ -97,14 +97,13 @@ func (f *Flow) next(w http.ResponseWriter, r *http.Request, st callState, upd ro
 	if st.Step > 0 || st.Pass > 0 {
 		verbs = append(verbs, f.prompt(st.Lang, "still_trying"))
 	}
-	q := st.query()
 	verbs = append(verbs, twiml.VoiceDial{
-		Action:   f.url("/twilio/dial", q),
+		Action:   f.stateURL("/twilio/dial", st),
 		Timeout:  strconv.Itoa(int(step.Timeout / time.Second)),
 		CallerId: cfg.Hotline.Number,
 		InnerElements: []twiml.Element{twiml.VoiceNumber{
 			PhoneNumber: step.Phone,
-			Url:         f.url("/twilio/whisper", q),
+			Url:         f.stateURL("/twilio/whisper", st),
 		}},
 	})
 	f.writeTwiML(w, verbs...)
@@ -116,11 +115,10 @@ func (f *Flow) endOfChain(w http.ResponseWriter, r *http.Request, st callState, 
 		if len(events) > 0 {
 			f.record(r.Context(), parentSid(r), upd, events...)
 		}
-		q := st.query()
 		f.writeTwiML(w, append(prefix,
 			f.prompt(st.Lang, "voicemail"),
 			twiml.VoiceRecord{
-				Action:             f.url("/twilio/recorded", q),
+				Action:             f.stateURL("/twilio/recorded", st),
 				MaxLength:          "120",
 				Timeout:            "5",
 				FinishOnKey:        "#",
@@ -129,7 +127,7 @@ func (f *Flow) endOfChain(w http.ResponseWriter, r *http.Request, st callState, 
 				TranscribeCallback: f.url("/twilio/transcript", nil),
 			},
 			// An empty recording falls through to here.
-			twiml.VoiceRedirect{Url: f.url("/twilio/no-message", q)},
+			twiml.VoiceRedirect{Url: f.stateURL("/twilio/no-message", st)},
 		)...)
 		return
 	}
@@ -143,12 +141,18 @@ func (f *Flow) endOfChain(w http.ResponseWriter, r *http.Request, st callState, 
 // and press 1 to accept; after a pause with no key, the instruction once
 // more. A key in either Gather goes to HandleWhisperAnswer; no key at all (a
 // personal voicemail) falls through to the hang-up, so the caller is never
-// bridged into a voicemail box.
+// bridged into a voicemail box. With a state it cannot read (the auth token
+// changed during the call) it still screens the leg, without saying who is
+// calling: the engineer is on the line, and a hang-up would only make the
+// caller wait for the chain to start over.
 func (f *Flow) HandleWhisper() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st, ok := parseState(r.URL.Query())
+		st, ok := f.state(r)
 		if !ok {
-			f.hangUp(w)
+			f.unreadableState(r)
+			f.writeCached(w, "whisper|unreadable", func() []twiml.Element {
+				return f.whisper(f.url("/twilio/whisper/answer", nil), f.prompt("", "whisper_again"))
+			})
 			return
 		}
 		cfg := f.router.Config()
@@ -160,56 +164,83 @@ func (f *Flow) HandleWhisper() http.Handler {
 		if cu, ok := cfg.Customer(st.Customer); ok {
 			from = cu.Name + ", " + from
 		}
-		action := f.url("/twilio/whisper/answer", st.query())
-		gather := func(timeout int, say twiml.VoiceSay) twiml.VoiceGather {
-			return twiml.VoiceGather{
-				Input:         "dtmf",
-				NumDigits:     "1",
-				Timeout:       strconv.Itoa(timeout),
-				Action:        action,
-				InnerElements: []twiml.Element{say},
-			}
-		}
-		f.writeTwiML(w,
-			gather(whisperPause, f.prompt("", "whisper", "team", teamName, "caller", from)),
-			gather(whisperTimeout, f.prompt("", "whisper_again")),
-			twiml.VoiceHangup{},
-		)
+		f.writeTwiML(w, f.whisper(f.stateURL("/twilio/whisper/answer", st), f.prompt("", "whisper", "team", teamName, "caller", from))...)
 	})
 }
 
+// whisper is the screening of an engineer's leg: first, then after a pause
+// the instruction again, each in a Gather whose key goes to action, then
+// the hang-up that silence reaches.
+func (f *Flow) whisper(action string, first twiml.VoiceSay) []twiml.Element {
+	gather := func(timeout int, say twiml.VoiceSay) twiml.VoiceGather {
+		return twiml.VoiceGather{
+			Input:         "dtmf",
+			NumDigits:     "1",
+			Timeout:       strconv.Itoa(timeout),
+			Action:        action,
+			InnerElements: []twiml.Element{say},
+		}
+	}
+	return []twiml.Element{
+		gather(whisperPause, first),
+		gather(whisperTimeout, f.prompt("", "whisper_again")),
+		twiml.VoiceHangup{},
+	}
+}
+
+// unreadableState logs and counts a webhook whose call state could not be
+// read; the handler then fails open.
+func (f *Flow) unreadableState(r *http.Request) {
+	f.log.Warn().Str("path", r.URL.Path).Str("call_sid", r.PostForm.Get("CallSid")).
+		Msg("call state in the URL unreadable (TWILIO_AUTH_TOKEN changed during the call, or a tampered URL); failing open")
+	f.metrics.failedOpen("call_state")
+}
+
+// unknownEngineer ends the detail of an event whose engineer is unknown
+// because the call state could not be read.
+const unknownEngineer = " (call state unreadable: engineer unknown)"
+
+// unreadableKey is the idempotency key of what a handler records when it
+// cannot read the call's state: without it there is no step or pass.
+func unreadableKey(kind string) string { return kind + ":unreadable" }
+
 // HandleWhisperAnswer takes the engineer's key: 1 ends the whisper normally,
-// which bridges the call; any other key hangs the leg up.
+// which bridges the call; any other key hangs the leg up. With a state it
+// cannot read, the key still decides, recorded without the engineer.
 func (f *Flow) HandleWhisperAnswer() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st, ok := parseState(r.URL.Query())
-		if !ok || st.Step >= len(st.Chain) {
-			f.hangUp(w)
-			return
+		st, ok := f.state(r)
+		key, unknown := st.key("whisper"), ""
+		var step routing.Step
+		if ok && st.Step < len(st.Chain) {
+			step = st.Chain[st.Step]
+		} else {
+			f.unreadableState(r)
+			key, unknown = unreadableKey("whisper"), unknownEngineer
 		}
-		step := st.Chain[st.Step]
 		digits := r.PostForm.Get("Digits")
 		if digits == "1" {
 			f.record(r.Context(), parentSid(r), routing.Update{},
-				withKey(f.engineerEvent(routing.EventAccepted, step, "pressed 1"), st.key("whisper")))
+				withKey(f.engineerEvent(routing.EventAccepted, step, "pressed 1"+unknown), key))
 			f.writeCached(w, "connecting", func() []twiml.Element { return []twiml.Element{f.prompt("", "connecting")} })
 			return
 		}
 		f.record(r.Context(), parentSid(r), routing.Update{},
-			withKey(f.engineerEvent(routing.EventDeclined, step, "pressed "+strconv.Quote(digits)), st.key("whisper")))
+			withKey(f.engineerEvent(routing.EventDeclined, step, "pressed "+strconv.Quote(digits)+unknown), key))
 		f.writeTwiML(w, f.prompt("", "declined"), twiml.VoiceHangup{})
 	})
 }
 
 // HandleDialDone is the Dial action: DialBridged=true means the engineer
 // accepted and talked to the caller; anything else moves down the chain.
+// Without a readable state, see dialUnreadable.
 func (f *Flow) HandleDialDone() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		callSid := r.PostForm.Get("CallSid")
-		st, ok := parseState(r.URL.Query())
+		st, ok := f.state(r)
 		if !ok || st.Step >= len(st.Chain) {
-			f.writeTwiML(w, f.prompt("", "sorry"), twiml.VoiceHangup{})
+			f.dialUnreadable(w, r)
 			return
 		}
 		step := st.Chain[st.Step]
@@ -234,6 +265,40 @@ func (f *Flow) HandleDialDone() http.Handler {
 		st.Step++
 		f.next(w, r, st, routing.Update{}, events)
 	})
+}
+
+// dialUnreadable ends a Dial whose call state cannot be read (the auth token
+// changed during the call, or the URL was tampered with), failing open: a
+// bridged call or a caller who hung up ends as it would have; any other
+// outcome starts the default option's team chain over, resolved now (or
+// the last known chain, or the emergency number), after the "sorry"
+// prompt. The restarted chain's URLs are sealed with the current key, and
+// its events have keys of their own (Restart), so they do not collide
+// with those of the chain that was lost.
+func (f *Flow) dialUnreadable(w http.ResponseWriter, r *http.Request) {
+	f.unreadableState(r)
+	form := r.PostForm
+	callSid := form.Get("CallSid")
+	if form.Get("DialBridged") == "true" {
+		f.record(r.Context(), callSid, routing.Update{Status: routing.StatusAnswered, AnsweredAt: f.now(), AnsweredAtKey: unreadableKey("whisper")},
+			withKey(f.engineerEvent(routing.EventBridged, routing.Step{}, "talked to the caller"+unknownEngineer), unreadableKey("dial")))
+		f.hangUp(w)
+		return
+	}
+	if form.Get("CallStatus") == "completed" || form.Get("DialCallStatus") == "canceled" {
+		f.record(r.Context(), callSid, routing.Update{Status: routing.StatusAbandoned},
+			withKey(f.engineerEvent(routing.EventHangup, routing.Step{}, "caller hung up while ringing"+unknownEngineer), unreadableKey("dial")))
+		f.hangUp(w)
+		return
+	}
+	cfg := f.router.Config()
+	o, _ := cfg.Option(cfg.Menu.Default)
+	chain := f.chain(r.Context(), o.Team)
+	st := callState{Team: o.Team, Chain: chain, From: form.Get("From"), Restart: 1}
+	f.next(w, r, st, routing.Update{}, []routing.Event{{
+		At: f.now(), Type: routing.EventRoute, Key: unreadableKey("route"),
+		Detail: "call state unreadable after a dial (" + form.Get("DialCallStatus") + "): starting over, " + routeDetail(o.Team, chain),
+	}}, f.prompt("", "sorry"))
 }
 
 // dialOutcome names why a step did not bridge. A leg that answered but was

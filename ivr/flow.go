@@ -2,6 +2,7 @@ package ivr
 
 import (
 	"context"
+	"crypto/cipher"
 	"io"
 	"net/http"
 	"net/url"
@@ -36,12 +37,14 @@ type Announcer interface {
 
 // Flow holds the call flow's dependencies. Its handlers keep no per-call
 // state in memory: everything a later webhook needs travels in the signed
-// action URLs or lives in the database, so any instance can take any webhook.
+// action URLs (sealed, see stateURL) or lives in the database, so any
+// instance can take any webhook.
 type Flow struct {
 	router    Router
 	incidents Recorder
 	announcer Announcer
 	publicURL string
+	aead      cipher.AEAD // seals call states in URLs; see stateURL
 	now       func() time.Time
 	log       zerolog.Logger
 	metrics   *Metrics
@@ -53,15 +56,17 @@ type Flow struct {
 }
 
 // NewFlow returns the call flow. publicURL is the base Twilio uses to reach
-// hotline (HOTLINE_PUBLIC_URL); now is the clock; announcer and metrics may
-// be nil.
-func NewFlow(router Router, incidents Recorder, announcer Announcer, publicURL string, now func() time.Time, log zerolog.Logger, metrics *Metrics) *Flow {
+// hotline (HOTLINE_PUBLIC_URL); authToken is Twilio's (TWILIO_AUTH_TOKEN),
+// from which the key sealing call states in URLs is derived; now is the
+// clock; announcer and metrics may be nil.
+func NewFlow(router Router, incidents Recorder, announcer Announcer, publicURL, authToken string, now func() time.Time, log zerolog.Logger, metrics *Metrics) *Flow {
 	return &Flow{
 		metrics:   metrics,
 		router:    router,
 		incidents: incidents,
 		announcer: announcer,
 		publicURL: strings.TrimRight(publicURL, "/"),
+		aead:      stateCipher(authToken),
 		now:       now,
 		log:       log,
 		lastChain: map[string][]routing.Step{},
@@ -74,61 +79,6 @@ func (f *Flow) url(path string, q url.Values) string {
 		return f.publicURL + path
 	}
 	return f.publicURL + path + "?" + q.Encode()
-}
-
-// callState is what travels from webhook to webhook in the action URLs of a
-// routed call: the team, its chain as resolved when the caller chose it, and
-// where in the chain the call is.
-type callState struct {
-	Team   string
-	Chain  []routing.Step
-	Step   int
-	Pass   int
-	From   string // the caller's number, spoken in the whisper
-	caller        // language and customer, as the menu learned them
-}
-
-func (s callState) query() url.Values {
-	q := url.Values{}
-	q.Set("team", s.Team)
-	for _, st := range s.Chain {
-		q.Add("c", st.Engineer+"|"+st.Phone+"|"+strconv.Itoa(int(st.Timeout/time.Second)))
-	}
-	q.Set("step", strconv.Itoa(s.Step))
-	q.Set("pass", strconv.Itoa(s.Pass))
-	q.Set("from", s.From)
-	return s.caller.add(q)
-}
-
-// parseState reads a callState from a signed URL's query. The URL was
-// written by hotline and signed by Twilio, so a malformed one is a bug or a
-// forgery; it yields ok false.
-func parseState(q url.Values) (callState, bool) {
-	s := callState{Team: q.Get("team"), From: q.Get("from"), caller: callerFrom(q)}
-	var err error
-	if s.Step, err = strconv.Atoi(q.Get("step")); err != nil || s.Step < 0 {
-		return s, false
-	}
-	if s.Pass, err = strconv.Atoi(q.Get("pass")); err != nil || s.Pass < 0 {
-		return s, false
-	}
-	for _, c := range q["c"] {
-		parts := strings.Split(c, "|")
-		if len(parts) != 3 {
-			return s, false
-		}
-		secs, err := strconv.Atoi(parts[2])
-		if err != nil || secs <= 0 {
-			return s, false
-		}
-		s.Chain = append(s.Chain, routing.Step{Engineer: parts[0], Phone: parts[1], Timeout: time.Duration(secs) * time.Second})
-	}
-	return s, s.Team != ""
-}
-
-// key names a step of the chain for idempotent events: pass and step.
-func (s callState) key(kind string) string {
-	return kind + ":p" + strconv.Itoa(s.Pass) + ":s" + strconv.Itoa(s.Step)
 }
 
 // writeTwiML renders verbs and writes them as text/xml.

@@ -116,6 +116,16 @@ func (f *fakeRecorder) Record(_ context.Context, _ string, u routing.Update, evs
 	return true, nil
 }
 
+// testToken is the auth token of the flows under test: it keys their call
+// states.
+const testToken = "flow-test-token"
+
+// stateQuery is the query of a hotline URL carrying st, as the flow writes it.
+func stateQuery(f *Flow, st callState) string {
+	_, q, _ := strings.Cut(f.stateURL("/twilio/dial", st), "?")
+	return q
+}
+
 func newTestFlow(t *testing.T) (*Flow, *fakeRecorder) {
 	t.Helper()
 	cfg, err := routing.ParseConfig("flow.yaml", []byte(flowConfig))
@@ -124,7 +134,7 @@ func newTestFlow(t *testing.T) (*Flow, *fakeRecorder) {
 	}
 	rec := &fakeRecorder{}
 	now := func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
-	return NewFlow(routing.NewRouter(cfg, nil), rec, nil, "https://hotline.example.com", now, zerolog.Nop(), nil), rec
+	return NewFlow(routing.NewRouter(cfg, nil), rec, nil, "https://hotline.example.com", testToken, now, zerolog.Nop(), nil), rec
 }
 
 // post calls h as the signature middleware would leave the request: forms
@@ -211,7 +221,7 @@ func TestMenuNoInputReplaysThenDefaults(t *testing.T) {
 func TestWhisperOnlyBridgesOnOne(t *testing.T) {
 	f, _ := newTestFlow(t)
 	st := callState{Team: "ops", Chain: []routing.Step{{Engineer: "alice", Phone: "+15555550101", Timeout: 15 * time.Second}}, From: "+15555550123"}
-	q := st.query().Encode()
+	q := stateQuery(f, st)
 	doc := post(t, f.HandleWhisper(), "/twilio/whisper?"+q, url.Values{"CallSid": {"CAchild"}, "ParentCallSid": {"CA1"}})
 	if got := strings.Join(doc.verbs(), ","); got != "Gather,Gather,Hangup" {
 		t.Fatalf("whisper verbs %s, want Gather,Gather,Hangup (the prompt, its repeat after a pause; silence must not bridge)", got)
@@ -248,7 +258,7 @@ func TestDialDoneUsesDialBridged(t *testing.T) {
 		{Engineer: "alice", Phone: "+15555550101", Timeout: 15 * time.Second},
 		{Engineer: "bob", Phone: "+15555550102", Timeout: 20 * time.Second},
 	}}
-	q := st.query().Encode()
+	q := stateQuery(f, st)
 	// completed but not bridged: a voicemail answered; ring the next step.
 	doc := post(t, f.HandleDialDone(), "/twilio/dial?"+q, url.Values{"CallSid": {"CA1"}, "CallStatus": {"in-progress"}, "DialCallStatus": {"completed"}, "DialBridged": {"false"}})
 	dial, ok := doc.find("Dial")
@@ -270,7 +280,7 @@ func TestDialDoneUsesDialBridged(t *testing.T) {
 func TestEndOfChain(t *testing.T) {
 	f, _ := newTestFlow(t)
 	st := callState{Team: "ops", Chain: []routing.Step{{Engineer: "alice", Phone: "+15555550101", Timeout: 15 * time.Second}}}
-	doc := post(t, f.HandleDialDone(), "/twilio/dial?"+st.query().Encode(), url.Values{"CallSid": {"CA1"}, "CallStatus": {"in-progress"}, "DialCallStatus": {"no-answer"}})
+	doc := post(t, f.HandleDialDone(), "/twilio/dial?"+stateQuery(f, st), url.Values{"CallSid": {"CA1"}, "CallStatus": {"in-progress"}, "DialCallStatus": {"no-answer"}})
 	rec, ok := doc.find("Record")
 	if !ok {
 		t.Fatalf("voicemail team should record: %v", doc.verbs())
@@ -279,7 +289,7 @@ func TestEndOfChain(t *testing.T) {
 		t.Errorf("record attrs %v", rec.Attrs)
 	}
 	st.Team = "billing"
-	doc = post(t, f.HandleDialDone(), "/twilio/dial?"+st.query().Encode(), url.Values{"CallSid": {"CA1"}, "CallStatus": {"in-progress"}, "DialCallStatus": {"busy"}})
+	doc = post(t, f.HandleDialDone(), "/twilio/dial?"+stateQuery(f, st), url.Values{"CallSid": {"CA1"}, "CallStatus": {"in-progress"}, "DialCallStatus": {"busy"}})
 	if got := strings.Join(doc.verbs(), ","); got != "Say,Hangup" {
 		t.Errorf("no-voicemail team: %s, want an apology and hang-up", got)
 	}
@@ -354,7 +364,7 @@ func newOneOptionFlow(t *testing.T, languages bool, announcements ...string) (*F
 	}
 	rec := &fakeRecorder{}
 	now := func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
-	return NewFlow(routing.NewRouter(cfg, nil), rec, list, "https://hotline.example.com", now, zerolog.Nop(), nil), rec
+	return NewFlow(routing.NewRouter(cfg, nil), rec, list, "https://hotline.example.com", testToken, now, zerolog.Nop(), nil), rec
 }
 
 func atoi(t *testing.T, s string) int {
@@ -455,8 +465,8 @@ func TestOneOptionOffersLanguage(t *testing.T) {
 		t.Errorf("after 9 heard %q in %q", s.Text, s.attr("language"))
 	}
 	dial, _ := doc.find("Dial")
-	if !strings.Contains(dial.attr("action"), "lang=es-MX") {
-		t.Errorf("the dial action %q does not carry the language, so 'still trying' and voicemail would not be Spanish", dial.attr("action"))
+	if st, ok := f.openState(strings.TrimPrefix(relative(t, dial.attr("action")), "/twilio/dial?s=")); !ok || st.Lang != "es-MX" {
+		t.Errorf("the dial action %q does not carry the language (%+v, %t), so 'still trying' and voicemail would not be Spanish", dial.attr("action"), st, ok)
 	}
 	var types []string
 	for _, e := range rec.events {

@@ -7,18 +7,27 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
+
+	"github.com/hotline-dev/hotline/routing"
 )
 
 // fuzzServer routes every webhook through the signature check, as in
 // production, to a flow with an in-memory recorder.
 func fuzzServer(t testing.TB) http.Handler {
 	f, _ := newTestFlow(t.(*testing.T))
+	return flowServer(f, "fuzz-token")
+}
+
+// flowServer serves f's webhooks as routes.go does, behind the signature
+// check with token.
+func flowServer(f *Flow, token string) http.Handler {
 	r := mux.NewRouter()
 	tw := r.PathPrefix("/twilio").Subrouter()
-	tw.Use(RequireSignature("fuzz-token", "https://hotline.example.com", zerolog.Nop()))
+	tw.Use(RequireSignature(token, "https://hotline.example.com", zerolog.Nop()))
 	for path, h := range map[string]http.Handler{
 		"/voice": f.HandleIncoming(), "/fallback": f.HandleFallback(), "/status": f.HandleStatus(),
 		"/menu": f.HandleMenu(), "/pin": f.HandlePIN(), "/dial": f.HandleDialDone(), "/whisper": f.HandleWhisper(),
@@ -34,9 +43,9 @@ func fuzzServer(t testing.TB) http.Handler {
 // query strings to every handler: none may answer 5xx, panic, or send
 // anything but well-formed TwiML under 64 kB.
 func FuzzWebhooks(f *testing.F) {
-	st := callState{Team: "ops", From: "+15555550123"}
-	st.Chain = nil
-	seedQuery := st.query().Encode() + "&c=alice%7C%2B15555550101%7C20"
+	sealer, _ := newTestFlow(&testing.T{})
+	seedQuery := stateQuery(sealer, callState{Team: "ops", From: "+15555550123", Chain: []routing.Step{{Engineer: "alice", Phone: "+15555550101", Timeout: 20 * time.Second}}})
+	legacyQuery := "team=ops&c=alice%7C%2B15555550101%7C20&step=0&pass=0&from=%2B15555550123"
 	for _, seed := range []struct{ path, query, body string }{
 		{"/twilio/voice", "", "CallSid=CA1&From=%2B15555550123&To=%2B18005550100&CallerName=Bob"},
 		{"/twilio/menu", "attempt=1&plays=1", "CallSid=CA1&Digits=1"},
@@ -52,6 +61,10 @@ func FuzzWebhooks(f *testing.F) {
 		{"/twilio/pin", "try=2", "CallSid=CA1&Digits=1234"},
 		{"/twilio/menu", "attempt=1&plays=1&lang=es-MX&cust=globex", "CallSid=CA1&Digits=9"},
 		{"/twilio/no-message", seedQuery, "CallSid=CA1"},
+		{"/twilio/dial", legacyQuery, "CallSid=CA1&DialCallStatus=no-answer&CallStatus=in-progress"},
+		{"/twilio/whisper", legacyQuery + "&lang=es-MX", "CallSid=CA2&ParentCallSid=CA1"},
+		{"/twilio/dial", "s=" + strings.Repeat("A", 80), "CallSid=CA1&DialCallStatus=busy&CallStatus=in-progress"},
+		{"/twilio/whisper/answer", seedQuery[:len(seedQuery)-4] + "AAAA", "CallSid=CA2&ParentCallSid=CA1&Digits=1"},
 	} {
 		f.Add(seed.path, seed.query, seed.body)
 	}

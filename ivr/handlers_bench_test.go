@@ -22,7 +22,7 @@ import (
 type benchFlow struct {
 	srv    http.Handler
 	writer *routing.Writer
-	state  string // the query of a routed call's dial URLs
+	state  string // the query of a routed call's dial URLs: its sealed state
 }
 
 func newBenchFlow(b *testing.B) *benchFlow {
@@ -45,12 +45,12 @@ func newBenchFlow(b *testing.B) *benchFlow {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f := NewFlow(routing.NewRouter(cfg, nil), w, nil, "https://hotline.example.com", time.Now, zerolog.Nop(), nil)
+	f := NewFlow(routing.NewRouter(cfg, nil), w, nil, "https://hotline.example.com", "bench-token", time.Now, zerolog.Nop(), nil)
 	st := callState{Team: "ops", From: "+15555550123", Chain: []routing.Step{
 		{Engineer: "alice", Phone: "+15555550101", Timeout: 15 * time.Second},
 		{Engineer: "bob", Phone: "+15555550102", Timeout: 20 * time.Second},
 	}}
-	return &benchFlow{srv: signedMux(f), writer: w, state: st.query().Encode()}
+	return &benchFlow{srv: signedMux(f), writer: w, state: stateQuery(f, st)}
 }
 
 func signedMux(f *Flow) http.Handler {

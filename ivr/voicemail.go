@@ -25,7 +25,8 @@ func (f *Flow) HandleRecorded() http.Handler {
 		}
 		f.record(r.Context(), callSid, routing.Update{Status: routing.StatusVoicemail, RecordingURL: recording},
 			routing.Event{At: f.now(), Type: routing.EventVoicemail, Detail: "message of " + strconv.Itoa(seconds) + " s", Key: "voicemail"})
-		f.writeTwiML(w, f.prompt(callerFrom(r.URL.Query()).Lang, "voicemail_done"), twiml.VoiceHangup{})
+		st, _ := f.state(r)
+		f.writeTwiML(w, f.prompt(st.Lang, "voicemail_done"), twiml.VoiceHangup{})
 	})
 }
 
@@ -35,7 +36,8 @@ func (f *Flow) HandleNoMessage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{Status: routing.StatusMissed},
 			routing.Event{At: f.now(), Type: routing.EventMissed, Detail: "empty voicemail", Key: "voicemail"})
-		f.writeTwiML(w, f.prompt(callerFrom(r.URL.Query()).Lang, "no_message"), twiml.VoiceHangup{})
+		st, _ := f.state(r)
+		f.writeTwiML(w, f.prompt(st.Lang, "no_message"), twiml.VoiceHangup{})
 	})
 }
 

@@ -412,3 +412,33 @@ func TestSimultaneousRing(t *testing.T) {
 		t.Errorf("whisper not heard on bob's leg:\n%s", res.Transcript())
 	}
 }
+
+func TestResultURLs(t *testing.T) {
+	f := newFake(t, hotlineLike())
+	res := f.call(Script{From: caller, To: support, Presses: []string{"1"}, Engineers: map[string]Behaviour{alice: NoAnswer}, Voicemail: "help"})
+	got := res.URLs()
+	// Named in the TwiML, as written, whether requested or not (alice
+	// never answered, so ./screen was not).
+	for _, want := range []string{"menu?try=1", "dial-done?step=1", "./screen?eng=alice", "/cb/leg", "/twilio/vm", "/cb/transcript", "/cb/rec"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("URLs %q lack %q", got, want)
+		}
+	}
+	// Requested, in full.
+	for _, r := range res.Requests {
+		if !slices.Contains(got, r.URL) || !strings.HasPrefix(r.URL, "http") {
+			t.Errorf("URLs lack the requested %q", r.URL)
+		}
+	}
+	if slices.Contains(got, "./screen-answer") || slices.Contains(got, alice) {
+		t.Errorf("URLs %q hold what no TwiML of this call named as a URL", got)
+	}
+
+	f = newFake(t, map[string]route{
+		"/twilio/voice": func(url.Values) string { return `<Redirect method="POST"> next?n=1 </Redirect>` },
+		"/twilio/next":  func(url.Values) string { return `<Hangup/>` },
+	})
+	if got := f.call(Script{From: caller, To: support}).URLs(); !slices.Contains(got, "next?n=1") {
+		t.Errorf("URLs %q lack the <Redirect>", got)
+	}
+}

@@ -105,3 +105,34 @@ func parseTwiML(status int, header http.Header, body []byte) (node, error) {
 	}
 	return root, nil
 }
+
+// URLs lists every URL of the call that ends up in an access log on the
+// server's side: each URL requested, and each URL the answered TwiML names
+// for a later request — the action, url, *Url and *Callback attributes
+// (statusCallback, recordingStatusCallback, transcribeCallback, …) and the
+// text of <Redirect> — whether or not the call got as far as using it.
+func (r *Result) URLs() []string {
+	var out []string
+	var walk func(n node)
+	walk = func(n node) {
+		for _, a := range n.Attrs {
+			if k := a.Name.Local; k == "action" || k == "url" || strings.HasSuffix(k, "Url") || strings.HasSuffix(k, "Callback") {
+				out = append(out, a.Value)
+			}
+		}
+		if n.name() == "Redirect" {
+			out = append(out, n.text())
+		}
+		for _, c := range n.Children {
+			walk(c)
+		}
+	}
+	for _, req := range r.Requests {
+		out = append(out, req.URL)
+		var root node
+		if xml.Unmarshal([]byte(req.Body), &root) == nil {
+			walk(root)
+		}
+	}
+	return out
+}
