@@ -146,13 +146,13 @@ func lockSpool(base string) (*os.File, string, error) {
 		}
 		f, ok, err := openLockedFile(path, os.O_CREATE)
 		if err != nil {
-			return nil, "", fmt.Errorf("routing: open spool: %w", err)
+			return nil, "", err
 		}
 		if ok {
 			return f, path, nil
 		}
 	}
-	return nil, "", fmt.Errorf("routing: open spool: %s and 99 files beside it are locked by other instances", base)
+	return nil, "", fmt.Errorf("%s and 99 files beside it are locked by other instances", base)
 }
 
 // openLockedFile opens path and takes its lock without waiting; ok is
@@ -377,7 +377,7 @@ func (s *spool) writeLocked(ops []*writeOp) error {
 	for _, op := range ops {
 		line, err := encodeSpoolLine(op)
 		if err != nil {
-			return fmt.Errorf("routing: spool: %w", err)
+			return fmt.Errorf("encode a spool line: %w", err)
 		}
 		buf.Write(line)
 		buf.WriteByte('\n')
@@ -397,7 +397,7 @@ func (s *spool) writeLocked(ops []*writeOp) error {
 				}
 			}
 		}
-		return fmt.Errorf("routing: spool: %w", err)
+		return err // the file's: "write <path>: no space left on device"
 	}
 	s.end += int64(buf.Len())
 	s.gap = false

@@ -153,7 +153,7 @@ func TestSpoolReadsLinesOfTheOldFormat(t *testing.T) {
 func TestSpoolRefusesANewerVersion(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hotline.spool")
 	sp := mustOpenSpool(t, path)
-	if _, err := io.WriteString(sp.f, `{"v":99,"call_sid":"CAnew","events":[{"type":"ring","key":"k"}]}` + "\n"); err != nil {
+	if _, err := io.WriteString(sp.f, `{"v":99,"call_sid":"CAnew","events":[{"type":"ring","key":"k"}]}`+"\n"); err != nil {
 		t.Fatal(err)
 	}
 	sp.close()

@@ -77,8 +77,11 @@ const retryEvery = time.Second
 // the database file.
 const checkpointEvery = 250 * time.Millisecond
 
-// NewWriter starts the writer over inc, spooling to spoolPath. wait bounds
-// how long a webhook waits for the database before its write is spooled.
+// NewWriter starts the writer over inc, spooling to spoolPath, or to a file
+// of its own beside it when another instance holds that one (see spool).
+// wait bounds how long a webhook waits for the database before its write
+// is spooled. A spool that cannot be opened is logged and retried, and
+// does not fail NewWriter; a spool written by a newer hotline does.
 func NewWriter(inc *Incidents, spoolPath string, wait time.Duration, log zerolog.Logger) (*Writer, error) {
 	sp, err := openSpool(spoolPath, log)
 	if err != nil {

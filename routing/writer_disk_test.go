@@ -269,7 +269,9 @@ func TestWriterAppendsAfterATornTail(t *testing.T) {
 // once appended) is read from where it starts.
 func TestSpoolTornLines(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hotline.spool")
-	line := func(sid string) string { return opString(&writeOp{CallSid: sid, Events: []Event{{Type: "ring", Key: "ring:" + sid}}}) }
+	line := func(sid string) string {
+		return opString(&writeOp{CallSid: sid, Events: []Event{{Type: "ring", Key: "ring:" + sid}}})
+	}
 	good := line("CA1") + "\n" + `{"v":1,"call_sid":"CAx","ev` + line("CA2") + "\n"
 	if err := os.WriteFile(path, []byte(good+`{"v":1,"call_sid":"CAtorn"`), 0o600); err != nil {
 		t.Fatal(err)
@@ -316,8 +318,9 @@ func TestWritersSharingASpoolPath(t *testing.T) {
 	a.callUnavailable("CAa", "the database was locked")
 	b.callUnavailable("CAb", "the database was locked")
 	unlock()
+	a.wantCalls("CAa") // each waits for its own writer's replay
+	b.wantCalls("CAb")
 	a.wantCalls("CAa", "CAb")
-	b.wantCalls("CAa", "CAb")
 	for _, f := range []*writerFixture{a, b} {
 		if size := fileSize(t, f.w.SpoolPath()); size != 0 {
 			t.Errorf("%s holds %d bytes after the replay", f.w.SpoolPath(), size)
