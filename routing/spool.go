@@ -7,7 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
+
+	"github.com/rs/zerolog"
 )
 
 // writeOp is one incident write: the opening of an incident or a Record.
@@ -21,107 +28,479 @@ type writeOp struct {
 	Events  []Event
 }
 
-// spool is an append-only file of writes that could not reach the
-// database, replayed in order once it is back. Each line is one JSON op;
-// a line torn by a crash is skipped on replay (its webhook never got a 2xx:
-// append returns only after fsync). A line from a newer hotline stops the
-// read instead: dropping it would lose a call's write.
-type spool struct {
-	mu    sync.Mutex
-	path  string
-	f     *os.File
-	depth int // ops in the file
+// maxHeld bounds the writes held in memory while neither the database nor
+// the spool file can take them: about 10,000 webhooks, a few megabytes.
+const maxHeld = 10_000
+
+// spoolFile is what the spool needs of its file: an *os.File, or in tests
+// one that fails as a full disk does.
+type spoolFile interface {
+	io.ReadSeeker
+	io.Writer
+	Sync() error
+	Truncate(size int64) error
+	Close() error
 }
 
-func openSpool(path string) (*spool, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("routing: open spool: %w", err)
-	}
-	s := &spool{path: path, f: f}
-	ops, err := s.read()
-	if err != nil {
-		f.Close()
+// spool keeps the writes that could not reach the database, in order, to
+// be replayed once it is back: first in an append-only file, each line one
+// JSON op, synced before a webhook is answered; when the file cannot take
+// them either (its disk full, its directory gone), in memory, bounded by
+// maxHeld, until the file or the database can. An op beyond the bound is
+// counted, logged and dropped.
+//
+// Each instance has a spool file of its own: the file is locked (flock),
+// and an instance that finds the configured path locked by another uses
+// <path>.<pid> beside it. At open, the unlocked spool files of stopped
+// instances beside it are taken over, so nothing a crashed instance
+// spooled is left behind.
+//
+// A line torn by a crash (its webhook never got a 2xx: append returns only
+// after fsync) is skipped and counted, and cut off the end of the file at
+// open so the next append starts a line of its own. A line from a newer
+// hotline stops the open instead: dropping it would lose a call's write.
+type spool struct {
+	base string // the configured path
+	log  zerolog.Logger
+
+	mu      sync.Mutex
+	path    string    // the file this instance locked: base, or base.<pid>
+	f       spoolFile // nil while the file cannot be opened
+	end     int64     // the file's size after its last complete line
+	gap     bool      // the file may end inside a line: start the next with '\n'
+	depth   int       // ops in the file
+	held    []*writeOp
+	limit   int    // maxHeld, lower in tests
+	seq     uint64 // bumped by every change, so clear empties only what was replayed
+	failed  error  // why the file last refused a write (or could not be opened)
+	torn    int    // torn lines skipped
+	dropped int    // ops lost beyond the memory bound
+	closed  bool
+}
+
+// openSpool opens (creating it) and locks this instance's spool file at
+// path, or beside it, and takes over the unlocked spools of stopped
+// instances there. A file that cannot be opened does not stop the start:
+// the spool holds its writes in memory and retries the file on each write
+// and each replay. Only a line written by a newer hotline is an error.
+func openSpool(path string, log zerolog.Logger) (*spool, error) {
+	s := &spool{base: path, path: path, log: log, limit: maxHeld}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.openLocked(); errors.Is(err, errNewerSpool) {
 		return nil, err
+	} else if err != nil {
+		log.Error().Err(err).Str("spool", path).Msg("spool file unavailable: call events the database cannot take are held in memory")
 	}
-	s.depth = len(ops)
 	return s, nil
 }
 
-// append writes ops and syncs the file: when it returns nil they survive a
-// crash.
-func (s *spool) append(ops []*writeOp) error {
-	var buf bytes.Buffer
-	for _, op := range ops {
-		line, err := encodeSpoolLine(op)
-		if err != nil {
-			return fmt.Errorf("routing: spool: %w", err)
+// openLocked opens the file, reads what it holds, cuts a torn tail and
+// takes over the spools of stopped instances.
+func (s *spool) openLocked() error {
+	f, path, err := lockSpool(s.base)
+	if err != nil {
+		s.failed = err
+		return err
+	}
+	ops, good, size, err := s.scan(f, path, true)
+	if err != nil {
+		f.Close()
+		s.failed = err
+		return err
+	}
+	s.f, s.path, s.end, s.depth, s.gap = f, path, good, len(ops), false
+	if good < size {
+		// A crash tore the last line: cut it, so the next append is a line
+		// of its own and not the torn line's end.
+		if err := cutTail(f, good); err != nil {
+			s.log.Warn().Err(err).Str("spool", path).Msg("cannot cut the torn end of the spool; appending after it")
+			s.end, s.gap = size, true
 		}
-		buf.Write(line)
-		buf.WriteByte('\n')
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, err := s.f.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("routing: spool: %w", err)
+	if path != s.base {
+		s.log.Warn().Str("spool", path).Str("locked", s.base).Msg("the spool file is locked by another instance: this one spools to its own file beside it")
 	}
-	if err := s.f.Sync(); err != nil {
-		return fmt.Errorf("routing: spool: %w", err)
-	}
-	s.depth += len(ops)
+	s.adoptLocked()
+	s.failed = nil
 	return nil
 }
 
-// read returns every complete op in the file, in order.
-func (s *spool) read() ([]*writeOp, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("routing: read spool: %w", err)
+func cutTail(f spoolFile, size int64) error {
+	if err := f.Truncate(size); err != nil {
+		return err
 	}
-	var ops []*writeOp
-	r := bufio.NewReader(s.f)
-	for {
+	return f.Sync()
+}
+
+// lockSpool opens and locks base, or when another instance holds it,
+// base.<pid> (base.<pid>-N when that is taken too).
+func lockSpool(base string) (*os.File, string, error) {
+	for i := 0; i < 100; i++ {
+		path := base
+		if i > 0 {
+			path = base + "." + strconv.Itoa(os.Getpid())
+		}
+		if i > 1 {
+			path += "-" + strconv.Itoa(i-1)
+		}
+		f, ok, err := openLockedFile(path, os.O_CREATE)
+		if err != nil {
+			return nil, "", err
+		}
+		if ok {
+			return f, path, nil
+		}
+	}
+	return nil, "", fmt.Errorf("%s and 99 files beside it are locked by other instances", base)
+}
+
+// openLockedFile opens path and takes its lock without waiting; ok is
+// false when another instance holds it. A file removed or replaced while
+// its lock was awaited (an instance took it over) is opened again.
+func openLockedFile(path string, flag int) (f *os.File, ok bool, err error) {
+	for range 10 {
+		f, err = os.OpenFile(path, flag|os.O_RDWR|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, false, err
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			if errors.Is(err, syscall.EWOULDBLOCK) {
+				return nil, false, nil
+			}
+			return nil, false, fmt.Errorf("lock %s: %w", path, err)
+		}
+		held, herr := f.Stat()
+		named, nerr := os.Stat(path)
+		if herr == nil && nerr == nil && os.SameFile(held, named) {
+			return f, true, nil
+		}
+		f.Close()
+		if flag&os.O_CREATE == 0 && errors.Is(nerr, os.ErrNotExist) {
+			return nil, false, nerr
+		}
+	}
+	return nil, false, fmt.Errorf("lock %s: the file keeps being replaced", path)
+}
+
+// leftoverName matches the suffixes instances give the spool files they
+// name beside the configured one: <path>.<pid>, <path>.<pid>-N.
+var leftoverName = regexp.MustCompile(`^\.[0-9]+(-[0-9]+)?$`)
+
+// adoptLocked moves the writes of the unlocked spool files beside base
+// (their instances stopped) into this instance's file, then empties them:
+// base is truncated, a per-instance file removed. A file is emptied only
+// once its writes are synced here; a crash in between replays them twice,
+// which changes nothing.
+func (s *spool) adoptLocked() {
+	var candidates []string
+	if s.path != s.base {
+		candidates = append(candidates, s.base)
+	}
+	name := filepath.Base(s.base)
+	entries, _ := os.ReadDir(filepath.Dir(s.base))
+	for _, e := range entries {
+		suffix, ok := strings.CutPrefix(e.Name(), name)
+		if ok && e.Type().IsRegular() && leftoverName.MatchString(suffix) && s.base+suffix != s.path {
+			candidates = append(candidates, s.base+suffix)
+		}
+	}
+	for _, path := range candidates {
+		f, ok, err := openLockedFile(path, 0)
+		if err != nil || !ok {
+			continue // gone, or a running instance's
+		}
+		ops, _, _, err := s.scan(f, path, true)
+		if err == nil && len(ops) > 0 {
+			err = s.writeLocked(ops)
+		}
+		switch {
+		case err != nil:
+			s.log.Error().Err(err).Str("spool", path).Msg("cannot take over the spool of a stopped instance; it is left as it is")
+		case path == s.base:
+			err = cutTail(f, 0)
+		default:
+			err = os.Remove(path)
+		}
+		f.Close()
+		if err == nil && len(ops) > 0 {
+			s.log.Warn().Int("writes", len(ops)).Str("from", path).Str("spool", s.path).Msg("took over the spooled writes of a stopped instance")
+		}
+	}
+}
+
+// scan reads every complete op in f, in order, and returns with them the
+// size of the file up to the end of its last complete line, and the
+// file's size. Torn lines are skipped, and counted and logged if report;
+// a line glued to the torn one before it (hotline once appended right
+// after a torn tail) is read from where its own record starts.
+func (s *spool) scan(f spoolFile, path string, report bool) (ops []*writeOp, good, size int64, err error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, 0, 0, fmt.Errorf("routing: read spool: %w", err)
+	}
+	r := bufio.NewReader(f)
+	for n := 1; ; n++ {
 		line, err := r.ReadBytes('\n')
+		size += int64(len(line))
 		if errors.Is(err, io.EOF) {
-			// A last line without its newline was torn by a crash.
-			return ops, nil
+			if len(line) > 0 && report {
+				s.tornLocked(path, n, len(line), "the end of the file")
+			}
+			return ops, good, size, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("routing: read spool: %w", err)
+			return nil, 0, 0, fmt.Errorf("routing: read spool: %w", err)
+		}
+		good = size
+		line = bytes.TrimSuffix(line, []byte{'\n'})
+		if len(line) == 0 {
+			continue
 		}
 		op, err := decodeSpoolLine(line)
 		if errors.Is(err, errNewerSpool) {
-			return nil, err
+			return nil, 0, 0, err
 		}
-		if err == nil { // else a line torn by a crash, appended to since
+		if err != nil {
+			op, err = salvage(line)
+			if errors.Is(err, errNewerSpool) {
+				return nil, 0, 0, err
+			}
+			if report {
+				s.tornLocked(path, n, len(line), "a torn line")
+			}
+		}
+		if err == nil {
 			ops = append(ops, op)
 		}
 	}
 }
 
-// truncate empties the file once its ops are in the database.
-func (s *spool) truncate(n int) error {
+// salvage reads the record glued after a torn line's bytes, if there is
+// one: it starts where a line of this version or an older one starts.
+func salvage(line []byte) (*writeOp, error) {
+	for i := 1; i < len(line); i++ {
+		if line[i] != '{' {
+			continue
+		}
+		rest := line[i:]
+		if !bytes.HasPrefix(rest, []byte(`{"v":`)) && !bytes.HasPrefix(rest, []byte(`{"start":`)) && !bytes.HasPrefix(rest, []byte(`{"call_sid":`)) {
+			continue
+		}
+		if op, err := decodeSpoolLine(rest); err == nil || errors.Is(err, errNewerSpool) {
+			return op, err
+		}
+	}
+	return nil, errors.New("routing: torn spool line")
+}
+
+func (s *spool) tornLocked(path string, line, size int, what string) {
+	s.torn++
+	s.log.Warn().Str("spool", path).Int("line", line).Int("bytes", size).Msg("spool: skipped " + what + ", torn by a crash")
+}
+
+// keep makes ops durable in the file, after what is held in memory (so
+// the order stays), and returns how many ops it wrote there. When the file
+// refuses them, they are held in memory.
+func (s *spool) keep(ops []*writeOp) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if n != s.depth {
-		// More ops arrived while replaying: keep them for the next round.
-		return nil
+	n := s.flushLocked()
+	if len(ops) == 0 {
+		return n
 	}
-	if err := s.f.Truncate(0); err != nil {
-		return fmt.Errorf("routing: truncate spool: %w", err)
+	if len(s.held) == 0 && s.writeOrFail(ops) == nil {
+		return n + len(ops)
 	}
-	if err := s.f.Sync(); err != nil {
-		return fmt.Errorf("routing: truncate spool: %w", err)
+	s.holdLocked(ops)
+	return n
+}
+
+// flush writes the ops held in memory to the file, when it takes them
+// again, and returns how many it wrote.
+func (s *spool) flush() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.flushLocked()
+}
+
+func (s *spool) flushLocked() int {
+	if len(s.held) == 0 && s.f != nil {
+		return 0
 	}
-	s.depth = 0
+	if s.f == nil {
+		if s.closed {
+			return 0
+		}
+		if err := s.openLocked(); err != nil {
+			return 0
+		}
+		s.log.Info().Str("spool", s.path).Msg("spool file open")
+	}
+	n := len(s.held)
+	if n == 0 || s.writeOrFail(s.held) != nil {
+		return 0
+	}
+	s.held = nil
+	s.log.Info().Int("writes", n).Str("spool", s.path).Msg("spool writable again: the writes held in memory are in it")
+	return n
+}
+
+// writeOrFail writes ops to the file, or records why it could not.
+func (s *spool) writeOrFail(ops []*writeOp) error {
+	if s.f == nil {
+		if s.failed == nil {
+			return errors.New("routing: spool closed")
+		}
+		return s.failed
+	}
+	err := s.writeLocked(ops)
+	if err != nil {
+		if s.failed == nil {
+			s.log.Error().Err(err).Str("spool", s.path).Msg("spool unwritable: call events the database cannot take are held in memory")
+		}
+		s.failed = err
+		return err
+	}
+	s.failed = nil
 	return nil
 }
 
+// writeLocked appends ops to the file and syncs it: when it returns nil
+// they survive a crash. A failed write is taken back (the file cut to its
+// last complete line), so a later one starts a line of its own.
+func (s *spool) writeLocked(ops []*writeOp) error {
+	var buf bytes.Buffer
+	if s.gap {
+		buf.WriteByte('\n')
+	}
+	for _, op := range ops {
+		line, err := encodeSpoolLine(op)
+		if err != nil {
+			return fmt.Errorf("encode a spool line: %w", err)
+		}
+		buf.Write(line)
+		buf.WriteByte('\n')
+	}
+	s.seq++
+	n, err := s.f.Write(buf.Bytes())
+	if err == nil {
+		err = s.f.Sync()
+	}
+	if err != nil {
+		if n > 0 {
+			if terr := cutTail(s.f, s.end); terr != nil {
+				s.end += int64(n)
+				s.gap = true
+				if n < buf.Len() {
+					s.tornLocked(s.path, 0, n, "a failed write it could not take back")
+				}
+			}
+		}
+		return err // the file's: "write <path>: no space left on device"
+	}
+	s.end += int64(buf.Len())
+	s.gap = false
+	s.depth += len(ops)
+	return nil
+}
+
+// holdLocked keeps ops in memory, up to the bound; beyond it each op is
+// counted and logged, and lost.
+func (s *spool) holdLocked(ops []*writeOp) {
+	s.seq++
+	for _, op := range ops {
+		if len(s.held) < s.limit {
+			s.held = append(s.held, op)
+			continue
+		}
+		s.dropped++
+		ev := s.log.Error().Str("call_sid", op.CallSid).Int("held", len(s.held))
+		if len(op.Events) > 0 {
+			ev = ev.Str("event", string(op.Events[0].Type))
+		}
+		ev.Msg("call event lost: neither the database nor the spool can take it, and the memory bound is reached")
+	}
+}
+
+// read returns every op waiting, those in the file then those held in
+// memory, in order, and a mark for clear.
+func (s *spool) read() ([]*writeOp, uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ops []*writeOp
+	if s.f != nil && s.depth > 0 {
+		// Torn lines were counted when the file was opened or torn.
+		var err error
+		if ops, _, _, err = s.scan(s.f, s.path, false); err != nil {
+			return nil, 0, err
+		}
+	}
+	return append(ops, s.held...), s.seq, nil
+}
+
+// clear empties the file and the memory once the ops read with mark are
+// in the database. It reports false, and keeps everything, when ops
+// arrived since: they are replayed (again, harmlessly) next round.
+func (s *spool) clear(mark uint64) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if mark != s.seq {
+		return false, nil
+	}
+	if s.f != nil && s.end > 0 {
+		if err := cutTail(s.f, 0); err != nil {
+			return false, fmt.Errorf("routing: truncate spool: %w", err)
+		}
+	}
+	s.seq++
+	s.end, s.gap, s.depth, s.held = 0, false, 0, nil
+	if s.f != nil {
+		s.failed = nil
+	}
+	return true, nil
+}
+
+// spoolState is what the spool holds and why.
+type spoolState struct {
+	path          string
+	depth, held   int
+	failed        error
+	torn, dropped int
+}
+
+func (s *spool) state() spoolState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return spoolState{path: s.path, depth: s.depth, held: len(s.held), failed: s.failed, torn: s.torn, dropped: s.dropped}
+}
+
+// size is the number of ops waiting, in the file and in memory.
 func (s *spool) size() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.depth
+	return s.depth + len(s.held)
 }
 
-func (s *spool) close() error { return s.f.Close() }
+// close writes what is held in memory to the file if it can, and closes
+// it (which releases its lock); a per-instance file left empty is removed.
+func (s *spool) close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.flushLocked()
+	s.closed = true
+	if n := len(s.held); n > 0 {
+		s.dropped += n
+		s.log.Error().Int("writes", n).Msg("call events lost at shutdown: neither the database nor the spool could take them")
+		s.held = nil
+	}
+	if s.f == nil {
+		return nil
+	}
+	if s.path != s.base && s.end == 0 {
+		os.Remove(s.path)
+	}
+	err := s.f.Close()
+	s.f = nil
+	return err
+}

@@ -3,12 +3,15 @@ package routing
 import (
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // filler sets every field of a value, recursively, to a non-zero value of
@@ -67,16 +70,11 @@ func TestSpoolRecordCarriesEveryField(t *testing.T) {
 	if len(full.Events) == 0 || full.Start == nil || len(full.Start.Events) == 0 || full.Update.DurationS == nil || full.Events[0].UnlessKey == "" {
 		t.Fatalf("filler left fields empty: %+v", full)
 	}
-	sp, err := openSpool(filepath.Join(t.TempDir(), "hotline.spool"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sp := mustOpenSpool(t, filepath.Join(t.TempDir(), "hotline.spool"))
 	defer sp.close()
 	zero := writeOp{}
-	if err := sp.append([]*writeOp{&full, &zero}); err != nil {
-		t.Fatal(err)
-	}
-	got, err := sp.read()
+	mustKeep(t, sp, &full, &zero)
+	got, _, err := sp.read()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,15 +152,33 @@ func TestSpoolReadsLinesOfTheOldFormat(t *testing.T) {
 // downgrade) stops the spool from opening rather than being skipped as torn.
 func TestSpoolRefusesANewerVersion(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hotline.spool")
-	sp, err := openSpool(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sp.f.WriteString(`{"v":99,"call_sid":"CAnew","events":[{"type":"ring","key":"k"}]}` + "\n"); err != nil {
+	sp := mustOpenSpool(t, path)
+	if _, err := io.WriteString(sp.f, `{"v":99,"call_sid":"CAnew","events":[{"type":"ring","key":"k"}]}`+"\n"); err != nil {
 		t.Fatal(err)
 	}
 	sp.close()
-	if _, err := openSpool(path); !errors.Is(err, errNewerSpool) {
+	if _, err := openSpool(path, zerolog.Nop()); !errors.Is(err, errNewerSpool) {
 		t.Errorf("opening a spool with a newer line: %v, want errNewerSpool", err)
+	}
+}
+
+// mustOpenSpool opens the spool at path, which must take its file.
+func mustOpenSpool(t *testing.T, path string) *spool {
+	t.Helper()
+	sp, err := openSpool(path, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := sp.state(); st.failed != nil {
+		t.Fatalf("spool %s: %v", path, st.failed)
+	}
+	return sp
+}
+
+// mustKeep writes ops to the spool's file, which must take them.
+func mustKeep(t *testing.T, sp *spool, ops ...*writeOp) {
+	t.Helper()
+	if n := sp.keep(ops); n != len(ops) {
+		t.Fatalf("the spool file took %d of %d ops: %v", n, len(ops), sp.state().failed)
 	}
 }

@@ -18,9 +18,11 @@ import (
 // the writes of concurrent webhooks together (group commit: one fsync for
 // many events), and each webhook is answered only after its write is on
 // disk — in the database, or, when the database is locked, full, removed or
-// read-only, in an append-only spool file next to it. Spooled writes are
-// replayed in order once the database is back; every write is idempotent,
-// so each lands exactly once.
+// read-only, in an append-only spool file (see spool). When the spool
+// cannot take it either (its disk full too), the write is held in memory,
+// bounded, and written to whichever of the two comes back first. Spooled
+// and held writes are replayed in order once the database is back; every
+// write is idempotent, so each lands exactly once.
 type Writer struct {
 	inc   *Incidents
 	conn  *store.Conn // every batch commits on it: its page cache stays warm
@@ -35,6 +37,7 @@ type Writer struct {
 
 	mu      sync.Mutex
 	healthy bool
+	cause   error // why the database last refused a write, while !healthy
 
 	checkpointing atomic.Bool
 	checkpointed  atomic.Bool // a background checkpoint is done: finish it
@@ -48,6 +51,7 @@ type Writer struct {
 
 type pending struct {
 	op      *writeOp
+	kept    atomic.Bool // taken by the spool (by the webhook or the committer: once)
 	created bool
 	applied bool
 	id      int64
@@ -73,10 +77,13 @@ const retryEvery = time.Second
 // the database file.
 const checkpointEvery = 250 * time.Millisecond
 
-// NewWriter starts the writer over inc, spooling to spoolPath. wait bounds
-// how long a webhook waits for the database before its write is spooled.
+// NewWriter starts the writer over inc, spooling to spoolPath, or to a file
+// of its own beside it when another instance holds that one (see spool).
+// wait bounds how long a webhook waits for the database before its write
+// is spooled. A spool that cannot be opened is logged and retried, and
+// does not fail NewWriter; a spool written by a newer hotline does.
 func NewWriter(inc *Incidents, spoolPath string, wait time.Duration, log zerolog.Logger) (*Writer, error) {
-	sp, err := openSpool(spoolPath)
+	sp, err := openSpool(spoolPath, log)
 	if err != nil {
 		return nil, err
 	}
@@ -108,8 +115,14 @@ func (w *Writer) OnCommit(fn func([]Committed)) { w.onCommitBatch = fn }
 // Collectors returns the writer's metrics.
 func (w *Writer) Collectors() []prometheus.Collector {
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hotline_spool_depth", Help: "Writes waiting in the spool file for the database."},
-		func() float64 { return float64(w.spool.size()) })
-	return []prometheus.Collector{w.dbErrors, w.spooled, w.outcomes, w.stale, depth}
+		func() float64 { return float64(w.spool.state().depth) })
+	held := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hotline_held_writes", Help: "Writes held in memory because neither the database nor the spool file could take them."},
+		func() float64 { return float64(w.spool.state().held) })
+	dropped := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hotline_held_writes_dropped_total", Help: "Writes lost because neither the database nor the spool file could take them and the memory bound was reached."},
+		func() float64 { return float64(w.spool.state().dropped) })
+	torn := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hotline_spool_torn_lines_total", Help: "Spool lines torn by a crash, skipped."},
+		func() float64 { return float64(w.spool.state().torn) })
+	return []prometheus.Collector{w.dbErrors, w.spooled, w.outcomes, w.stale, depth, held, dropped, torn}
 }
 
 // CloseStale closes the calls still in progress after longer than any call
@@ -148,15 +161,63 @@ func (w *Writer) Record(ctx context.Context, callSid string, upd Update, events 
 	return p.applied, p.err
 }
 
-// Healthy reports whether writes currently reach the database.
+// Healthy reports whether writes currently reach the database, with none
+// waiting in the spool or in memory.
 func (w *Writer) Healthy() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.healthy && w.spool.size() == 0
 }
 
-// SpoolDepth is the number of writes waiting in the spool.
-func (w *Writer) SpoolDepth() int { return w.spool.size() }
+// SpoolDepth is the number of writes waiting in the spool file.
+func (w *Writer) SpoolDepth() int { return w.spool.state().depth }
+
+// SpoolPath is the spool file of this writer: the configured path, or the
+// per-instance file beside it when another instance holds that one.
+func (w *Writer) SpoolPath() string { return w.spool.state().path }
+
+// WriterState is what the writer reports to /readyz.
+type WriterState struct {
+	Database error // why the database last refused a write; nil while writes reach it
+	Spool    error // why the spool file last refused a write, or cannot be opened
+	Spooled  int   // writes waiting in the spool file
+	Held     int   // writes held in memory: neither the database nor the spool took them
+	Dropped  int   // writes lost since the start: held beyond the memory bound
+}
+
+// State returns the writer's state.
+func (w *Writer) State() WriterState {
+	sp := w.spool.state()
+	st := WriterState{Spool: sp.failed, Spooled: sp.depth, Held: sp.held, Dropped: sp.dropped}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.healthy {
+		st.Database = w.cause
+	}
+	return st
+}
+
+// Problems names, one phrase each, what keeps call events from the
+// database: none when every write reaches it.
+func (st WriterState) Problems() []string {
+	var out []string
+	if st.Database != nil {
+		out = append(out, "database unavailable: "+st.Database.Error())
+	}
+	if st.Spool != nil {
+		out = append(out, "spool unwritable: "+st.Spool.Error())
+	}
+	if st.Spooled > 0 {
+		out = append(out, fmt.Sprintf("%d writes spooled", st.Spooled))
+	}
+	if st.Held > 0 {
+		out = append(out, fmt.Sprintf("%d writes held in memory", st.Held))
+		if st.Dropped > 0 {
+			out = append(out, fmt.Sprintf("%d writes lost beyond the bound of %d held", st.Dropped, maxHeld))
+		}
+	}
+	return out
+}
 
 // submit hands op to the committing goroutine and waits until it is
 // durable. If the database does not commit it within w.wait, op is
@@ -185,28 +246,42 @@ func (w *Writer) submit(ctx context.Context, op *writeOp) (*pending, error) {
 
 // spoolNow makes op durable in the spool. The committing goroutine may
 // still write it too: the op is idempotent, the second write is a no-op.
+// When the spool cannot take it either, it is held in memory (see spool).
+// If the committing goroutine is already spooling it, the webhook waits
+// for that instead: an op is spooled once.
 func (w *Writer) spoolNow(p *pending) (*pending, error) {
-	w.setHealthy(false, errors.New("commit took longer than "+w.wait.String()))
-	if err := w.spool.append([]*writeOp{p.op}); err != nil {
-		return nil, err
+	w.setHealthy(false, fmt.Errorf("%w %v", errSlowCommit, w.wait))
+	if !p.kept.CompareAndSwap(false, true) {
+		<-p.done
+		return p, nil
 	}
-	w.spooled.Inc()
+	w.spooled.Add(float64(w.spool.keep([]*writeOp{p.op})))
 	return &pending{applied: true, created: p.op.Start != nil}, nil
 }
 
+// setHealthy records whether writes reach the database; cause, why they
+// do not, replaces a vaguer one (a timeout) as soon as a commit fails.
 func (w *Writer) setHealthy(ok bool, cause error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if !ok && (w.healthy || w.cause == nil || !errors.Is(cause, errSlowCommit)) {
+		w.cause = cause
+	}
 	if w.healthy == ok {
 		return
 	}
 	w.healthy = ok
 	if ok {
+		w.cause = nil
 		w.log.Info().Msg("database writable again; spooled events replayed")
 	} else {
 		w.log.Error().Err(cause).Str("spool", w.spool.path).Msg("database unavailable: spooling call events")
 	}
 }
+
+// errSlowCommit is the cause of spooling when the database has not
+// answered in time (it may yet fail with a better reason).
+var errSlowCommit = errors.New("no commit within")
 
 // Close stops the writer after committing what is queued, and waits for it.
 func (w *Writer) Close() error {
@@ -235,7 +310,8 @@ func (w *Writer) loop() {
 		case p := <-w.ops:
 			batch = append(batch, p)
 		case <-retry.C:
-			if w.spool.size() > 0 {
+			// A spool file that could not be opened is retried too.
+			if w.spool.size() > 0 || w.spool.state().failed != nil {
 				w.drain()
 			}
 			continue
@@ -342,22 +418,17 @@ func (w *Writer) commit(batch []*pending) {
 		w.dbErrors.Inc()
 		w.setHealthy(false, err)
 	}
-	ops := make([]*writeOp, len(batch))
-	for i, p := range batch {
-		ops[i] = p.op
-	}
-	if serr := w.spool.append(ops); serr != nil {
-		w.log.Error().Err(serr).Msg("spool write failed")
-		for _, p := range batch {
-			p.err = errors.Join(err, serr)
-		}
-	} else {
-		w.spooled.Add(float64(len(ops)))
-		for _, p := range batch {
-			p.applied, p.created, p.err = true, p.op.Start != nil, nil
-		}
-	}
+	ops := make([]*writeOp, 0, len(batch))
 	for _, p := range batch {
+		if p.kept.CompareAndSwap(false, true) { // else its webhook spooled it
+			ops = append(ops, p.op)
+		}
+	}
+	// In the spool file, or held in memory when it refuses them: either
+	// way the call goes on.
+	w.spooled.Add(float64(w.spool.keep(ops)))
+	for _, p := range batch {
+		p.applied, p.created, p.err = true, p.op.Start != nil, nil
 		close(p.done)
 	}
 }
@@ -420,12 +491,15 @@ func (w *Writer) apply(batch []*pending) error {
 	return err
 }
 
-// drain replays the spool into the database, in order, then empties it.
+// drain replays the spool (the file, then what is held in memory) into the
+// database, in order, then empties it. While the database is still away,
+// it moves what is held in memory to the file, if that takes it again.
 func (w *Writer) drain() {
+	w.spooled.Add(float64(w.spool.flush()))
 	if err := w.reopenIfRestored(); err != nil {
 		return
 	}
-	ops, err := w.spool.read()
+	ops, mark, err := w.spool.read()
 	if err != nil || len(ops) == 0 {
 		return
 	}
@@ -445,12 +519,15 @@ func (w *Writer) drain() {
 			}
 		}
 	}
-	if err := w.spool.truncate(len(ops)); err != nil {
+	cleared, err := w.spool.clear(mark)
+	if err != nil {
 		w.log.Error().Err(err).Msg("empty spool")
 		return
 	}
-	w.log.Info().Int("events", len(ops)).Msg("spool replayed into the database")
-	w.setHealthy(true, nil)
+	if cleared {
+		w.log.Info().Int("events", len(ops)).Msg("spool replayed into the database")
+		w.setHealthy(true, nil)
+	}
 }
 
 // reopenIfRestored reopens the database when its file was replaced (put

@@ -1,13 +1,16 @@
 package routing
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,11 +26,21 @@ type writerFixture struct {
 	inc *Incidents
 	w   *Writer
 	t0  time.Time
+	log *syncBuffer // the writer's log
 }
 
 // newWriterFixture opens and migrates the database at dsn (see
 // storetest.Each) and starts a writer on it, spooling under t.TempDir().
 func newWriterFixture(t *testing.T, dsn string) *writerFixture {
+	t.Helper()
+	f := openWriterFixture(t, dsn)
+	f.start(filepath.Join(t.TempDir(), "hotline.spool"))
+	return f
+}
+
+// openWriterFixture opens and migrates the database at dsn; start starts
+// its writer.
+func openWriterFixture(t *testing.T, dsn string) *writerFixture {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, dsn)
@@ -37,13 +50,37 @@ func newWriterFixture(t *testing.T, dsn string) *writerFixture {
 	if err := Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	inc := NewIncidents(db)
-	w, err := NewWriter(inc, filepath.Join(t.TempDir(), "hotline.spool"), 200*time.Millisecond, zerolog.Nop())
+	t.Cleanup(func() { db.Close() })
+	return &writerFixture{t: t, db: db, inc: NewIncidents(db), t0: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC), log: &syncBuffer{}}
+}
+
+// start starts the fixture's writer, spooling to spoolPath.
+func (f *writerFixture) start(spoolPath string) {
+	f.t.Helper()
+	w, err := NewWriter(f.inc, spoolPath, 200*time.Millisecond, zerolog.New(f.log))
 	if err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
-	t.Cleanup(func() { w.Close(); db.Close() })
-	return &writerFixture{t: t, db: db, inc: inc, w: w, t0: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
+	f.w = w
+	f.t.Cleanup(func() { w.Close() })
+}
+
+// syncBuffer is a log safe to write from several goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // callUnavailable writes a whole small call while the database cannot take
@@ -133,21 +170,7 @@ func TestWriterSpoolsWhileLockedThenReplays(t *testing.T) {
 func TestWriterSpoolsWhenFull(t *testing.T) {
 	f := newWriterFixture(t, storetest.SQLite(t))
 	f.call("CAbefore")
-	ctx := context.Background()
-	var pages int
-	if err := f.db.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
-		t.Fatal(err)
-	}
-	// A pool of one connection, capped at the file's current size: the
-	// writer moves to it at its next commit, and inserts fail with
-	// SQLITE_FULL.
-	if err := f.db.Reopen(ctx); err != nil {
-		t.Fatal(err)
-	}
-	f.db.SQL().SetMaxOpenConns(1)
-	if _, err := f.db.SQL().ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", pages)); err != nil {
-		t.Fatal(err)
-	}
+	free := f.fillDatabase()
 	for i := range 20 {
 		// Large caller names need new pages, which the cap refuses.
 		f.callNamed(fmt.Sprintf("CAfull%02d", i), strings.Repeat("x", 10_000))
@@ -155,16 +178,39 @@ func TestWriterSpoolsWhenFull(t *testing.T) {
 	if f.w.SpoolDepth() == 0 {
 		t.Fatal("nothing spooled on a full database")
 	}
-	// Space again: a new pool has no cap.
-	if err := f.db.Reopen(ctx); err != nil {
-		t.Fatal(err)
-	}
+	free()
 	f.call("CAafter")
 	sids := []string{"CAbefore", "CAafter"}
 	for i := range 20 {
 		sids = append(sids, fmt.Sprintf("CAfull%02d", i))
 	}
 	f.wantCalls(sids...)
+}
+
+// fillDatabase makes the SQLite database full: a pool of one connection,
+// capped at the file's current size, which the writer moves to at its next
+// commit; inserts needing a new page (a large caller name) fail with
+// SQLITE_FULL. free gives it space again: a new pool has no cap.
+func (f *writerFixture) fillDatabase() (free func()) {
+	f.t.Helper()
+	ctx := context.Background()
+	var pages int
+	if err := f.db.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.db.Reopen(ctx); err != nil {
+		f.t.Fatal(err)
+	}
+	f.db.SQL().SetMaxOpenConns(1)
+	if _, err := f.db.SQL().ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", pages)); err != nil {
+		f.t.Fatal(err)
+	}
+	return func() {
+		f.t.Helper()
+		if err := f.db.Reopen(ctx); err != nil {
+			f.t.Fatal(err)
+		}
+	}
 }
 
 func TestWriterSpoolsWhenFileRemovedThenRestored(t *testing.T) {
@@ -205,24 +251,15 @@ func TestWriterSpoolsWhenReadOnly(t *testing.T) {
 
 func TestSpoolSurvivesRestartAndTornLine(t *testing.T) {
 	dir := t.TempDir()
-	sp, err := openSpool(filepath.Join(dir, "x.spool"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ops := []*writeOp{{CallSid: "CA1", Events: []Event{{Type: "ring", Key: "k1"}}}, {CallSid: "CA2", Events: []Event{{Type: "ring", Key: "k2"}}}}
-	if err := sp.append(ops); err != nil {
-		t.Fatal(err)
-	}
+	sp := mustOpenSpool(t, filepath.Join(dir, "x.spool"))
+	mustKeep(t, sp, &writeOp{CallSid: "CA1", Events: []Event{{Type: "ring", Key: "k1"}}}, &writeOp{CallSid: "CA2", Events: []Event{{Type: "ring", Key: "k2"}}})
 	// A crash in the middle of the next append leaves half a line.
-	if _, err := sp.f.WriteString(`{"call_sid":"CA3","ev`); err != nil {
+	if _, err := io.WriteString(sp.f, `{"call_sid":"CA3","ev`); err != nil {
 		t.Fatal(err)
 	}
 	sp.close()
-	again, err := openSpool(filepath.Join(dir, "x.spool"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := again.read()
+	again := mustOpenSpool(t, filepath.Join(dir, "x.spool"))
+	got, _, err := again.read()
 	if err != nil || len(got) != 2 || got[0].CallSid != "CA1" || got[1].Events[0].Key != "k2" {
 		t.Fatalf("read %+v, %v", got, err)
 	}

@@ -81,19 +81,35 @@ func startHotline(t *testing.T, dsn string) *hotline {
 // startHotlineWith is startHotline with another config.
 func startHotlineWith(t *testing.T, dsn, cfg string) *hotline {
 	t.Helper()
+	h := prepareHotline(t, dsn, cfg)
+	h.serve(filepath.Join(h.dir, "hotline.spool"))
+	return h
+}
+
+// prepareHotline writes the config and adds the manager account; serve
+// starts it.
+func prepareHotline(t *testing.T, dsn, cfg string) *hotline {
+	t.Helper()
 	dir := t.TempDir()
 	h := &hotline{t: t, dir: dir, config: filepath.Join(dir, "hotline.yaml"), db: dsn, stderr: &lockedBuffer{}}
 	if err := os.WriteFile(h.config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	h.mustRun(strings.NewReader(testPassword+"\n"), "user", "add", testUser, "--role", "manager", "--password-stdin", "--db", h.db)
+	return h
+}
 
+// serve starts `hotline serve` for h, spooling to spool, and returns once
+// it listens.
+func (h *hotline) serve(spool string) {
+	t := h.t
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--config", h.config, "--db", h.db, "--addr", "127.0.0.1:0"},
-			testEnv(map[string]string{"TWILIO_AUTH_TOKEN": testToken, "HOTLINE_SPOOL": filepath.Join(dir, "hotline.spool")}), strings.NewReader(""), pw, h.stderr)
+			testEnv(map[string]string{"TWILIO_AUTH_TOKEN": testToken, "HOTLINE_SPOOL": spool}), strings.NewReader(""), pw, h.stderr)
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
@@ -111,7 +127,6 @@ func startHotlineWith(t *testing.T, dsn, cfg string) *hotline {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return h
 }
 
 // mustRun runs a hotline command in-process and fails the test on error.

@@ -41,11 +41,12 @@ func (c *common) register(fs *flag.FlagSet, e env, withDB bool) {
 // registerSpool adds --spool, for the commands that write calls.
 func (c *common) registerSpool(fs *flag.FlagSet, e env) {
 	fs.StringVar(&c.spool, "spool", e.getenv("HOTLINE_SPOOL"),
-		"file keeping call events while the database is unavailable (env HOTLINE_SPOOL; default: the SQLite file plus .spool, or ./"+defaultSpool+" on PostgreSQL)")
+		"file keeping call events while the database is unavailable; put it on another filesystem than the database, so one full disk does not stop both (env HOTLINE_SPOOL; default: the SQLite file plus .spool, or ./"+defaultSpool+" on PostgreSQL)")
 }
 
 // spoolPath is where the call-event writer spools: --spool, else next to
-// the SQLite file, else ./hotline.spool. Each instance needs its own.
+// the SQLite file, else ./hotline.spool. An instance that finds it locked
+// by another spools to a file of its own beside it (routing.NewWriter).
 func (c common) spoolPath() string {
 	switch {
 	case c.spool != "":

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -91,23 +91,30 @@ func handleHealth() http.Handler {
 }
 
 // handleReady answers 200 only while the database answers and call events
-// reach it (not the spool).
+// reach it; else 503, with a body naming each reason, e.g. "database
+// unavailable: …; spool unwritable: …: no space left on device; 125 writes
+// held in memory".
 func handleReady(db *store.DB, writer *routing.Writer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		var one int
-		err := db.Writable()
-		if err == nil {
-			err = db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+		st := writer.State()
+		var reasons []string
+		if st.Database == nil {
+			var one int
+			err := db.Writable()
+			if err == nil {
+				err = db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+			}
+			if err != nil {
+				reasons = append(reasons, "database unavailable: "+err.Error())
+			}
 		}
-		if err == nil && !writer.Healthy() {
-			err = errors.New("call events are being spooled")
-		}
-		if err != nil {
+		reasons = append(reasons, st.Problems()...)
+		if len(reasons) > 0 {
 			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte("database unavailable\n"))
+			_, _ = w.Write([]byte(strings.Join(reasons, "; ") + "\n"))
 			return
 		}
 		_, _ = w.Write([]byte("ready\n"))

@@ -160,7 +160,7 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-	log.Info().Str("addr", s.addr).Str("config", o.config).Str("revision", a.cfg.Revision[:12]).Msg("hotline started")
+	log.Info().Str("addr", s.addr).Str("config", o.config).Str("spool", writer.SpoolPath()).Str("revision", a.cfg.Revision[:12]).Msg("hotline started")
 	return s, nil
 }
 
