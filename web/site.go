@@ -97,6 +97,7 @@ func NewSite(d SiteDeps) *Site {
 // Register adds the pages to r. Every form post goes through Go's
 // cross-origin protection: a browser's cross-site POST gets 403, while
 // clients that send neither Origin nor Sec-Fetch-Site are let through.
+// Every page reads at most a url-encoded body of MaxBodyBytes (LimitBody).
 func (s *Site) Register(r *mux.Router) {
 	cop := http.NewCrossOriginProtection()
 	if u, err := url.Parse(s.PublicURL); err == nil && u.Scheme != "" && u.Host != "" {
@@ -106,7 +107,7 @@ func (s *Site) Register(r *mux.Router) {
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", cacheForever(http.FileServerFS(static)))).Methods(http.MethodGet, http.MethodHead)
 
 	page := func(path string, h http.Handler, methods ...string) {
-		r.Handle(path, cop.Handler(timed(h))).Methods(methods...)
+		r.Handle(path, LimitBody(cop.Handler(timed(h)))).Methods(methods...)
 	}
 	page("/login", s.handleLogin(), http.MethodGet, http.MethodPost)
 	page("/logout", s.handleLogout(), http.MethodGet, http.MethodPost)

@@ -62,13 +62,13 @@ func routes(d deps) http.Handler {
 
 	sessions := web.NewSessions(d.db, d.now)
 	api := r.PathPrefix("/api/v1").Subrouter()
-	api.Use(web.RequireAPIUser(d.users, sessions, d.log))
+	api.Use(web.LimitBody, web.RequireAPIUser(d.users, sessions, d.log))
 	api.Handle("/incidents", web.HandleAPIIncidents(d.incidents, d.log)).Methods(http.MethodGet)
 	api.Handle("/incidents/{id}", web.HandleAPIIncident(d.incidents, d.log)).Methods(http.MethodGet)
 	api.Handle("/oncall", web.HandleAPIOnCall(d.router, d.now, d.log)).Methods(http.MethodGet)
 
 	calendarTokens := calendar.NewTokens(d.db, d.now, schedules.NewStore(d.db, d.now))
-	r.Handle("/calendar/{token}.ics", calendar.Handler(d.router, calendarTokens, d.now, d.log)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/calendar/{token}.ics", web.LimitBody(calendar.Handler(d.router, calendarTokens, d.now, d.log))).Methods(http.MethodGet, http.MethodHead)
 
 	web.NewSite(web.SiteDeps{
 		Log: d.log, Users: d.users, Sessions: sessions, Incidents: d.incidents,
