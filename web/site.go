@@ -67,6 +67,10 @@ type SiteDeps struct {
 	Overrides  OverrideStore
 	Announce   Announcer
 	Recordings *RecordingProxy
+	// Guard checks sign-in passwords; share one with RequireAPIUser so the
+	// form and the API count failures together. Nil makes one over Users
+	// that believes no X-Forwarded-For.
+	Guard *Guard
 	// RotateCalendar makes a new secret calendar-feed link for a team or an
 	// engineer (kind "team" or "engineer"), replacing the old one, and
 	// returns its URL. Nil hides calendar feeds.
@@ -81,8 +85,7 @@ type SiteDeps struct {
 // schedules, announcements, the audit log and accounts.
 type Site struct {
 	SiteDeps
-	throttle *Throttle
-	secure   bool
+	secure bool
 }
 
 // NewSite returns the site; Register wires its routes.
@@ -90,8 +93,11 @@ func NewSite(d SiteDeps) *Site {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Guard == nil {
+		d.Guard = NewGuard(d.Users, GuardOptions{Now: d.Now, Log: d.Log})
+	}
 	u, _ := url.Parse(d.PublicURL)
-	return &Site{SiteDeps: d, throttle: NewThrottle(d.Now), secure: u != nil && u.Scheme == "https"}
+	return &Site{SiteDeps: d, secure: u != nil && u.Scheme == "https"}
 }
 
 // Register adds the pages to r. Every form post goes through Go's

@@ -35,6 +35,9 @@ const (
 var (
 	ErrInvalidUser = errors.New("web: invalid user")
 	ErrBadLogin    = errors.New("web: wrong user name or password")
+	// errNoAccount is ErrBadLogin for a name no account has, so the log
+	// can leave out what was typed (it may be a password).
+	errNoAccount = fmt.Errorf("%w (no such account)", ErrBadLogin)
 )
 
 // User is a web account.
@@ -110,7 +113,7 @@ func (u *Users) Authenticate(ctx context.Context, name, password string) (User, 
 	if errors.Is(err, sql.ErrNoRows) {
 		// Spend the same time as a real check so names cannot be probed.
 		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
-		return User{}, ErrBadLogin
+		return User{}, errNoAccount
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("web: authenticate: %w", err)
