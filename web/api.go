@@ -38,8 +38,11 @@ type SessionReader interface {
 }
 
 // RequireAPIUser lets a request through with the session cookie of a
-// signed-in manager or valid HTTP Basic credentials of a web account.
-func RequireAPIUser(users Authenticator, sessions SessionReader, log zerolog.Logger) func(http.Handler) http.Handler {
+// signed-in manager or valid HTTP Basic credentials of a web account,
+// checked by guard as the sign-in form's are: a throttled client gets 429
+// with Retry-After (nothing hashed), and 503 when every password check is
+// busy.
+func RequireAPIUser(guard *Guard, sessions SessionReader, log zerolog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if c, err := r.Cookie(sessionCookie); err == nil {
@@ -54,13 +57,24 @@ func RequireAPIUser(users Authenticator, sessions SessionReader, log zerolog.Log
 			}
 			name, password, ok := r.BasicAuth()
 			if ok {
-				u, err := users.Authenticate(r.Context(), name, password)
-				if err == nil {
+				u, err := guard.SignIn(r, "api", name, password)
+				var throttled *ThrottledError
+				switch {
+				case err == nil:
 					next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
 					return
-				}
-				if !errors.Is(err, ErrBadLogin) {
+				case errors.As(err, &throttled):
+					retryAfter(w, throttled.Wait)
+					writeJSONError(w, http.StatusTooManyRequests, "too many failed sign-ins from this address; wait for Retry-After")
+					return
+				case errors.Is(err, ErrBusy):
+					retryAfter(w, time.Second)
+					writeJSONError(w, http.StatusServiceUnavailable, "too many sign-ins at once; try again in a moment")
+					return
+				case !errors.Is(err, ErrBadLogin):
 					log.Error().Err(err).Msg("api: authenticate")
+					writeJSONError(w, http.StatusServiceUnavailable, "accounts are unavailable")
+					return
 				}
 			}
 			w.Header().Set("WWW-Authenticate", `Basic realm="hotline", charset="UTF-8"`)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -22,9 +21,10 @@ type loginPage struct {
 	Next     string
 }
 
-// handleLogin serves the sign-in form and checks it. Failures are throttled
-// per account and per client address; a success starts a new session (a
-// token planted before sign-in is never promoted) and drops the old one.
+// handleLogin serves the sign-in form and checks it through the Guard
+// (throttled per client and per account from that client, hashing bounded,
+// failures logged); a success starts a new session (a token planted before
+// sign-in is never promoted) and drops the old one.
 func (s *Site) handleLogin() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := loginPage{Page: Page{Title: "Sign in"}, Next: localPath(r.FormValue("next"))}
@@ -34,27 +34,27 @@ func (s *Site) handleLogin() http.Handler {
 		}
 		name, password := cleanInput(strings.TrimSpace(r.PostFormValue("username"))), r.PostFormValue("password")
 		p.Username = name
-		keys := []string{"user:" + strings.ToLower(name), "addr:" + clientAddr(r)}
-		if wait := s.throttle.Wait(keys...); wait > 0 {
-			secs := int(math.Ceil(wait.Seconds()))
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
+		u, err := s.Guard.SignIn(r, "web", name, password)
+		var throttled *ThrottledError
+		switch {
+		case errors.As(err, &throttled):
+			secs := retryAfter(w, throttled.Wait)
 			p.Error = "Too many failed sign-ins. Try again in " + strconv.Itoa(secs) + " s."
 			s.render(w, r, http.StatusTooManyRequests, "login.html", p)
 			return
-		}
-		u, err := s.Users.Authenticate(r.Context(), name, password)
-		if errors.Is(err, ErrBadLogin) {
-			s.throttle.Fail(keys...)
-			s.Log.Warn().Str("user", name).Str("addr", clientAddr(r)).Msg("web: failed sign-in")
+		case errors.Is(err, ErrBusy):
+			retryAfter(w, time.Second)
+			p.Error = "Too many sign-ins at once. Try again in a moment."
+			s.render(w, r, http.StatusServiceUnavailable, "login.html", p)
+			return
+		case errors.Is(err, ErrBadLogin):
 			p.Error = "Wrong user name or password."
 			s.render(w, r, http.StatusUnauthorized, "login.html", p)
 			return
-		}
-		if err != nil {
+		case err != nil:
 			s.unavailable(w, r, "sign-in", err)
 			return
 		}
-		s.throttle.Succeed(keys...)
 		if c, err := r.Cookie(sessionCookie); err == nil {
 			_ = s.Sessions.EndSession(r.Context(), c.Value)
 		}
@@ -71,6 +71,14 @@ func (s *Site) handleLogin() http.Handler {
 		}
 		seeOther(w, r, next)
 	})
+}
+
+// retryAfter sets Retry-After to d in whole seconds, at least 1, and
+// returns them.
+func retryAfter(w http.ResponseWriter, d time.Duration) int {
+	secs := max(1, int(math.Ceil(d.Seconds())))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	return secs
 }
 
 // logoutPage asks to confirm a sign-out reached by a link.
@@ -139,15 +147,4 @@ func (s *Site) requireUser(next http.Handler, role string) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// clientAddr is the connecting address. X-Forwarded-For is not believed:
-// anyone can send it, and trusting it would let a guesser pick a fresh
-// address for every try.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

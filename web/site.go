@@ -69,6 +69,10 @@ type SiteDeps struct {
 	Overrides  OverrideStore
 	Announce   Announcer
 	Recordings *RecordingProxy
+	// Guard checks sign-in passwords; share one with RequireAPIUser so the
+	// form and the API count failures together. Nil makes one over Users
+	// that believes no X-Forwarded-For.
+	Guard *Guard
 	// RotateCalendar makes a new secret calendar-feed link for a team or an
 	// engineer (kind "team" or "engineer"), replacing the old one, and
 	// returns its URL. Nil hides calendar feeds.
@@ -83,7 +87,6 @@ type SiteDeps struct {
 // schedules, announcements, the audit log and accounts.
 type Site struct {
 	SiteDeps
-	throttle  *Throttle
 	secure    bool
 	downloads downloadLimits // of /calls.csv (calls.go)
 }
@@ -93,13 +96,17 @@ func NewSite(d SiteDeps) *Site {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Guard == nil {
+		d.Guard = NewGuard(d.Users, GuardOptions{Now: d.Now, Log: d.Log})
+	}
 	u, _ := url.Parse(d.PublicURL)
-	return &Site{SiteDeps: d, throttle: NewThrottle(d.Now), secure: u != nil && u.Scheme == "https", downloads: defaultDownloadLimits}
+	return &Site{SiteDeps: d, secure: u != nil && u.Scheme == "https", downloads: defaultDownloadLimits}
 }
 
 // Register adds the pages to r. Every form post goes through Go's
 // cross-origin protection: a browser's cross-site POST gets 403, while
 // clients that send neither Origin nor Sec-Fetch-Site are let through.
+// Every page reads at most a url-encoded body of MaxBodyBytes (LimitBody).
 func (s *Site) Register(r *mux.Router) {
 	cop := http.NewCrossOriginProtection()
 	if u, err := url.Parse(s.PublicURL); err == nil && u.Scheme != "" && u.Host != "" {
@@ -109,7 +116,7 @@ func (s *Site) Register(r *mux.Router) {
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", cacheForever(http.FileServerFS(static)))).Methods(http.MethodGet, http.MethodHead)
 
 	page := func(path string, h http.Handler, methods ...string) {
-		r.Handle(path, cop.Handler(timed(h))).Methods(methods...)
+		r.Handle(path, LimitBody(cop.Handler(timed(h)))).Methods(methods...)
 	}
 	page("/login", s.handleLogin(), http.MethodGet, http.MethodPost)
 	page("/logout", s.handleLogout(), http.MethodGet, http.MethodPost)

@@ -5,12 +5,13 @@ import (
 	"time"
 )
 
-// Throttle slows down password guessing. Each key (an account name, a client
-// address) may fail freely a few times; after that every further failure
-// locks the key out for twice as long as the last, from one second up to a
-// cap. A success clears the key; a key quiet for an hour starts afresh. It
-// lives in memory: a restart forgets it, which costs an attacker nothing
-// they could not get by waiting out the cap.
+// Throttle slows down password guessing. Each key (for the Guard, a client
+// address, or an account from one client) may fail freely a few times;
+// after that every further failure locks the key out for twice as long as
+// the last, from one second up to a cap. A success clears the key; a key
+// quiet for an hour starts afresh. It lives in memory: a restart forgets
+// it, which costs an attacker nothing they could not get by waiting out
+// the cap.
 type Throttle struct {
 	mu      sync.Mutex
 	now     func() time.Time

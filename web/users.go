@@ -35,6 +35,9 @@ const (
 var (
 	ErrInvalidUser = errors.New("web: invalid user")
 	ErrBadLogin    = errors.New("web: wrong user name or password")
+	// errNoAccount is ErrBadLogin for a name no account has, so the log
+	// can leave out what was typed (it may be a password).
+	errNoAccount = fmt.Errorf("%w (no such account)", ErrBadLogin)
 )
 
 // User is a web account.
@@ -56,8 +59,15 @@ func NewUsers(db *store.DB, now func() time.Time) *Users { return &Users{db: db,
 var userName = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`)
 
 // AddUser creates an account, or replaces the password and role of an
-// existing one.
+// existing one and ends every session it had: whoever had signed in with
+// the old password must sign in again.
 func (u *Users) AddUser(ctx context.Context, name, role, password string) error {
+	return u.saveUser(ctx, name, role, password, "")
+}
+
+// saveUser is AddUser keeping one session alive, the one of keepToken
+// (the admin's own, when changing their own password).
+func (u *Users) saveUser(ctx context.Context, name, role, password, keepToken string) error {
 	if !userName.MatchString(name) {
 		return fmt.Errorf("%w: name %q: use 1-64 letters, digits, '.', '_', '@' or '-'", ErrInvalidUser, name)
 	}
@@ -74,9 +84,21 @@ func (u *Users) AddUser(ctx context.Context, name, role, password string) error 
 	if err != nil {
 		return fmt.Errorf("web: hash password: %w", err)
 	}
-	const q = `INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)
+	const upsert = `INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash`
-	if _, err := u.db.ExecContext(ctx, q, name, role, string(hash), u.now().UnixMilli()); err != nil {
+	const endSessions = `DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = ?) AND token_hash <> ?`
+	tx, err := u.db.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("web: add user %s: %w", name, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, upsert, name, role, string(hash), u.now().UnixMilli()); err != nil {
+		return fmt.Errorf("web: add user %s: %w", name, err)
+	}
+	if _, err := tx.ExecContext(ctx, endSessions, name, hashToken(keepToken)); err != nil {
+		return fmt.Errorf("web: add user %s: end sessions: %w", name, err)
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("web: add user %s: %w", name, err)
 	}
 	return nil
@@ -91,7 +113,7 @@ func (u *Users) Authenticate(ctx context.Context, name, password string) (User, 
 	if errors.Is(err, sql.ErrNoRows) {
 		// Spend the same time as a real check so names cannot be probed.
 		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
-		return User{}, ErrBadLogin
+		return User{}, errNoAccount
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("web: authenticate: %w", err)

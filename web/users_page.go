@@ -21,7 +21,8 @@ type usersPage struct {
 
 type userRow struct{ Name, Role, Created string }
 
-// handleUsers serves /users.
+// handleUsers serves /users. Saving an existing account ends its sessions,
+// all but the one of the admin who saved it.
 func (s *Site) handleUsers() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := usersPage{Page: pageOf(r, "Users", "users"), Role: RoleManager}
@@ -29,7 +30,11 @@ func (s *Site) handleUsers() http.Handler {
 		if r.Method == http.MethodPost {
 			p.Name, p.Role = cleanInput(strings.TrimSpace(r.PostFormValue("username"))), r.PostFormValue("role")
 			password := r.PostFormValue("password")
-			err := s.Users.AddUser(r.Context(), p.Name, p.Role, password)
+			var keep string
+			if c, err := r.Cookie(sessionCookie); err == nil {
+				keep = c.Value
+			}
+			err := s.Users.saveUser(r.Context(), p.Name, p.Role, password, keep)
 			if err == nil {
 				err = s.Overrides.Audit(r.Context(), actorOf(r), ActionUserAdd, p.Name+" as "+p.Role)
 				if err == nil {

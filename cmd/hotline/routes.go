@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"net/netip"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -35,7 +36,10 @@ type deps struct {
 	// from each recording URL (env TWILIO_ACCOUNT_SID).
 	accountSID string
 	publicURL  string
-	now        func() time.Time
+	// trustedProxies may name the client in X-Forwarded-For (sign-in
+	// throttling and its log).
+	trustedProxies []netip.Prefix
+	now            func() time.Time
 }
 
 // routes is every URL hotline serves, in one place.
@@ -60,15 +64,18 @@ func routes(d deps) http.Handler {
 	tw.Handle("/no-message", flow.HandleNoMessage()).Methods(http.MethodPost)
 	tw.Handle("/transcript", flow.HandleTranscript()).Methods(http.MethodPost)
 
+	// One guard checks the passwords of the sign-in form and the API, so
+	// their failures count together and their hashing shares one bound.
+	guard := web.NewGuard(d.users, web.GuardOptions{TrustedProxies: d.trustedProxies, Now: d.now, Log: d.log})
 	sessions := web.NewSessions(d.db, d.now)
 	api := r.PathPrefix("/api/v1").Subrouter()
-	api.Use(web.RequireAPIUser(d.users, sessions, d.log))
+	api.Use(web.LimitBody, web.RequireAPIUser(guard, sessions, d.log))
 	api.Handle("/incidents", web.HandleAPIIncidents(d.incidents, d.log)).Methods(http.MethodGet)
 	api.Handle("/incidents/{id}", web.HandleAPIIncident(d.incidents, d.log)).Methods(http.MethodGet)
 	api.Handle("/oncall", web.HandleAPIOnCall(d.router, d.now, d.log)).Methods(http.MethodGet)
 
 	calendarTokens := calendar.NewTokens(d.db, d.now, schedules.NewStore(d.db, d.now))
-	r.Handle("/calendar/{token}.ics", calendar.Handler(d.router, calendarTokens, d.now, d.log)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/calendar/{token}.ics", web.LimitBody(calendar.Handler(d.router, calendarTokens, d.now, d.log))).Methods(http.MethodGet, http.MethodHead)
 
 	web.NewSite(web.SiteDeps{
 		Log: d.log, Users: d.users, Sessions: sessions, Incidents: d.incidents,
@@ -78,7 +85,7 @@ func routes(d deps) http.Handler {
 			token, err := calendarTokens.Rotate(ctx, calendar.Kind(kind), id, actor)
 			return calendar.URL(d.publicURL, token), err
 		},
-		PublicURL: d.publicURL, Now: d.now,
+		PublicURL: d.publicURL, Now: d.now, Guard: guard,
 	}).Register(r)
 	return r
 }

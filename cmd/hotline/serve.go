@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"syscall"
@@ -35,6 +36,7 @@ type server struct {
 	addr      string // where it listens, with the real port
 	publicURL string
 	authToken string
+	trusted   []netip.Prefix // proxies whose X-Forwarded-For is believed
 	incidents *routing.Incidents
 	writer    *routing.Writer
 	metrics   *ivr.Metrics
@@ -55,23 +57,30 @@ type serveOptions struct {
 	publicURL  string
 	authToken  string
 	accountSID string
+	// trustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client, for sign-in throttling and its log.
+	trustedProxies []netip.Prefix
 	// twilioAPI replaces https://api.twilio.com for texts (tests only).
 	twilioAPI string
 }
 
 func cmdServe(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "serve", "serve --config F --db F|postgres://… --addr H:P [--public-url U] [--spool F]")
+	fs := newFlags(e, "serve", "serve --config F --db F|postgres://… --addr H:P [--public-url U] [--spool F] [--trusted-proxies CIDRs]")
 	var o serveOptions
 	o.register(fs, e, true)
 	o.registerSpool(fs, e)
 	fs.StringVar(&o.addr, "addr", envOr(e, "HOTLINE_ADDR", defaultAddr), "listen address (env HOTLINE_ADDR)")
 	fs.StringVar(&o.publicURL, "public-url", e.getenv("HOTLINE_PUBLIC_URL"), "the URL Twilio reaches hotline at, e.g. https://hotline.example.com (env HOTLINE_PUBLIC_URL)")
+	proxies := fs.String("trusted-proxies", e.getenv("HOTLINE_TRUSTED_PROXIES"), "comma-separated CIDRs of the reverse proxies whose X-Forwarded-For names the client, e.g. 172.18.0.0/16 (env HOTLINE_TRUSTED_PROXIES)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if err := noPositional(fs, pos); err != nil {
 		return err
+	}
+	if o.trustedProxies, err = web.ParseTrustedProxies(*proxies); err != nil {
+		return badFlag(fs, "--trusted-proxies: %v", err)
 	}
 	o.authToken = e.getenv("TWILIO_AUTH_TOKEN")
 	o.accountSID = e.getenv("TWILIO_ACCOUNT_SID")
@@ -123,6 +132,7 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 		addr:      ln.Addr().String(),
 		publicURL: o.publicURL,
 		authToken: o.authToken,
+		trusted:   o.trustedProxies,
 		incidents: incidents,
 		writer:    writer,
 		metrics:   metrics,
@@ -152,7 +162,7 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 		Handler: routes(deps{
 			log: log, db: a.db, router: a.router, incidents: s.incidents, writer: writer, metrics: metrics, registry: registry,
 			announce: s.announce, users: s.users,
-			authToken: s.authToken, accountSID: o.accountSID, publicURL: s.publicURL, now: time.Now,
+			authToken: s.authToken, accountSID: o.accountSID, publicURL: s.publicURL, trustedProxies: s.trusted, now: time.Now,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
