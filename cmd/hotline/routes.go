@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"net/http"
-	"strings"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
