@@ -21,25 +21,57 @@ import (
 // connection, as another process would, until unlock.
 func lockSQLite(t *testing.T, path string) (unlock func()) {
 	t.Helper()
+	lock, unlock := sqliteLocker(t, path)
+	lock()
+	return unlock
+}
+
+// sqliteLocker returns functions that take and release the write lock of
+// the SQLite file at path from another connection, as another process
+// would. lock may run on another goroutine (a hookTransport's hook).
+func sqliteLocker(t *testing.T, path string) (lock, unlock func()) {
+	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	lock, err := db.Conn(context.Background())
+	conn, err := db.Conn(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := lock.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
-		t.Fatal(err)
-	}
-	return func() {
-		t.Helper()
-		if _, err := lock.ExecContext(context.Background(), "ROLLBACK"); err != nil {
-			t.Fatal(err)
+	t.Cleanup(func() { conn.Close() })
+	lock = func() {
+		if _, err := conn.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
+			t.Error(err)
 		}
-		lock.Close()
 	}
+	unlock = func() {
+		if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+			t.Error(err)
+		}
+	}
+	return lock, unlock
+}
+
+// removeDatabase copies the SQLite database aside (VACUUM INTO, as a backup
+// would) and deletes it with its -wal and -shm files, as an operator's
+// mistake would; it returns the copy's path.
+func (h *hotline) removeDatabase() (backup string) {
+	h.t.Helper()
+	backup = h.db + ".bak"
+	db, err := sql.Open("sqlite", "file:"+h.db)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("VACUUM INTO ?", backup); err != nil {
+		h.t.Fatal(err)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(h.db + suffix)
+	}
+	return backup
 }
 
 // ready returns /readyz's status and body.

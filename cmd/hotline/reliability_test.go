@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"io"
 	"net/http"
 	"net/url"
@@ -62,22 +61,9 @@ func (h *hotline) readyStatus() int {
 
 func TestDatabaseLockedMidCall(t *testing.T) {
 	h := startHotline(t, storetest.SQLite(t))
-	lockDB, err := sql.Open("sqlite", "file:"+h.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lockDB.Close()
-	lock, err := lockDB.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Close()
+	lock, unlock := sqliteLocker(t, h.db)
 	// After the menu choice, another process takes the write lock.
-	h.twilio.Client = &http.Client{Transport: &hookTransport{at: 3, hook: func() {
-		if _, err := lock.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
-			t.Error(err)
-		}
-	}}}
+	h.twilio.Client = &http.Client{Transport: &hookTransport{at: 3, hook: lock}}
 	inProgress := h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.NoAnswer, bob: sim.Accept}})
 	if !heard(inProgress, bob, "Support call for Operations") {
 		t.Fatalf("the call in progress did not reach bob:\n%s", inProgress.Transcript())
@@ -91,9 +77,7 @@ func TestDatabaseLockedMidCall(t *testing.T) {
 	if code := h.readyStatus(); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz answered %d while events are spooled", code)
 	}
-	if _, err := lock.ExecContext(context.Background(), "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	unlock()
 	h.waitReady()
 	wantStatus(t, h.incident(inProgress.CallSid), "answered", "bob")
 	in := h.incident(fresh.CallSid)
@@ -114,28 +98,13 @@ func TestDatabaseLockedDeclinedCall(t *testing.T) {
 	h := startHotline(t, storetest.SQLite(t))
 	script := sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Decline, bob: sim.Accept}}
 	direct := h.call(script)
-	lockDB, err := sql.Open("sqlite", "file:"+h.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lockDB.Close()
-	lock, err := lockDB.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Close()
-	h.twilio.Client = &http.Client{Transport: &hookTransport{at: 3, hook: func() {
-		if _, err := lock.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
-			t.Error(err)
-		}
-	}}}
+	lock, unlock := sqliteLocker(t, h.db)
+	h.twilio.Client = &http.Client{Transport: &hookTransport{at: 3, hook: lock}}
 	spooled := h.call(script)
 	if code := h.readyStatus(); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz answered %d while events are spooled", code)
 	}
-	if _, err := lock.ExecContext(context.Background(), "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	unlock()
 	want, got := h.incident(direct.CallSid), h.incident(spooled.CallSid)
 	wantStatus(t, want, "answered", "bob")
 	wantStatus(t, got, "answered", "bob")
@@ -157,18 +126,7 @@ func TestDatabaseLockedDeclinedCall(t *testing.T) {
 func TestDatabaseRemovedThenRestored(t *testing.T) {
 	h := startHotline(t, storetest.SQLite(t))
 	before := h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
-	backup := h.db + ".bak"
-	db, err := sql.Open("sqlite", "file:"+h.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("VACUUM INTO ?", backup); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		os.Remove(h.db + suffix)
-	}
+	backup := h.removeDatabase()
 	during := h.call(sim.Script{Presses: []string{"2"}, Engineers: map[string]sim.Behaviour{carol: sim.Accept}})
 	if !heard(during, carol, "Support call for Service Desk") {
 		t.Fatalf("with the database gone the call did not reach carol:\n%s", during.Transcript())

@@ -41,18 +41,7 @@ func TestWebWriteWhileDatabaseRemoved(t *testing.T) {
 	}
 	until := time.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339)
 
-	backup := h.db + ".bak"
-	db, err := sql.Open("sqlite", "file:"+h.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("VACUUM INTO ?", backup); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		os.Remove(h.db + suffix)
-	}
+	backup := h.removeDatabase()
 	during := h.call(sim.Script{Presses: []string{"2"}, Engineers: map[string]sim.Behaviour{carol: sim.Accept}})
 	if !heard(during, carol, "Support call for Service Desk") {
 		t.Fatalf("with the database gone the call did not reach carol:\n%s", during.Transcript())
