@@ -171,29 +171,36 @@ func TestSpanishCall(t *testing.T) {
 		if !heard(res, "caller", "Para español, oprima 9.") {
 			t.Fatalf("no language offer:\n%s", res.Transcript())
 		}
-		chose := -1
-		for i, l := range res.Heard {
-			if l.Kind == "press" && strings.Contains(l.Text, "9") {
-				chose = i
-				break
-			}
-		}
-		if chose < 0 {
-			t.Fatalf("9 never pressed:\n%s", res.Transcript())
-		}
-		for _, l := range res.Heard[chose:] {
-			if l.Leg == "caller" && l.Kind == "say" && l.Language != "es-MX" {
-				t.Errorf("after choosing Spanish the caller heard %q in %q", l.Text, l.Language)
-			}
-		}
-		for _, want := range []string{"Para una caída del servicio, oprima 1.", "Seguimos buscando a un ingeniero.", "Deje un mensaje", "Su mensaje ha sido grabado"} {
-			if !heard(res, "caller", want) {
-				t.Errorf("did not hear %q:\n%s", want, res.Transcript())
-			}
-		}
+		wantSpanishAfterNine(t, res, "Para una caída del servicio, oprima 1.", "Seguimos buscando a un ingeniero.", "Deje un mensaje", "Su mensaje ha sido grabado")
 		if !heard(res, alice, "Support call for Operations") {
 			t.Errorf("the engineer's whisper should stay in the line's language:\n%s", res.Transcript())
 		}
 		wantStatus(t, h.incident(res.CallSid), "voicemail", "")
 	})
+}
+
+// wantSpanishAfterNine checks that everything the caller heard after
+// pressing 9 was in es-MX, and that they heard each of want.
+func wantSpanishAfterNine(t *testing.T, res *sim.Result, want ...string) {
+	t.Helper()
+	chose := -1
+	for i, l := range res.Heard {
+		if l.Leg == "caller" && l.Kind == "press" && strings.Contains(l.Text, "9") {
+			chose = i
+			break
+		}
+	}
+	if chose < 0 {
+		t.Fatalf("9 never pressed:\n%s", res.Transcript())
+	}
+	for _, l := range res.Heard[chose:] {
+		if l.Leg == "caller" && l.Kind == "say" && l.Language != "es-MX" {
+			t.Errorf("after choosing Spanish the caller heard %q in %q", l.Text, l.Language)
+		}
+	}
+	for _, w := range want {
+		if !heard(res, "caller", w) {
+			t.Errorf("did not hear %q:\n%s", w, res.Transcript())
+		}
+	}
 }

@@ -168,26 +168,7 @@ func TestOneOptionLanguage(t *testing.T) {
 			if g.XMLName.Local != "Gather" || strings.Join(g.says(), " | ") != "Para español, oprima 9." {
 				t.Fatalf("the language is not offered in a Gather: <%s> says %q", g.XMLName.Local, g.says())
 			}
-			chose := -1
-			for i, l := range res.Heard {
-				if l.Leg == "caller" && l.Kind == "press" && strings.Contains(l.Text, "9") {
-					chose = i
-					break
-				}
-			}
-			if chose < 0 {
-				t.Fatalf("9 never pressed:\n%s", res.Transcript())
-			}
-			for _, l := range res.Heard[chose:] {
-				if l.Leg == "caller" && l.Kind == "say" && l.Language != "es-MX" {
-					t.Errorf("after choosing Spanish the caller heard %q in %q", l.Text, l.Language)
-				}
-			}
-			for _, want := range []string{"Gracias por llamar al soporte de Acme.", "Seguimos buscando a un ingeniero.", "Deje un mensaje", "Su mensaje ha sido grabado"} {
-				if !heard(res, "caller", want) {
-					t.Errorf("did not hear %q:\n%s", want, res.Transcript())
-				}
-			}
+			wantSpanishAfterNine(t, res, "Gracias por llamar al soporte de Acme.", "Seguimos buscando a un ingeniero.", "Deje un mensaje", "Su mensaje ha sido grabado")
 			in := h.incident(res.CallSid)
 			wantStatus(t, in, "voicemail", "")
 			ev := eventTypes(in)
