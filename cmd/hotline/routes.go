@@ -110,7 +110,7 @@ func handleReady(db *store.DB, writer *routing.Writer) http.Handler {
 		var reasons []string
 		if st.Database == nil {
 			var one int
-			err := db.Writable()
+			err := db.Ready(ctx)
 			if err == nil {
 				err = db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 			}

@@ -76,3 +76,23 @@ func TestWebWriteWhileDatabaseRemoved(t *testing.T) {
 		t.Errorf("in the restored file: %d incidents of the call, %d announcements posted after, %d posted while gone; want 1, 1, 0", calls, kept, lost)
 	}
 }
+
+// TestRestoredDatabaseReadyWithoutAWrite: a database file deleted and put
+// back while nothing writes is seen by /readyz itself. A load balancer that
+// took the instance out on the 503 would otherwise send it no call and no
+// page whose write reopens the file, and /readyz would stay 503 for good.
+func TestRestoredDatabaseReadyWithoutAWrite(t *testing.T) {
+	h := startHotline(t, storetest.SQLite(t))
+	backup := h.removeDatabase()
+	if code := h.readyStatus(); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz answered %d with the database file gone", code)
+	}
+	if err := os.Rename(backup, h.db); err != nil {
+		t.Fatal(err)
+	}
+	if code := h.readyStatus(); code != http.StatusOK {
+		t.Errorf("/readyz answered %d once the file was back", code)
+	}
+	in := h.incident(h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}}).CallSid)
+	wantStatus(t, in, "answered", "alice")
+}
