@@ -27,7 +27,7 @@ func fuzzServer(t testing.TB) http.Handler {
 func flowServer(f *Flow, token string) http.Handler {
 	r := mux.NewRouter()
 	tw := r.PathPrefix("/twilio").Subrouter()
-	tw.Use(RequireSignature(token, "https://hotline.example.com", zerolog.Nop()))
+	tw.Use(RequireSignature(token, "https://hotline.example.com", zerolog.Nop(), nil))
 	for path, h := range map[string]http.Handler{
 		"/voice": f.HandleIncoming(), "/fallback": f.HandleFallback(), "/status": f.HandleStatus(),
 		"/menu": f.HandleMenu(), "/pin": f.HandlePIN(), "/dial": f.HandleDialDone(), "/whisper": f.HandleWhisper(),

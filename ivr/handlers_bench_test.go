@@ -55,7 +55,7 @@ func newBenchFlow(b *testing.B) *benchFlow {
 
 func signedMux(f *Flow) http.Handler {
 	mux := http.NewServeMux()
-	sig := RequireSignature("bench-token", "https://hotline.example.com", zerolog.Nop())
+	sig := RequireSignature("bench-token", "https://hotline.example.com", zerolog.Nop(), nil)
 	for path, h := range map[string]http.Handler{
 		"/twilio/voice": f.HandleIncoming(), "/twilio/menu": f.HandleMenu(), "/twilio/whisper": f.HandleWhisper(),
 		"/twilio/whisper/answer": f.HandleWhisperAnswer(), "/twilio/dial": f.HandleDialDone(), "/twilio/status": f.HandleStatus(),

@@ -14,11 +14,13 @@ type Metrics struct {
 	webhooks   *prometheus.HistogramVec
 	escalation prometheus.Histogram
 	failOpen   *prometheus.CounterVec
+	sigFailed  *prometheus.CounterVec
+	sigRelaxed prometheus.Counter
 }
 
 // NewMetrics creates the call flow's metrics; register them with Collectors.
 func NewMetrics() *Metrics {
-	return &Metrics{
+	m := &Metrics{
 		webhooks: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "hotline_webhook_duration_seconds",
 			Help:    "Time to answer a Twilio webhook, by step and HTTP status.",
@@ -33,12 +35,46 @@ func NewMetrics() *Metrics {
 			Name: "hotline_fail_open_total",
 			Help: "Calls routed without a fresh schedule: last known chain or emergency number.",
 		}, []string{"reason"}),
+		sigFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotline_signature_failures_total",
+			Help: "Twilio webhooks refused (403) for a bad or missing signature, by path (other: not a hotline webhook path).",
+		}, []string{"path"}),
+		sigRelaxed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hotline_signature_relaxed_total",
+			Help: "Twilio webhooks whose signature was valid only without CallToken and StirVerstat.",
+		}),
 	}
+	// Every path from the start at 0, so a rate over them is defined
+	// before the first failure.
+	for step := range knownSteps {
+		m.sigFailed.WithLabelValues("/twilio/" + step)
+	}
+	m.sigFailed.WithLabelValues("other")
+	return m
 }
 
 // Collectors returns the metrics to register.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.webhooks, m.escalation, m.failOpen}
+	return []prometheus.Collector{m.webhooks, m.escalation, m.failOpen, m.sigFailed, m.sigRelaxed}
+}
+
+// signatureFailed counts a refused signature on path, one of the webhook
+// paths or "other", so a forger cannot add label values.
+func (m *Metrics) signatureFailed(path string) {
+	if m == nil {
+		return
+	}
+	step, ok := strings.CutPrefix(path, "/twilio/")
+	if !ok || !knownSteps[step] {
+		path = "other"
+	}
+	m.sigFailed.WithLabelValues(path).Inc()
+}
+
+func (m *Metrics) signatureRelaxed() {
+	if m != nil {
+		m.sigRelaxed.Inc()
+	}
 }
 
 func (m *Metrics) escalated(depth int) {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 	"github.com/twilio/twilio-go/client"
 )
@@ -34,7 +36,7 @@ func sign(token, fullURL string, form url.Values) string {
 func TestRequireSignature(t *testing.T) {
 	reached := 0
 	var seen string
-	h := RequireSignature("12345", "https://hotline.example.com", zerolog.Nop())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := RequireSignature("12345", "https://hotline.example.com", zerolog.Nop(), nil)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reached++
 		seen = r.PostForm.Get("CallerName")
 	}))
@@ -109,14 +111,14 @@ func TestSignedParamsMatchValidator(t *testing.T) {
 			for _, signedOver := range urls {
 				sig := sign("12345", signedOver, form)
 				want := rv.Validate(u, full, sig)
-				if got := rv.Validate(u, map[string]string{"": signedParams(form)}, sig); got != want {
+				if got := rv.Validate(u, map[string]string{"": signedParams(form, nil)}, sig); got != want {
 					t.Errorf("form %v, URL %s signed over %s: got %v, the library with every parameter says %v", form, u, signedOver, got, want)
 				}
 				if u == signedOver && !want {
 					t.Errorf("form %v, URL %s: its own signature refused", form, u)
 				}
 			}
-			if rv.Validate(u, map[string]string{"": signedParams(form) + "x"}, sign("12345", u, form)) {
+			if rv.Validate(u, map[string]string{"": signedParams(form, nil) + "x"}, sign("12345", u, form)) {
 				t.Errorf("form %v, URL %s: a changed parameter string accepted", form, u)
 			}
 		}
@@ -159,4 +161,92 @@ func FuzzParseForm(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSignatureWithoutLateParams: a request whose signature covers every
+// parameter but CallToken or StirVerstat or both (what one report says
+// Twilio does) is accepted and counted as relaxed; leaving those two out
+// excuses nothing else, so a tampered field is still 403 and reaches no
+// handler; and refusals are counted by path, any unknown path as "other".
+func TestSignatureWithoutLateParams(t *testing.T) {
+	m := NewMetrics()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(m.Collectors()...)
+	reached := 0
+	h := RequireSignature("12345", "https://hotline.example.com", zerolog.Nop(), m)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached++
+	}))
+	post := func(path, sig string, form url.Values) int {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", sig)
+		rr := httptest.NewRecorder()
+		h.ServeHTTP(rr, req)
+		return rr.Code
+	}
+	call := url.Values{"CallSid": {"CA1"}, "From": {"+15555550123"}, "To": {"+18005550100"}}
+	sent := url.Values{"CallToken": {"%7B%22parentCallInfoToken%22%3A%22eyJ%22%7D"}, "StirVerstat": {"TN-Validation-Passed-A"}}
+	with := func(extra ...string) url.Values {
+		v := url.Values{}
+		for k, vs := range call {
+			v[k] = vs
+		}
+		for _, k := range extra {
+			v[k] = sent[k]
+		}
+		return v
+	}
+	sent = with("CallToken", "StirVerstat")
+	const voice = "https://hotline.example.com/twilio/voice"
+
+	if code := post("/twilio/voice", sign("12345", voice, with("StirVerstat")), sent); code != http.StatusOK || reached != 1 {
+		t.Fatalf("signed without CallToken only: %d, handler reached %d times; want 200 once", code, reached)
+	}
+	if code := post("/twilio/voice", sign("12345", voice, with("CallToken")), sent); code != http.StatusOK || reached != 2 {
+		t.Fatalf("signed without StirVerstat only: %d, handler reached %d times; want 200", code, reached)
+	}
+	if code := post("/twilio/voice", sign("12345", voice, call), sent); code != http.StatusOK || reached != 3 {
+		t.Fatalf("signed without both: %d, handler reached %d times; want 200", code, reached)
+	}
+	if code := post("/twilio/voice", sign("12345", voice, sent), sent); code != http.StatusOK || reached != 4 {
+		t.Fatalf("signed over every parameter: %d; want 200", code)
+	}
+	tampered := with("CallToken", "StirVerstat")
+	tampered.Set("From", "+15555550999")
+	if code := post("/twilio/voice", sign("12345", voice, with("CallToken")), tampered); code != http.StatusForbidden || reached != 4 {
+		t.Errorf("signed without StirVerstat, From tampered: %d, handler reached %d times; want 403, not reached", code, reached-4)
+	}
+	withoutCallSid := with("CallToken", "StirVerstat")
+	delete(withoutCallSid, "CallSid")
+	if code := post("/twilio/voice", sign("12345", voice, withoutCallSid), sent); code != http.StatusForbidden {
+		t.Errorf("signed without CallSid: %d, want 403", code)
+	}
+	forged := sign("other", voice, call)
+	for _, path := range []string{"/twilio/status", "/twilio/status", "/twilio/no-such-step", "/twilio/../admin", "/elsewhere"} {
+		if code := post(path, forged, call); code != http.StatusForbidden {
+			t.Errorf("forged %s: %d, want 403", path, code)
+		}
+	}
+	if reached != 4 {
+		t.Errorf("refused requests reached the handler %d times", reached-4)
+	}
+
+	rr := httptest.NewRecorder()
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(rr, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	metrics := rr.Body.String()
+	for _, want := range []string{
+		"hotline_signature_relaxed_total 3\n",
+		`hotline_signature_failures_total{path="/twilio/voice"} 2` + "\n",
+		`hotline_signature_failures_total{path="/twilio/status"} 2` + "\n",
+		`hotline_signature_failures_total{path="other"} 3` + "\n",
+		`hotline_signature_failures_total{path="/twilio/dial"} 0` + "\n",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if n := strings.Count(metrics, "hotline_signature_failures_total{"); n != len(knownSteps)+1 {
+		t.Errorf("%d path labels, want the %d known paths and other:\n%s", n, len(knownSteps)+1, metrics)
+	}
 }

@@ -51,7 +51,7 @@ func routes(d deps) http.Handler {
 
 	flow := ivr.NewFlow(d.router, d.writer, d.announce, d.publicURL, d.authToken, d.now, d.log, d.metrics)
 	tw := r.PathPrefix("/twilio").Subrouter()
-	tw.Use(ivr.LogWebhooks(d.log, d.metrics), ivr.RequireSignature(d.authToken, d.publicURL, d.log))
+	tw.Use(ivr.LogWebhooks(d.log, d.metrics), ivr.RequireSignature(d.authToken, d.publicURL, d.log, d.metrics))
 	tw.Handle("/voice", flow.HandleIncoming()).Methods(http.MethodPost)
 	tw.Handle("/fallback", flow.HandleFallback()).Methods(http.MethodPost)
 	tw.Handle("/status", flow.HandleStatus()).Methods(http.MethodPost)

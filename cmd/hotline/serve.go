@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -95,6 +96,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if o.publicURL == "" {
 		log.Warn().Str("public_url", s.publicURL).Msg("HOTLINE_PUBLIC_URL is not set: signatures are checked against the listen address, which only works for local testing")
 	}
+	urls := wantedSettings(strings.TrimRight(s.publicURL, "/"))
+	log.Info().Str("voice_url", urls[0].value).Str("status_callback_url", urls[2].value).Str("fallback_url", urls[4].value).
+		Msg("give the Twilio number these URLs, each with HTTP POST (or run 'hotline twilio configure')")
 	fmt.Fprintf(e.stdout, "hotline: listening on http://%s (public URL %s)\n", s.addr, s.publicURL)
 	return s.serve(ctx)
 }
