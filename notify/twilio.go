@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -55,8 +56,9 @@ type TwilioConfig struct {
 	AccountSID string // TWILIO_ACCOUNT_SID
 	AuthToken  string // TWILIO_AUTH_TOKEN; never logged
 	From       string // the sending number (E.164), usually hotline.number
-	// BaseURL replaces https://api.twilio.com, e.g. an httptest server in
-	// tests. Empty: Twilio.
+	// BaseURL replaces the scheme and host of https://api.twilio.com,
+	// keeping the path (HOTLINE_TWILIO_API_URL), e.g. an httptest server
+	// in tests; see APIURL for what it may be. Empty: Twilio.
 	BaseURL string
 	// Timeout bounds one request. Default 15s; keep it under the
 	// outbox's lease.
@@ -89,15 +91,42 @@ func NewTwilio(cfg TwilioConfig) (*Twilio, error) {
 	if cfg.Transport == nil {
 		cfg.Transport = http.DefaultTransport
 	}
-	t := &Twilio{cfg: cfg}
-	if cfg.BaseURL != "" {
-		u, err := url.Parse(cfg.BaseURL)
-		if err != nil || u.Scheme == "" || u.Host == "" {
-			return nil, fmt.Errorf("notify: Twilio base URL %q: not an absolute URL", cfg.BaseURL)
-		}
-		t.base = u
+	base, err := APIURL(cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
 	}
-	return t, nil
+	return &Twilio{cfg: cfg, base: base}, nil
+}
+
+// APIURL checks a replacement for Twilio's REST origin
+// (HOTLINE_TWILIO_API_URL): a scheme and host only, https, or http for a
+// loopback host (127.0.0.0/8, ::1, localhost) so the account's credentials
+// never cross a network in the clear. Empty gives nil: Twilio itself.
+func APIURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Host == "" || u.Opaque != "":
+		return nil, fmt.Errorf("Twilio API URL %q is not a URL such as https://api.example.com", raw)
+	case u.Scheme != "https" && u.Scheme != "http":
+		return nil, fmt.Errorf("Twilio API URL %q is not https", raw)
+	case u.Scheme == "http" && !loopback(u.Hostname()):
+		return nil, fmt.Errorf("Twilio API URL %q is http to a host that is not loopback: the account's credentials would cross the network in the clear (use https)", raw)
+	case u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Trim(u.Path, "/") != "":
+		return nil, fmt.Errorf("Twilio API URL %q: give only the scheme and host (and port); the path of each request is kept", raw)
+	}
+	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
+}
+
+// loopback reports whether host is localhost or a loopback address.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // Send posts one message: To, From and Body.
@@ -145,7 +174,6 @@ func (a *attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 	req = req.Clone(a.ctx)
 	if a.base != nil {
 		req.URL.Scheme, req.URL.Host = a.base.Scheme, a.base.Host
-		req.URL.Path = strings.TrimSuffix(a.base.Path, "/") + req.URL.Path
 		req.Host = ""
 	}
 	res, err := a.next.RoundTrip(req)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -27,8 +28,11 @@ type RecordingProxy struct {
 	// Client fetches; nil means one with a 60 s timeout. Its redirect
 	// policy is replaced by the proxy's.
 	Client *http.Client
-	// Base is the only origin recordings are fetched from, and must be
-	// https; empty means https://api.twilio.com. Tests point it at a fake.
+	// Base is the only origin recordings are fetched from: a scheme and
+	// host, https, or http to a loopback host (127.0.0.0/8, ::1,
+	// localhost); empty means https://api.twilio.com. A recording stored
+	// at https://api.twilio.com (as Twilio gives it) or at Base is fetched
+	// from Base at the same path (HOTLINE_TWILIO_API_URL, for local fakes).
 	Base string
 }
 
@@ -52,11 +56,12 @@ func (p *RecordingProxy) request(ctx context.Context, recording string, rng stri
 		base = "https://api.twilio.com"
 	}
 	b, err := url.Parse(base)
-	if err != nil || b.Scheme != "https" || b.Host == "" {
-		return nil, fmt.Errorf("web: recording origin %q is not https", base)
+	if err != nil || b.Host == "" || strings.Trim(b.Path, "/") != "" || !(b.Scheme == "https" || b.Scheme == "http" && loopbackHost(b.Hostname())) {
+		return nil, fmt.Errorf("web: recording origin %q is not https (nor http to a loopback host)", base)
 	}
 	u, err := url.Parse(recording)
-	if err != nil || u.Scheme != "https" || u.Host != b.Host || u.User != nil || u.RawQuery != "" || u.ForceQuery ||
+	onTwilio := err == nil && u.Scheme == "https" && u.Host == "api.twilio.com"
+	if err != nil || !onTwilio && (u.Scheme != b.Scheme || u.Host != b.Host) || u.User != nil || u.RawQuery != "" || u.ForceQuery ||
 		u.Fragment != "" || u.RawPath != "" {
 		return nil, errNotTwilio
 	}
@@ -64,7 +69,7 @@ func (p *RecordingProxy) request(ctx context.Context, recording string, rng stri
 	if m == nil {
 		return nil, errNotTwilio
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+b.Host+m[0], nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.Scheme+"://"+b.Host+m[0], nil)
 	if err != nil {
 		return nil, err
 	}
@@ -77,6 +82,15 @@ func (p *RecordingProxy) request(ctx context.Context, recording string, rng stri
 		req.Header.Set("Range", rng)
 	}
 	return req, nil
+}
+
+// loopbackHost reports whether host is localhost or a loopback address.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // client is the configured client with the proxy's redirect policy.

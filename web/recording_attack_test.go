@@ -167,13 +167,38 @@ func TestRecordingProxyKeepsCredentialsOnRecordings(t *testing.T) {
 			t.Errorf("recording %d: requests reached %v, want %v", id, got, want.reach)
 		}
 	}
-	// A proxy configured with a plain-http origin sends nothing at all.
-	insecure := &RecordingProxy{AuthToken: "tok", Base: plain.URL}
-	if code, _ := serve(insecure, 10); code != http.StatusBadGateway {
-		t.Errorf("a recording on a plain-http origin: %d, want 502", code)
+	// A proxy configured with a plain-http origin that is not loopback
+	// sends nothing at all.
+	urls[18] = "http://recordings.example.com" + recordings + recGood
+	urls[19] = "https://api.twilio.com" + recordings + recGood
+	for _, base := range []string{"http://recordings.example.com", "http://10.0.0.1", "http://127.0.0.1.example.com"} {
+		insecure := &RecordingProxy{AuthToken: "tok", Base: base}
+		for _, id := range []int64{18, 19} {
+			if code, _ := serve(insecure, id); code != http.StatusBadGateway {
+				t.Errorf("recording %d through the plain-http origin %s: %d, want 502", id, base, code)
+			}
+		}
 	}
 	if got := seen.take(); len(got) != 0 {
 		t.Errorf("a plain-http origin was sent %v", got)
+	}
+	// HOTLINE_TWILIO_API_URL at a local fake over http: a recording stored
+	// at api.twilio.com, as Twilio gives it, is fetched from the fake at
+	// its path, with the credentials; one stored elsewhere is not.
+	local := &RecordingProxy{AuthToken: "tok", Base: strings.Replace(plain.URL, "127.0.0.1", "localhost", 1) + "/"}
+	if code, body := serve(local, 19); code != http.StatusOK || body != "RIFF over http" {
+		t.Errorf("a recording on api.twilio.com through a loopback API URL: %d %q, want the fake's", code, body)
+	}
+	if got := seen.take(); len(got) != 1 || got[0].server != "plain" || got[0].uri != recordings+recGood || got[0].auth == "" {
+		t.Errorf("through a loopback API URL the requests were %v, want one to the fake with the credentials", got)
+	}
+	for _, id := range []int64{1, 9, 18} {
+		if code, _ := serve(local, id); code != http.StatusBadGateway {
+			t.Errorf("recording %d (%s) through a loopback API URL: %d, want 502", id, urls[id], code)
+		}
+	}
+	if got := seen.take(); len(got) != 0 {
+		t.Errorf("recordings stored elsewhere reached %v", got)
 	}
 	// The injected client's own redirect policy does not loosen the proxy's.
 	loose := twilio.Client()

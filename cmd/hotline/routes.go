@@ -35,7 +35,10 @@ type deps struct {
 	// accountSID signs recording downloads with authToken; empty reads it
 	// from each recording URL (env TWILIO_ACCOUNT_SID).
 	accountSID string
-	publicURL  string
+	// twilioAPI replaces https://api.twilio.com for recordings; empty:
+	// Twilio (env HOTLINE_TWILIO_API_URL).
+	twilioAPI string
+	publicURL string
 	// trustedProxies may name the client in X-Forwarded-For (sign-in
 	// throttling and its log).
 	trustedProxies []netip.Prefix
@@ -80,7 +83,7 @@ func routes(d deps) http.Handler {
 	web.NewSite(web.SiteDeps{
 		Log: d.log, Users: d.users, Sessions: sessions, Incidents: d.incidents,
 		Schedules: d.router, Overrides: schedules.NewStore(d.db, d.now), Announce: d.announce,
-		Recordings: &web.RecordingProxy{AccountSID: d.accountSID, AuthToken: d.authToken},
+		Recordings: &web.RecordingProxy{AccountSID: d.accountSID, AuthToken: d.authToken, Base: d.twilioAPI},
 		RotateCalendar: func(ctx context.Context, kind, id, actor string) (string, error) {
 			token, err := calendarTokens.Rotate(ctx, calendar.Kind(kind), id, actor)
 			return calendar.URL(d.publicURL, token), err

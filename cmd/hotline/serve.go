@@ -61,17 +61,19 @@ type serveOptions struct {
 	// trustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client, for sign-in throttling and its log.
 	trustedProxies []netip.Prefix
-	// twilioAPI replaces https://api.twilio.com for texts (tests only).
+	// twilioAPI replaces the scheme and host of every Twilio REST request
+	// (texts, recordings): a local fake, checked by notify.APIURL.
 	twilioAPI string
 }
 
 func cmdServe(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "serve", "serve --config F --db F|postgres://… --addr H:P [--public-url U] [--spool F] [--trusted-proxies CIDRs]")
+	fs := newFlags(e, "serve", "serve --config F --db F|postgres://… --addr H:P [--public-url U] [--spool F] [--trusted-proxies CIDRs] [--twilio-api-url U]")
 	var o serveOptions
 	o.register(fs, e, true)
 	o.registerSpool(fs, e)
 	fs.StringVar(&o.addr, "addr", envOr(e, "HOTLINE_ADDR", defaultAddr), "listen address (env HOTLINE_ADDR)")
 	fs.StringVar(&o.publicURL, "public-url", e.getenv("HOTLINE_PUBLIC_URL"), "the URL Twilio reaches hotline at, e.g. https://hotline.example.com (env HOTLINE_PUBLIC_URL)")
+	fs.StringVar(&o.twilioAPI, "twilio-api-url", e.getenv(twilioAPIEnv), twilioAPIUsage)
 	proxies := fs.String("trusted-proxies", e.getenv("HOTLINE_TRUSTED_PROXIES"), "comma-separated CIDRs of the reverse proxies whose X-Forwarded-For names the client, e.g. 172.18.0.0/16 (env HOTLINE_TRUSTED_PROXIES)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -82,6 +84,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	if o.trustedProxies, err = web.ParseTrustedProxies(*proxies); err != nil {
 		return badFlag(fs, "--trusted-proxies: %v", err)
+	}
+	if _, err := notify.APIURL(o.twilioAPI); err != nil {
+		return badFlag(fs, "--twilio-api-url: %v", err)
 	}
 	o.authToken = e.getenv("TWILIO_AUTH_TOKEN")
 	o.accountSID = e.getenv("TWILIO_ACCOUNT_SID")
@@ -166,7 +171,7 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 		Handler: routes(deps{
 			log: log, db: a.db, router: a.router, incidents: s.incidents, writer: writer, metrics: metrics, registry: registry,
 			announce: s.announce, users: s.users,
-			authToken: s.authToken, accountSID: o.accountSID, publicURL: s.publicURL, trustedProxies: s.trusted, now: time.Now,
+			authToken: s.authToken, accountSID: o.accountSID, twilioAPI: o.twilioAPI, publicURL: s.publicURL, trustedProxies: s.trusted, now: time.Now,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

@@ -15,6 +15,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
+	"github.com/hotline-dev/hotline/notify"
 	"github.com/hotline-dev/hotline/routing"
 )
 
@@ -23,24 +24,25 @@ const twilioTimeout = 30 * time.Second
 
 var accountSIDRe = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
 
-// cmdTwilio runs the Twilio account commands against https://api.twilio.com.
-func cmdTwilio(ctx context.Context, e env, args []string) error {
-	return runTwilio(ctx, e, args, nil)
-}
+// twilioAPIEnv and twilioAPIUsage are the setting that sends every Twilio
+// REST request hotline makes to another origin, for local fakes and tests.
+const (
+	twilioAPIEnv   = "HOTLINE_TWILIO_API_URL"
+	twilioAPIUsage = "send every Twilio REST request to this scheme and host instead, keeping the path, e.g. a local fake at http://127.0.0.1:8081; http only to a loopback host (env " + twilioAPIEnv + ")"
+)
 
-// runTwilio is cmdTwilio with the transport that carries the REST requests:
-// nil is http.DefaultTransport (so https://api.twilio.com, or the edge and
-// region named by TWILIO_EDGE and TWILIO_REGION); tests pass one that sends
-// every request to a local fake of the API.
-func runTwilio(ctx context.Context, e env, args []string, transport http.RoundTripper) error {
-	const synopsis = "twilio configure --number +1… --public-url https://… [--dry-run] [--allow-http]"
+// cmdTwilio runs the Twilio account commands against https://api.twilio.com
+// (or the edge and region named by TWILIO_EDGE and TWILIO_REGION), or the
+// origin --twilio-api-url names.
+func cmdTwilio(ctx context.Context, e env, args []string) error {
+	const synopsis = "twilio configure --number +1… --public-url https://… [--dry-run] [--allow-http] [--twilio-api-url U]"
 	if len(args) == 0 {
 		fmt.Fprintf(e.stderr, "usage: hotline %s\n", synopsis)
 		return usageErr("twilio: no subcommand given (configure)")
 	}
 	switch args[0] {
 	case "configure":
-		return twilioConfigure(ctx, e, args[1:], transport)
+		return twilioConfigure(ctx, e, args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprintf(e.stdout, "usage: hotline %s\n", synopsis)
 		return nil
@@ -91,8 +93,9 @@ func deref(s *string) string {
 // twilioConfigure points a phone number's Voice URL, Status Callback URL
 // and Voice Fallback URL at hotline, printing each setting's old and new
 // value. Nothing is sent when nothing differs, or with --dry-run.
-func twilioConfigure(ctx context.Context, e env, args []string, transport http.RoundTripper) error {
-	fs := newFlags(e, "twilio configure", "twilio configure --number +1… --public-url https://… [--dry-run] [--allow-http]")
+func twilioConfigure(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "twilio configure", "twilio configure --number +1… --public-url https://… [--dry-run] [--allow-http] [--twilio-api-url U]")
+	apiURL := fs.String("twilio-api-url", e.getenv(twilioAPIEnv), twilioAPIUsage)
 	number := fs.String("number", "", "the Twilio phone number to configure, E.164 (e.g. +18005550100)")
 	public := fs.String("public-url", e.getenv("HOTLINE_PUBLIC_URL"), "the URL Twilio reaches hotline at, exactly as hotline serve is given it (env HOTLINE_PUBLIC_URL)")
 	dryRun := fs.Bool("dry-run", false, "print what would change without changing it")
@@ -116,6 +119,10 @@ func twilioConfigure(ctx context.Context, e env, args []string, transport http.R
 	if err != nil {
 		return badFlag(fs, "--public-url: %v", err)
 	}
+	origin, err := notify.APIURL(*apiURL)
+	if err != nil {
+		return badFlag(fs, "--twilio-api-url: %v", err)
+	}
 	sid, token := e.getenv("TWILIO_ACCOUNT_SID"), e.getenv("TWILIO_AUTH_TOKEN")
 	switch {
 	case sid == "" || token == "":
@@ -123,7 +130,7 @@ func twilioConfigure(ctx context.Context, e env, args []string, transport http.R
 	case !accountSIDRe.MatchString(sid):
 		return fmt.Errorf("twilio configure: TWILIO_ACCOUNT_SID %q is not an account SID: it is AC followed by 32 hex digits, from the Twilio console's Account Info", sid)
 	}
-	api := newTwilioAPI(ctx, e, sid, token, transport)
+	api := newTwilioAPI(ctx, e, sid, token, origin)
 
 	n, err := findNumber(api, sid, *number)
 	if err != nil {
@@ -184,17 +191,14 @@ func checkPublicURL(raw string, allowHTTP bool) (string, error) {
 }
 
 // newTwilioAPI returns twilio-go's REST client for the 2010-04-01 API,
-// sending through transport (nil: http.DefaultTransport) and giving up when
-// ctx ends. Like twilio-go itself it honours TWILIO_EDGE and TWILIO_REGION,
-// read here through e so tests control them.
-func newTwilioAPI(ctx context.Context, e env, sid, token string, transport http.RoundTripper) *openapi.ApiService {
-	if transport == nil {
-		transport = http.DefaultTransport
-	}
+// giving up when ctx ends. Like twilio-go itself it honours TWILIO_EDGE and
+// TWILIO_REGION, read here through e so tests control them; a non-nil
+// origin (notify.APIURL) replaces the scheme and host of every request.
+func newTwilioAPI(ctx context.Context, e env, sid, token string, origin *url.URL) *openapi.ApiService {
 	c := &client.Client{
 		Credentials: client.NewCredentials(sid, token),
 		HTTPClient: &http.Client{
-			Transport: ctxTransport{ctx: ctx, next: transport},
+			Transport: ctxTransport{ctx: ctx, origin: origin, next: http.DefaultTransport},
 			Timeout:   twilioTimeout,
 			// As twilio-go's default client: a redirect is an answer, not
 			// something to follow with the credentials attached.
@@ -207,15 +211,21 @@ func newTwilioAPI(ctx context.Context, e env, sid, token string, transport http.
 	return rest.Api
 }
 
-// ctxTransport ties every request to ctx: twilio-go builds its requests
-// without a context, so without this Ctrl-C would wait out the timeout.
+// ctxTransport ties every request to ctx (twilio-go builds its requests
+// without a context, so without this Ctrl-C would wait out the timeout),
+// and sends it to origin's scheme and host when origin is set.
 type ctxTransport struct {
-	ctx  context.Context
-	next http.RoundTripper
+	ctx    context.Context
+	origin *url.URL
+	next   http.RoundTripper
 }
 
 func (t ctxTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	return t.next.RoundTrip(r.WithContext(t.ctx))
+	r = r.Clone(t.ctx)
+	if t.origin != nil {
+		r.URL.Scheme, r.URL.Host, r.Host = t.origin.Scheme, t.origin.Host, ""
+	}
+	return t.next.RoundTrip(r)
 }
 
 // findNumber returns the account's incoming phone number that is exactly

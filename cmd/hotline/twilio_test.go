@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -46,20 +48,6 @@ func newFakeTwilio(t *testing.T, numbers ...map[string]any) *fakeTwilio {
 	return f
 }
 
-// RoundTrip sends a request meant for https://api.twilio.com to the fake,
-// so the client under test is twilio-go unchanged and no traffic leaves
-// 127.0.0.1.
-func (f *fakeTwilio) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.URL.Scheme != "https" || r.URL.Host != "api.twilio.com" {
-		f.t.Errorf("request to %s, want https://api.twilio.com", r.URL)
-		return nil, http.ErrNotSupported
-	}
-	r = r.Clone(r.Context())
-	r.Header.Set("X-Original-Host", r.URL.Host)
-	r.URL.Scheme, r.URL.Host = "http", strings.TrimPrefix(f.srv.URL, "http://")
-	return f.srv.Client().Transport.RoundTrip(r)
-}
-
 func (f *fakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -68,7 +56,7 @@ func (f *fakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	user, pass, _ := r.BasicAuth()
 	f.requests = append(f.requests, fakeRequest{
-		method: r.Method, host: r.Header.Get("X-Original-Host"), path: r.URL.Path,
+		method: r.Method, host: r.Host, path: r.URL.Path,
 		query: r.URL.Query(), form: r.PostForm, user: user, password: pass,
 		contentType: r.Header.Get("Content-Type"),
 	})
@@ -109,15 +97,20 @@ func (f *fakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// configure runs `hotline twilio configure` in-process against the fake.
+// configure runs `hotline twilio configure` in-process against the fake,
+// which it reaches through HOTLINE_TWILIO_API_URL unless vars set it.
 func (f *fakeTwilio) configure(vars map[string]string, args ...string) (stdout, stderr string, code int) {
 	f.t.Helper()
 	if vars == nil {
 		vars = map[string]string{"TWILIO_ACCOUNT_SID": testAccountSID, "TWILIO_AUTH_TOKEN": testAuthToken}
 	}
+	vars = maps.Clone(vars)
+	if _, ok := vars[twilioAPIEnv]; !ok {
+		vars[twilioAPIEnv] = f.srv.URL
+	}
 	var out, errOut bytes.Buffer
 	e := env{getenv: testEnv(vars), stdin: strings.NewReader(""), stdout: &out, stderr: &errOut}
-	err := runTwilio(context.Background(), e, append([]string{"configure"}, args...), f)
+	err := cmdTwilio(context.Background(), e, append([]string{"configure"}, args...))
 	if err != nil {
 		code = exitCode(err)
 		errOut.WriteString(err.Error())
@@ -145,11 +138,12 @@ func oldNumber() map[string]any {
 	}
 }
 
-// checkList asserts r is the lookup of +18005550100 with the test account.
-func checkList(t *testing.T, r fakeRequest) {
+// checkList asserts r is the lookup of +18005550100 with the test account,
+// sent to the fake through HOTLINE_TWILIO_API_URL.
+func checkList(t *testing.T, f *fakeTwilio, r fakeRequest) {
 	t.Helper()
-	if r.method != http.MethodGet || r.host != "api.twilio.com" || r.path != accountPath+"/IncomingPhoneNumbers.json" {
-		t.Errorf("lookup: %s %s%s, want GET api.twilio.com%s/IncomingPhoneNumbers.json", r.method, r.host, r.path, accountPath)
+	if r.method != http.MethodGet || r.host != f.srv.Listener.Addr().String() || r.path != accountPath+"/IncomingPhoneNumbers.json" {
+		t.Errorf("lookup: %s %s%s, want GET %s%s/IncomingPhoneNumbers.json", r.method, r.host, r.path, f.srv.Listener.Addr().String(), accountPath)
 	}
 	if want := (url.Values{"PhoneNumber": {"+18005550100"}, "PageSize": {"50"}}); !reflect.DeepEqual(r.query, want) {
 		t.Errorf("lookup query %v, want %v", r.query, want)
@@ -169,9 +163,9 @@ func TestTwilioConfigure(t *testing.T) {
 	if len(reqs) != 2 {
 		t.Fatalf("%d requests, want a lookup and an update: %+v", len(reqs), reqs)
 	}
-	checkList(t, reqs[0])
+	checkList(t, f, reqs[0])
 	up := reqs[1]
-	if up.method != http.MethodPost || up.host != "api.twilio.com" || up.path != accountPath+"/IncomingPhoneNumbers/"+testNumberSID+".json" {
+	if up.method != http.MethodPost || up.host != f.srv.Listener.Addr().String() || up.path != accountPath+"/IncomingPhoneNumbers/"+testNumberSID+".json" {
 		t.Errorf("update: %s %s%s", up.method, up.host, up.path)
 	}
 	if up.contentType != "application/x-www-form-urlencoded" || up.user != testAccountSID || up.password != testAuthToken {
@@ -225,7 +219,7 @@ func TestTwilioConfigureDryRun(t *testing.T) {
 	if len(reqs) != 1 {
 		t.Fatalf("--dry-run sent %d requests, want the lookup alone", len(reqs))
 	}
-	checkList(t, reqs[0])
+	checkList(t, f, reqs[0])
 	if !strings.Contains(stdout, "VoiceMethod          GET → POST") || !strings.HasSuffix(stdout, "dry run: 4 of 6 settings would change; nothing was sent\n") {
 		t.Errorf("printed:\n%s", stdout)
 	}
@@ -325,5 +319,52 @@ func TestTwilioUsage(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, "usage: hotline twilio configure") {
 			t.Errorf("hotline %v: exit %d, want 2 with usage\n%s", args, code, stderr)
 		}
+	}
+}
+
+// TestTwilioAPIURL: --twilio-api-url (or HOTLINE_TWILIO_API_URL) sends
+// every REST request to its scheme and host at Twilio's path, an edge and
+// region included; plain http anywhere but loopback is a usage error, for
+// configure and for serve, before anything is sent.
+func TestTwilioAPIURL(t *testing.T) {
+	creds := func(extra ...string) map[string]string {
+		v := map[string]string{"TWILIO_ACCOUNT_SID": testAccountSID, "TWILIO_AUTH_TOKEN": testAuthToken, twilioAPIEnv: ""}
+		for i := 0; i+1 < len(extra); i += 2 {
+			v[extra[i]] = extra[i+1]
+		}
+		return v
+	}
+	f := newFakeTwilio(t, oldNumber())
+	local := strings.Replace(f.srv.URL, "127.0.0.1", "localhost", 1)
+	_, stderr, code := f.configure(creds("TWILIO_EDGE", "dublin", "TWILIO_REGION", "ie1"), "--number", "+18005550100", "--public-url", "https://hotline.example.com", "--twilio-api-url", local)
+	if code != 0 {
+		t.Fatalf("configure --twilio-api-url %s: exit %d\n%s", local, code, stderr)
+	}
+	reqs := f.taken()
+	if len(reqs) != 2 || reqs[0].path != accountPath+"/IncomingPhoneNumbers.json" || reqs[1].path != accountPath+"/IncomingPhoneNumbers/"+testNumberSID+".json" {
+		t.Errorf("through --twilio-api-url with an edge and region: %+v, want the lookup and the update at Twilio's paths", reqs)
+	}
+	for _, bad := range []string{"http://api.twilio.com", "http://10.0.0.5:8080", "https://api.example.com/v1"} {
+		for _, vars := range []map[string]string{creds(), creds(twilioAPIEnv, bad)} {
+			args := []string{"--number", "+18005550100", "--public-url", "https://hotline.example.com"}
+			if vars[twilioAPIEnv] == "" {
+				args = append(args, "--twilio-api-url", bad)
+			}
+			_, stderr, code := f.configure(vars, args...)
+			if code != 2 || !strings.Contains(stderr, "--twilio-api-url") {
+				t.Errorf("configure with %s (env %q): exit %d, want 2 naming --twilio-api-url\n%s", bad, vars[twilioAPIEnv], code, stderr)
+			}
+			_, stderr, code = runCLI(t, map[string]string{"TWILIO_AUTH_TOKEN": testAuthToken, twilioAPIEnv: vars[twilioAPIEnv]},
+				"", append([]string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "x.db")}, args[4:]...)...)
+			if code != 2 || !strings.Contains(stderr, "--twilio-api-url") {
+				t.Errorf("serve with %s (env %q): exit %d, want 2 naming --twilio-api-url\n%s", bad, vars[twilioAPIEnv], code, stderr)
+			}
+		}
+	}
+	if reqs := f.taken(); len(reqs) != 0 {
+		t.Errorf("sent %d requests to a refused API URL's fake", len(reqs))
+	}
+	if _, stderr, _ := f.configure(creds(twilioAPIEnv, "http://10.0.0.5:8080"), "--number", "+18005550100", "--public-url", "https://hotline.example.com"); !strings.Contains(stderr, "not loopback") {
+		t.Errorf("the refusal of plain http does not say why: %s", stderr)
 	}
 }
