@@ -116,6 +116,18 @@ func (f *fakeRecorder) Record(_ context.Context, _ string, u routing.Update, evs
 	return true, nil
 }
 
+// EventType finds the last recorded event with key, whatever the call.
+func (f *fakeRecorder) EventType(_ context.Context, _, key string) (routing.EventType, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := len(f.events) - 1; i >= 0; i-- {
+		if f.events[i].Key == key {
+			return f.events[i].Type, nil
+		}
+	}
+	return "", f.err
+}
+
 // testToken is the auth token of the flows under test: it keys their call
 // states.
 const testToken = "flow-test-token"
