@@ -25,7 +25,7 @@ const (
 // choice and starts ringing. prefix verbs are spoken first.
 func (f *Flow) route(w http.ResponseWriter, r *http.Request, c caller, o routing.Option, detail string, prefix ...twiml.Element) {
 	chain := f.chain(r.Context(), o.Team)
-	st := callState{Team: o.Team, Chain: chain, From: r.PostForm.Get("From"), caller: c}
+	st := callState{Team: o.Team, Chain: chain, From: r.PostForm.Get("From"), Call: r.PostForm.Get("CallSid"), caller: c}
 	f.next(w, r, st, routing.Update{Team: o.Team, MenuDigit: o.Digit}, []routing.Event{
 		{At: f.now(), Type: routing.EventMenu, Detail: detail, Key: "menu:choice"},
 		{At: f.now(), Type: routing.EventRoute, Detail: routeDetail(o.Team, chain), Key: "route"},
@@ -205,11 +205,17 @@ const unknownEngineer = " (call state unreadable: engineer unknown)"
 func unreadableKey(kind string) string { return kind + ":unreadable" }
 
 // HandleWhisperAnswer takes the engineer's key: 1 ends the whisper normally,
-// which bridges the call; any other key hangs the leg up. With a state it
-// cannot read, the key still decides, recorded without the engineer.
+// which bridges the call; any other key hangs the leg up. The key is
+// recorded on the caller's incident, named by the state (ParentCallSid
+// when the state predates it). With a state it cannot read, the key still
+// decides, recorded without the engineer.
 func (f *Flow) HandleWhisperAnswer() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st, ok := f.state(r)
+		call := st.Call
+		if call == "" {
+			call = parentSid(r)
+		}
 		key, unknown := st.key("whisper"), ""
 		var step routing.Step
 		if ok && st.Step < len(st.Chain) {
@@ -220,19 +226,22 @@ func (f *Flow) HandleWhisperAnswer() http.Handler {
 		}
 		digits := r.PostForm.Get("Digits")
 		if digits == "1" {
-			f.record(r.Context(), parentSid(r), routing.Update{},
+			f.record(r.Context(), call, routing.Update{},
 				withKey(f.engineerEvent(routing.EventAccepted, step, "pressed 1"+unknown), key))
 			f.writeCached(w, "connecting", func() []twiml.Element { return []twiml.Element{f.prompt("", "connecting")} })
 			return
 		}
-		f.record(r.Context(), parentSid(r), routing.Update{},
+		f.record(r.Context(), call, routing.Update{},
 			withKey(f.engineerEvent(routing.EventDeclined, step, "pressed "+strconv.Quote(digits)+unknown), key))
 		f.writeTwiML(w, f.prompt("", "declined"), twiml.VoiceHangup{})
 	})
 }
 
 // HandleDialDone is the Dial action: DialBridged=true means the engineer
-// accepted and talked to the caller; anything else moves down the chain.
+// accepted and talked to the caller, and so does an action without
+// DialBridged (an optional parameter) after the engineer pressed 1 for this
+// step; anything else moves down the chain. A bridge replaces the abandoned
+// of a final status callback that arrived first (Update.Supersedes).
 // Without a readable state, see dialUnreadable.
 func (f *Flow) HandleDialDone() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -245,8 +254,8 @@ func (f *Flow) HandleDialDone() http.Handler {
 		}
 		step := st.Chain[st.Step]
 		dialStatus := r.PostForm.Get("DialCallStatus")
-		if r.PostForm.Get("DialBridged") == "true" {
-			upd := routing.Update{Status: routing.StatusAnswered, AnsweredBy: step.Engineer, AnsweredAt: f.now(), AnsweredAtKey: st.key("whisper")}
+		if f.bridged(r, callSid, st.key("whisper")) {
+			upd := routing.Update{Status: routing.StatusAnswered, AnsweredBy: step.Engineer, AnsweredAt: f.now(), AnsweredAtKey: st.key("whisper"), Supersedes: hangupKey}
 			if f.record(ctx, callSid, upd,
 				withKey(f.engineerEvent(routing.EventBridged, step, "talked to the caller"), st.key("dial"))) {
 				f.metrics.escalated(st.Pass*len(st.Chain) + st.Step + 1)
@@ -279,8 +288,8 @@ func (f *Flow) dialUnreadable(w http.ResponseWriter, r *http.Request) {
 	f.unreadableState(r)
 	form := r.PostForm
 	callSid := form.Get("CallSid")
-	if form.Get("DialBridged") == "true" {
-		f.record(r.Context(), callSid, routing.Update{Status: routing.StatusAnswered, AnsweredAt: f.now(), AnsweredAtKey: unreadableKey("whisper")},
+	if f.bridged(r, callSid, unreadableKey("whisper")) {
+		f.record(r.Context(), callSid, routing.Update{Status: routing.StatusAnswered, AnsweredAt: f.now(), AnsweredAtKey: unreadableKey("whisper"), Supersedes: hangupKey},
 			withKey(f.engineerEvent(routing.EventBridged, routing.Step{}, "talked to the caller"+unknownEngineer), unreadableKey("dial")))
 		f.hangUp(w)
 		return
@@ -294,11 +303,28 @@ func (f *Flow) dialUnreadable(w http.ResponseWriter, r *http.Request) {
 	cfg := f.router.Config()
 	o, _ := cfg.Option(cfg.Menu.Default)
 	chain := f.chain(r.Context(), o.Team)
-	st := callState{Team: o.Team, Chain: chain, From: form.Get("From"), Restart: 1}
+	st := callState{Team: o.Team, Chain: chain, From: form.Get("From"), Call: callSid, Restart: 1}
 	f.next(w, r, st, routing.Update{}, []routing.Event{{
 		At: f.now(), Type: routing.EventRoute, Key: unreadableKey("route"),
 		Detail: "call state unreadable after a dial (" + form.Get("DialCallStatus") + "): starting over, " + routeDetail(o.Team, chain),
 	}}, f.prompt("", "sorry"))
+}
+
+// bridged reports whether a Dial action's engineer talked to the caller:
+// DialBridged says so when Twilio sends it; without it, the step's whisper
+// key (whisperKey) decides: an accept was bridged, as hotline's whisper
+// ends normally on 1. A database that cannot answer counts as no accept,
+// so the chain goes on rather than leaving the caller alone.
+func (f *Flow) bridged(r *http.Request, callSid, whisperKey string) bool {
+	if v, ok := r.PostForm["DialBridged"]; ok && len(v) > 0 {
+		return v[0] == "true"
+	}
+	typ, err := f.incidents.EventType(r.Context(), callSid, whisperKey)
+	if err != nil {
+		f.log.Error().Err(err).Str("call_sid", callSid).Msg("read the whisper's key; taking the dial as not bridged")
+		return false
+	}
+	return typ == routing.EventAccepted
 }
 
 // dialOutcome names why a step did not bridge. A leg that answered but was

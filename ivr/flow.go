@@ -28,6 +28,9 @@ type Router interface {
 type Recorder interface {
 	StartIncident(ctx context.Context, in routing.Incident, first routing.Event) (int64, bool, error)
 	Record(ctx context.Context, callSid string, upd routing.Update, events ...routing.Event) (bool, error)
+	// EventType is the type of the event with key on the call's incident,
+	// "" when it has none.
+	EventType(ctx context.Context, callSid, key string) (routing.EventType, error)
 }
 
 // Announcer gives the announcements to speak before the menu.

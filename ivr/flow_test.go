@@ -116,6 +116,18 @@ func (f *fakeRecorder) Record(_ context.Context, _ string, u routing.Update, evs
 	return true, nil
 }
 
+// EventType finds the last recorded event with key, whatever the call.
+func (f *fakeRecorder) EventType(_ context.Context, _, key string) (routing.EventType, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := len(f.events) - 1; i >= 0; i-- {
+		if f.events[i].Key == key {
+			return f.events[i].Type, nil
+		}
+	}
+	return "", f.err
+}
+
 // testToken is the auth token of the flows under test: it keys their call
 // states.
 const testToken = "flow-test-token"
@@ -482,5 +494,47 @@ func TestOneOptionWithNothingToSayRoutesAtOnce(t *testing.T) {
 	doc := post(t, f.HandleIncoming(), "/twilio/voice", url.Values{"CallSid": {"CA1"}, "From": {"+15555550123"}})
 	if got := strings.Join(doc.verbs(), ","); got != "Say,Dial" {
 		t.Fatalf("verbs %s, want the greeting then the ring (no needless Gather)", got)
+	}
+}
+
+// TestDialDoneWithoutDialBridged: a Dial action without DialBridged (an
+// optional parameter) is decided by the step's whisper key: an accept was
+// bridged, so the call is answered and nobody else is rung; a decline, or
+// no key at all, rings the next step.
+func TestDialDoneWithoutDialBridged(t *testing.T) {
+	st := callState{Team: "ops", Call: "CA1", Chain: []routing.Step{
+		{Engineer: "alice", Phone: "+15555550101", Timeout: 15 * time.Second},
+		{Engineer: "bob", Phone: "+15555550102", Timeout: 20 * time.Second},
+	}}
+	form := url.Values{"CallSid": {"CA1"}, "CallStatus": {"in-progress"}, "DialCallStatus": {"completed"}}
+	for _, tc := range []struct {
+		name   string
+		key    routing.EventType
+		bridge bool
+	}{{"accepted", routing.EventAccepted, true}, {"declined", routing.EventDeclined, false}, {"no key", "", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, rec := newTestFlow(t)
+			if tc.key != "" {
+				rec.events = append(rec.events, routing.Event{Type: tc.key, Key: st.key("whisper")})
+			}
+			doc := post(t, f.HandleDialDone(), "/twilio/dial?"+stateQuery(f, st), form)
+			if !tc.bridge {
+				if _, ok := doc.find("Dial"); !ok {
+					t.Errorf("not bridged must escalate: %v", doc.verbs())
+				}
+				for _, u := range rec.updates {
+					if u.Status == routing.StatusAnswered {
+						t.Errorf("answered without an accept: %+v", u)
+					}
+				}
+				return
+			}
+			if got := strings.Join(doc.verbs(), ","); got != "Hangup" {
+				t.Errorf("an accepted step ends the call: %s", got)
+			}
+			if len(rec.updates) != 1 || rec.updates[0].Status != routing.StatusAnswered || rec.updates[0].AnsweredBy != "alice" || rec.updates[0].Supersedes != hangupKey {
+				t.Errorf("updates %+v", rec.updates)
+			}
+		})
 	}
 }

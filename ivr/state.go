@@ -30,7 +30,11 @@ type callState struct {
 	Pass    int
 	Restart int    // how many times the chain was restarted after an unreadable state; part of the event keys
 	From    string // the caller's number, spoken in the whisper
-	caller         // language and customer, as the menu learned them
+	// Call is the caller's CallSid, so the whisper's webhooks (on the
+	// engineer's leg, with its own CallSid) find the incident even without
+	// ParentCallSid.
+	Call   string
+	caller // language and customer, as the menu learned them
 }
 
 // key names a step of the chain for idempotent events: pass and step, and
@@ -123,8 +127,10 @@ func (f *Flow) openState(v string) (callState, bool) {
 
 // appendState appends st's plaintext: uvarints Step, Pass and Restart; the
 // strings Team, From, Lang and Customer; the chain's length, then each
-// step's Engineer, Name and Phone and its timeout in seconds. A string is
-// its length as a uvarint, then its bytes.
+// step's Engineer, Name and Phone and its timeout in seconds; then, when
+// set, the string Call (states sealed before it existed end after the
+// chain, and still open). A string is its length as a uvarint, then its
+// bytes.
 func appendState(b []byte, st callState) []byte {
 	b = binary.AppendUvarint(b, uint64(st.Step))
 	b = binary.AppendUvarint(b, uint64(st.Pass))
@@ -138,6 +144,9 @@ func appendState(b []byte, st callState) []byte {
 		b = appendString(b, s.Name)
 		b = appendString(b, s.Phone)
 		b = binary.AppendUvarint(b, uint64(s.Timeout/time.Second))
+	}
+	if st.Call != "" {
+		b = appendString(b, st.Call)
 	}
 	return b
 }
@@ -205,6 +214,9 @@ func decodeState(plain string) (callState, bool) {
 		if s.Timeout <= 0 {
 			r.bad = true
 		}
+	}
+	if r.s != "" && !r.bad {
+		st.Call = r.str()
 	}
 	if r.bad || r.s != "" || st.Team == "" {
 		return callState{}, false

@@ -118,7 +118,7 @@ func simCall(t *testing.T, srv http.Handler, s sim.Script) *sim.Result {
 func TestStateSealsEveryField(t *testing.T) {
 	f := newFlowWith(t, testToken, &fakeRecorder{})
 	st := callState{
-		Team: "ops", Step: 1, Pass: 2, Restart: 1, From: callerNumber,
+		Team: "ops", Step: 1, Pass: 2, Restart: 1, From: callerNumber, Call: "CA0123456789abcdef0123456789abcdef",
 		caller: caller{Lang: "es-MX", Customer: "globex"},
 		Chain: []routing.Step{
 			{Engineer: "alice", Name: "Alice Adams", Phone: aliceNumber, Timeout: 15 * time.Second},
@@ -148,6 +148,22 @@ func TestStateSealsEveryField(t *testing.T) {
 	}
 	if len(a) > 400 {
 		t.Errorf("a two-step state takes %d bytes of URL", len(a))
+	}
+}
+
+// TestStateSealedBeforeCallSidStillOpens: a state sealed before the
+// caller's CallSid travelled in it (it ends after the chain) opens, with no
+// Call, so a call in progress during the upgrade keeps its chain.
+func TestStateSealedBeforeCallSidStillOpens(t *testing.T) {
+	st := callState{Team: "ops", From: callerNumber,
+		Chain: []routing.Step{{Engineer: "alice", Phone: aliceNumber, Timeout: 15 * time.Second}}}
+	got, ok := decodeState(string(appendState(nil, st)))
+	if !ok || !reflect.DeepEqual(got, st) {
+		t.Errorf("opened %+v, %t; want %+v", got, ok, st)
+	}
+	st.Call = "CA1"
+	if got, ok := decodeState(string(appendState(nil, st)) + "x"); ok {
+		t.Errorf("a state with a byte after its Call opened: %+v", got)
 	}
 }
 

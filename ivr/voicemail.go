@@ -10,7 +10,9 @@ import (
 )
 
 // HandleRecorded is the Record action: a message was left (or the caller
-// hung up during the prompt, Digits=hangup, with nothing recorded).
+// hung up during the prompt, Digits=hangup, with nothing recorded). A
+// message replaces the abandoned of a final status callback that arrived
+// first (Update.Supersedes).
 func (f *Flow) HandleRecorded() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		form := r.PostForm
@@ -23,7 +25,7 @@ func (f *Flow) HandleRecorded() http.Handler {
 			f.hangUp(w)
 			return
 		}
-		f.record(r.Context(), callSid, routing.Update{Status: routing.StatusVoicemail, RecordingURL: recording},
+		f.record(r.Context(), callSid, routing.Update{Status: routing.StatusVoicemail, RecordingURL: recording, Supersedes: hangupKey},
 			routing.Event{At: f.now(), Type: routing.EventVoicemail, Detail: "message of " + strconv.Itoa(seconds) + " s", Key: "voicemail"})
 		st, _ := f.state(r)
 		f.writeTwiML(w, f.prompt(st.Lang, "voicemail_done"), twiml.VoiceHangup{})
@@ -53,6 +55,10 @@ func (f *Flow) HandleTranscript() http.Handler {
 	})
 }
 
+// hangupKey is the key of the hang-up HandleStatus writes when the call
+// ends in progress; a later action's stronger evidence supersedes it.
+const hangupKey = "hangup"
+
 // HandleStatus is the call's status callback: it closes the incident with
 // its duration. A call still in progress when it ends was abandoned: the
 // caller hung up before anyone accepted.
@@ -69,7 +75,7 @@ func (f *Flow) HandleStatus() http.Handler {
 			upd.DurationS = &d
 		}
 		f.record(r.Context(), form.Get("CallSid"), upd,
-			routing.Event{At: f.now(), Type: routing.EventHangup, Detail: "caller hung up before anyone accepted", Key: "hangup", IfInProgress: true},
+			routing.Event{At: f.now(), Type: routing.EventHangup, Detail: "caller hung up before anyone accepted", Key: hangupKey, IfInProgress: true},
 			routing.Event{At: f.now(), Type: routing.EventCompleted, Detail: "call ended: " + status, Key: "status"})
 		f.writeEmpty(w)
 	})

@@ -76,7 +76,8 @@ type Event struct {
 }
 
 // Update is what one webhook changes on an incident. Empty fields are left
-// alone; Status only moves an incident out of in_progress.
+// alone; Status only moves an incident out of in_progress, except with
+// Supersedes.
 type Update struct {
 	Customer   string
 	Team       string
@@ -91,6 +92,12 @@ type Update struct {
 	Transcript    string
 	EndedAt       time.Time
 	DurationS     *int
+	// Supersedes lets Status answered or voicemail replace abandoned when
+	// that abandonment was written with the event of this key: the call's
+	// final status callback, which may arrive before the Dial or Record
+	// action that carries the stronger evidence (README, "The call"). The
+	// event is removed. Nothing else ever changes a closed status.
+	Supersedes string
 }
 
 // Incidents stores incidents and their timelines.
@@ -242,10 +249,37 @@ func record(tx txRunner, callSid string, upd Update, events []Event) (applied bo
 	}
 	// The row read above is the current one: SQLite's write transactions
 	// are serial, and PostgreSQL holds its lock until commit.
-	if upd.Status != "" && status == StatusInProgress {
+	switch {
+	case upd.Status == "":
+	case status == StatusInProgress:
 		closed = upd.Status
+	case status == StatusAbandoned && upd.Supersedes != "" && (upd.Status == StatusAnswered || upd.Status == StatusVoicemail):
+		res, err := tx.exec(`DELETE FROM incident_events WHERE incident_id = ? AND dedup_key = ?`, id, upd.Supersedes)
+		if err != nil {
+			return false, "", err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return false, "", err
+		} else if n > 0 {
+			closed = upd.Status
+		}
 	}
 	return true, closed, applyUpdate(tx, id, upd, closed)
+}
+
+// EventType returns the type of the event with key on callSid's incident,
+// "" when it has none (or there is no incident).
+func (s *Incidents) EventType(ctx context.Context, callSid, key string) (EventType, error) {
+	var typ string
+	err := s.db.QueryRowContext(ctx, `SELECT e.type FROM incident_events e JOIN incidents i ON i.id = e.incident_id
+		WHERE i.call_sid = ? AND e.dedup_key = ?`, callSid, key).Scan(&typ)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("routing: read event %s of %s: %w", key, callSid, err)
+	}
+	return EventType(typ), nil
 }
 
 // txRunner runs one transaction's statements, prepared once (store.Tx).

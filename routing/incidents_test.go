@@ -203,3 +203,82 @@ func eventTypes(in Incident) string {
 	}
 	return strings.Join(types, " ")
 }
+
+// TestStrongerEvidenceUpgradesAnEarlyAbandon: the final status callback may
+// arrive before the Dial or Record action (README, "The call"). It closes
+// the call abandoned; the action's recording or bridge, superseding that
+// status callback's hang-up, makes it voicemail or answered, once, and the
+// hang-up leaves the timeline. Nothing else reopens a closed status.
+func TestStrongerEvidenceUpgradesAnEarlyAbandon(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := openTestIncidents(t, dsn)
+		t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+		d := 30
+		earlyStatus := func(sid string) {
+			t.Helper()
+			if _, err := s.Record(ctx, sid, Update{Status: StatusAbandoned, EndedAt: t0.Add(time.Minute), DurationS: &d},
+				Event{At: t0.Add(time.Minute), Type: EventHangup, Key: "hangup", IfInProgress: true},
+				Event{At: t0.Add(time.Minute), Type: EventCompleted, Key: "status"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		start := func(sid string) int64 {
+			t.Helper()
+			id, _, err := s.StartIncident(ctx, Incident{CallSid: sid, From: "+15555550123", StartedAt: t0, ConfigRevision: "r"},
+				Event{At: t0, Type: EventIncoming, Key: "incoming"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		vm := Event{At: t0.Add(61 * time.Second), Type: EventVoicemail, Key: "voicemail"}
+		upgrade := Update{Status: StatusVoicemail, RecordingURL: "https://api.twilio.com/rec", Supersedes: "hangup"}
+
+		id := start("CAvm")
+		earlyStatus("CAvm")
+		s.Record(ctx, "CAvm", Update{Status: StatusMissed, Supersedes: "hangup"}, Event{At: t0, Type: EventMissed, Key: "x"})
+		var closed string
+		err := s.inTx(ctx, func(tx txRunner) error {
+			var err error
+			_, closed, err = record(tx, "CAvm", upgrade, []Event{vm})
+			return err
+		})
+		if err != nil || closed != StatusVoicemail {
+			t.Fatalf("upgrade closed %q, err %v; want voicemail", closed, err)
+		}
+		got, err := s.Incident(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != StatusVoicemail || got.RecordingURL == nil || got.DurationS == nil || *got.DurationS != 30 {
+			t.Errorf("after the Record action: %+v", got)
+		}
+		if got, want := eventTypes(got), "incoming missed completed voicemail"; got != want {
+			t.Errorf("events %q, want %q", got, want)
+		}
+		// The same action retried, and an answered after it: nothing changes.
+		if applied, _ := s.Record(ctx, "CAvm", upgrade, vm); applied {
+			t.Error("the retried Record action applied again")
+		}
+		s.Record(ctx, "CAvm", Update{Status: StatusAnswered, Supersedes: "hangup"}, Event{At: t0, Type: EventBridged, Key: "dial:p0:s0"})
+		if got, _ := s.Incident(ctx, id); got.Status != StatusVoicemail {
+			t.Errorf("a voicemail became %s", got.Status)
+		}
+
+		// An abandonment written by another event (the caller hung up
+		// while it rang) is what happened: it stays.
+		id = start("CAring")
+		s.Record(ctx, "CAring", Update{Status: StatusAbandoned}, Event{At: t0, Type: EventHangup, Key: "dial:p0:s0"})
+		s.Record(ctx, "CAring", Update{Status: StatusAnswered, Supersedes: "hangup"}, Event{At: t0, Type: EventBridged, Key: "dial:p0:s1"})
+		if got, _ := s.Incident(ctx, id); got.Status != StatusAbandoned {
+			t.Errorf("an abandon while ringing became %s", got.Status)
+		}
+		if typ, err := s.EventType(ctx, "CAring", "dial:p0:s1"); err != nil || typ != EventBridged {
+			t.Errorf("EventType = %q, %v", typ, err)
+		}
+		if typ, err := s.EventType(ctx, "CAring", "whisper:p0:s0"); err != nil || typ != "" {
+			t.Errorf("EventType of a missing event = %q, %v", typ, err)
+		}
+	})
+}

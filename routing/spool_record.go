@@ -77,6 +77,7 @@ type spoolUpdate struct {
 	Transcript    string    `json:"transcript,omitempty"`
 	EndedAt       time.Time `json:"ended_at,omitzero"`
 	DurationS     *int      `json:"duration_s,omitempty"`
+	Supersedes    string    `json:"supersedes,omitempty"`
 }
 
 // legacyUpdate is the update of a line written before spoolVersion: Update
@@ -93,6 +94,15 @@ type legacyUpdate struct {
 	Transcript    string    `json:"Transcript"`
 	EndedAt       time.Time `json:"EndedAt"`
 	DurationS     *int      `json:"DurationS"`
+}
+
+// spoolUpdate is the update a legacy line stands for; it had no Supersedes.
+func (u legacyUpdate) spoolUpdate() spoolUpdate {
+	return spoolUpdate{
+		Customer: u.Customer, Team: u.Team, MenuDigit: u.MenuDigit, Status: u.Status, AnsweredBy: u.AnsweredBy,
+		AnsweredAt: u.AnsweredAt, AnsweredAtKey: u.AnsweredAtKey, RecordingURL: u.RecordingURL, Transcript: u.Transcript,
+		EndedAt: u.EndedAt, DurationS: u.DurationS,
+	}
 }
 
 // encodeSpoolLine returns op as one spool line, without its newline.
@@ -116,7 +126,7 @@ func decodeSpoolLine(line []byte) (*writeOp, error) {
 		if err := json.Unmarshal(line, &old); err != nil {
 			return nil, err
 		}
-		r.Update = spoolUpdate(old.Update)
+		r.Update = old.Update.spoolUpdate()
 	case r.Version > spoolVersion:
 		return nil, fmt.Errorf("%w (line version %d, this one reads %d)", errNewerSpool, r.Version, spoolVersion)
 	case r.Version != spoolVersion:
@@ -195,7 +205,7 @@ func updateRecord(u Update) spoolUpdate {
 	return spoolUpdate{
 		Customer: u.Customer, Team: u.Team, MenuDigit: u.MenuDigit, Status: u.Status, AnsweredBy: u.AnsweredBy,
 		AnsweredAt: u.AnsweredAt, AnsweredAtKey: u.AnsweredAtKey, RecordingURL: u.RecordingURL, Transcript: u.Transcript,
-		EndedAt: u.EndedAt, DurationS: u.DurationS,
+		EndedAt: u.EndedAt, DurationS: u.DurationS, Supersedes: u.Supersedes,
 	}
 }
 
@@ -203,6 +213,6 @@ func (r spoolUpdate) update() Update {
 	return Update{
 		Customer: r.Customer, Team: r.Team, MenuDigit: r.MenuDigit, Status: r.Status, AnsweredBy: r.AnsweredBy,
 		AnsweredAt: r.AnsweredAt, AnsweredAtKey: r.AnsweredAtKey, RecordingURL: r.RecordingURL, Transcript: r.Transcript,
-		EndedAt: r.EndedAt, DurationS: r.DurationS,
+		EndedAt: r.EndedAt, DurationS: r.DurationS, Supersedes: r.Supersedes,
 	}
 }

@@ -161,6 +161,12 @@ func (w *Writer) Record(ctx context.Context, callSid string, upd Update, events 
 	return p.applied, p.err
 }
 
+// EventType reads the type of the event with key on callSid's incident, ""
+// when it has none (see Incidents.EventType).
+func (w *Writer) EventType(ctx context.Context, callSid, key string) (EventType, error) {
+	return w.inc.EventType(ctx, callSid, key)
+}
+
 // Healthy reports whether writes currently reach the database, with none
 // waiting in the spool or in memory.
 func (w *Writer) Healthy() bool {

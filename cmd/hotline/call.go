@@ -24,7 +24,7 @@ func cmdCall(ctx context.Context, e env, args []string) error {
 	name := fs.String("caller-name", "", "the caller's name (CNAM)")
 	config := fs.String("config", envOr(e, "HOTLINE_CONFIG", defaultConfig), "config file, to turn engineer ids into phone numbers")
 	message := fs.String("voicemail", "Hello, this is a test message.", "what the caller says if asked for a voicemail (\"\" for nothing)")
-	hangup := fs.String("hangup", "", "the caller hangs up: menu, ring:N or record")
+	hangup := fs.String("hangup", "", "the caller hangs up: menu, ring:N, record or talk (on the bridged engineer)")
 	var presses, engineers repeated
 	fs.Var(&presses, "press", "the caller's key at each menu, in order (repeatable; \"\" presses nothing)")
 	fs.Var(&engineers, "engineer", "ID=behaviour (or +NUMBER=behaviour): accept, decline, no-answer, busy, voicemail, failed, hangup (repeatable)")

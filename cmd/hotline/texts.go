@@ -39,11 +39,13 @@ func newCallTexts(outbox *notify.Outbox, db *store.DB, incidents *routing.Incide
 }
 
 // committed takes the writes that may call for a text: a call that ended,
-// a voicemail and its transcript. It runs in the writer's notification
-// goroutine and only hands them on.
+// a call answered (its end may have been written first: the final status
+// callback can arrive before the Dial action), a voicemail and its
+// transcript. It runs in the writer's notification goroutine and only
+// hands them on.
 func (c *callTexts) committed(batch []routing.Committed) {
 	for _, w := range batch {
-		if !w.Update.EndedAt.IsZero() || w.Closed == routing.StatusVoicemail || w.Update.Transcript != "" {
+		if !w.Update.EndedAt.IsZero() || w.Closed == routing.StatusVoicemail || w.Closed == routing.StatusAnswered || w.Update.Transcript != "" {
 			c.pending <- w
 		}
 	}
@@ -109,11 +111,12 @@ func (c *callTexts) queue(ctx context.Context, batch []routing.Committed) {
 }
 
 // messages are the texts one call write (to incident in) calls for: a call
-// that ended after an engineer accepted texts that engineer; a voicemail
+// that ended after an engineer accepted texts that engineer, once both are
+// written, in whichever order (the text's key keeps it to one); a voicemail
 // (and later its transcript) texts the team's current first step.
 func (c *callTexts) messages(ctx context.Context, w routing.Committed, in routing.Incident) []notify.Message {
 	var out []notify.Message
-	ended := !w.Update.EndedAt.IsZero()
+	ended := (!w.Update.EndedAt.IsZero() || w.Closed == routing.StatusAnswered) && in.EndedAt != nil
 	voicemail := w.Closed == routing.StatusVoicemail || w.Update.Transcript != ""
 	call := c.call(in)
 	switch {

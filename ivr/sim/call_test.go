@@ -442,3 +442,71 @@ func TestResultURLs(t *testing.T) {
 		t.Errorf("URLs %q lack the <Redirect>", got)
 	}
 }
+
+// TestStatusOrder: the action Twilio requests after the caller hung up
+// (on a bridged engineer, during a recording, while it rings) arrives
+// after the final status callback with StatusFirst, before it with
+// StatusLast, and at once with StatusConcurrent; either way both arrive
+// once, and the recording's callback follows its action.
+func TestStatusOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name, hangup, action string
+		engineer             Behaviour
+		voicemail            string
+	}{
+		{"talk", "talk", "/twilio/dial-done", Accept, ""},
+		{"record", "record", "/twilio/vm", NoAnswer, "The VPN is down."},
+		{"ring", "ring:1", "/twilio/dial-done", Accept, ""},
+	} {
+		for _, order := range []StatusOrder{StatusLast, StatusFirst, StatusConcurrent} {
+			t.Run(tc.name+"/"+strconv.Itoa(int(order)), func(t *testing.T) {
+				f := newFake(t, hotlineLike())
+				res := f.call(Script{From: caller, To: support, Presses: []string{"1"}, HangupAfter: tc.hangup,
+					Voicemail: tc.voicemail, StatusOrder: order, Engineers: map[string]Behaviour{alice: tc.engineer}})
+				action, status := f.index(tc.action), f.index("/twilio/status")
+				if len(f.find(tc.action)) != 1 || len(f.find("/twilio/status")) != 1 {
+					t.Fatalf("requests %v", f.paths())
+				}
+				switch order {
+				case StatusLast:
+					if action > status {
+						t.Errorf("the action came after the status callback: %v", f.paths())
+					}
+				case StatusFirst:
+					if status > action {
+						t.Errorf("the status callback came after the action: %v", f.paths())
+					}
+				}
+				if tc.voicemail != "" && f.index("/cb/rec") < action {
+					t.Errorf("the recording's callback came before its action: %v", f.paths())
+				}
+				if got := f.one(tc.action).form.Get("CallStatus"); got != "completed" {
+					t.Errorf("action CallStatus %q", got)
+				}
+				if tc.name == "talk" && !slices.ContainsFunc(res.Heard, func(l Line) bool { return l.Kind == "bridge" }) {
+					t.Errorf("no bridge:\n%s", res.Transcript())
+				}
+			})
+		}
+	}
+}
+
+// TestOmittedOptionalParameters: OmitDialBridged leaves DialBridged out of
+// the Dial action, OmitParentCallSid leaves ParentCallSid out of the
+// whisper's requests but not the child leg's status callbacks.
+func TestOmittedOptionalParameters(t *testing.T) {
+	f := newFake(t, hotlineLike())
+	f.call(Script{From: caller, To: support, Presses: []string{"1"}, OmitDialBridged: true, OmitParentCallSid: true,
+		Engineers: map[string]Behaviour{alice: Accept}})
+	if done := f.one("/twilio/dial-done"); done.form.Has("DialBridged") || done.form.Get("DialCallStatus") != "completed" {
+		t.Errorf("dial action %v", done.form)
+	}
+	for _, path := range []string{"/twilio/screen", "/twilio/screen-answer"} {
+		if h := f.find(path); len(h) == 0 || h[0].form.Has("ParentCallSid") {
+			t.Errorf("%s: %v", path, h)
+		}
+	}
+	if legs := f.find("/cb/leg"); len(legs) == 0 || !legs[0].form.Has("ParentCallSid") {
+		t.Errorf("leg status callbacks lost ParentCallSid: %v", legs)
+	}
+}

@@ -105,8 +105,19 @@ func (c *call) dial(l *leg, v node, docURL *url.URL) (outcome, error) {
 		}
 		p.Set("DialCallDuration", "0")
 	}
-	p.Set("DialBridged", strconv.FormatBool(bridged))
+	if !c.s.OmitDialBridged {
+		p.Set("DialBridged", strconv.FormatBool(bridged))
+	}
 	c.hear(l, "dial", fmt.Sprintf("dial ended: %s, bridged=%t", p.Get("DialCallStatus"), bridged))
+	if bridged && c.hp.talk {
+		c.hear(l, "hangup", "hangs up")
+		l.gone, l.status = true, "completed"
+		if action != nil {
+			action.params = c.merge(l, p)
+			c.hungUpAction(l, *action, nil)
+		}
+		return outcome{stop: true, end: endGone}, nil
+	}
 	if action == nil {
 		return outcome{}, nil
 	}
@@ -258,8 +269,11 @@ func (c *call) hangupRinging(l *leg, g []*target, timeout int, action *hop) (out
 			p.Set("DialCallSid", g[0].leg.sid)
 		}
 		p.Set("DialCallDuration", "0")
-		p.Set("DialBridged", "false")
-		c.callback(l, "action", action.method, action.url, c.merge(l, p))
+		if !c.s.OmitDialBridged {
+			p.Set("DialBridged", "false")
+		}
+		action.params = c.merge(l, p)
+		c.hungUpAction(l, *action, nil)
 	}
 	return outcome{stop: true, end: endGone}, nil
 }

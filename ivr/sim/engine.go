@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -70,6 +71,8 @@ type call struct {
 	maxSteps int
 	talk     int
 	final    string   // set by <Reject>
+	hungUp   *webhook // the action requested after the caller hung up, when StatusOrder holds it back
+	hungUpCB func()   // what follows that action (the recording's callback)
 	later    []func() // callbacks Twilio delivers after the call has ended
 	abort    error    // the context ended: stop without further requests
 }
@@ -134,7 +137,19 @@ func (c *call) play() {
 	p.Set("CallDuration", strconv.Itoa(c.clock))
 	p.Set("Duration", strconv.Itoa((c.clock+59)/60))
 	c.statusFields(c.caller, p)
-	c.callback(c.caller, "status", http.MethodPost, c.t.public()+status, p)
+	st := webhook{l: c.caller, kind: "status", method: http.MethodPost, url: c.t.public() + status, params: p}
+	switch {
+	case c.hungUp == nil:
+		c.callbacks(st)
+	case c.s.StatusOrder == StatusConcurrent:
+		c.callbacks(st, *c.hungUp)
+	default: // StatusFirst
+		c.callbacks(st)
+		c.callbacks(*c.hungUp)
+	}
+	if c.hungUpCB != nil && c.abort == nil {
+		c.hungUpCB()
+	}
 	for _, f := range c.later {
 		if c.abort == nil {
 			f()
@@ -192,24 +207,38 @@ func (c *call) params(l *leg) url.Values {
 	return p
 }
 
-// request sends one webhook and records it.
-func (c *call) request(l *leg, kind, method, fullURL string, params url.Values) (*http.Response, []byte, error) {
-	pathq := fullURL
-	if u, err := url.Parse(fullURL); err == nil {
+// webhook is one request to send.
+type webhook struct {
+	l                 *leg
+	kind, method, url string
+	params            url.Values
+}
+
+// send sends one webhook, touching nothing of the call, so two may go at
+// once (StatusConcurrent).
+func (c *call) send(h webhook) (Request, *http.Response, []byte, error) {
+	pathq := h.url
+	if u, err := url.Parse(h.url); err == nil {
 		pathq = u.RequestURI()
 	}
-	r := Request{At: c.clock, Leg: l.name, Kind: kind, Method: method, URL: fullURL,
-		Path: pathq, Params: params, Token: newToken()}
-	resp, body, err := c.t.send(c.ctx, method, fullURL, params, r.Token)
+	r := Request{At: c.clock, Leg: h.l.name, Kind: h.kind, Method: h.method, URL: h.url,
+		Path: pathq, Params: h.params, Token: newToken()}
+	resp, body, err := c.t.send(c.ctx, h.method, h.url, h.params, r.Token)
 	if resp != nil {
 		r.Status = resp.StatusCode
 		r.Body = string(body)
 	}
 	if err != nil {
 		r.Err = err.Error()
-		if c.ctx.Err() != nil {
-			c.abort = c.ctx.Err()
-		}
+	}
+	return r, resp, body, err
+}
+
+// request sends one webhook and records it.
+func (c *call) request(l *leg, kind, method, fullURL string, params url.Values) (*http.Response, []byte, error) {
+	r, resp, body, err := c.send(webhook{l: l, kind: kind, method: method, url: fullURL, params: params})
+	if err != nil && c.ctx.Err() != nil {
+		c.abort = c.ctx.Err()
 	}
 	c.res.Requests = append(c.res.Requests, r)
 	return resp, body, err
@@ -218,18 +247,54 @@ func (c *call) request(l *leg, kind, method, fullURL string, params url.Values) 
 // callback sends a webhook whose answer Twilio ignores, except that it must
 // be a 2xx.
 func (c *call) callback(l *leg, kind, method, fullURL string, params url.Values) {
+	c.callbacks(webhook{l: l, kind: kind, method: method, url: fullURL, params: params})
+}
+
+// callbacks sends webhooks whose answers Twilio ignores (except that each
+// must be a 2xx) all at once, and records them in the order given.
+func (c *call) callbacks(hooks ...webhook) {
 	if c.abort != nil {
 		return
 	}
-	resp, _, err := c.request(l, kind, method, fullURL, params)
-	if err == nil && (resp.StatusCode < 200 || resp.StatusCode > 299) {
-		err = fmt.Errorf("HTTP status %d", resp.StatusCode)
+	reqs := make([]Request, len(hooks))
+	resps := make([]*http.Response, len(hooks))
+	errs := make([]error, len(hooks))
+	var wg sync.WaitGroup
+	for i, h := range hooks {
+		wg.Go(func() { reqs[i], resps[i], _, errs[i] = c.send(h) })
 	}
-	if err != nil && c.abort == nil {
-		err = fmt.Errorf("sim: %s callback %s: %w", kind, fullURL, err)
-		c.res.Requests[len(c.res.Requests)-1].Err = err.Error()
-		c.res.Errors = append(c.res.Errors, err)
+	wg.Wait()
+	for i, h := range hooks {
+		err := errs[i]
+		if err != nil && c.ctx.Err() != nil {
+			c.abort = c.ctx.Err()
+		}
+		if err == nil && (resps[i].StatusCode < 200 || resps[i].StatusCode > 299) {
+			err = fmt.Errorf("HTTP status %d", resps[i].StatusCode)
+		}
+		if err != nil && c.abort == nil {
+			err = fmt.Errorf("sim: %s callback %s: %w", h.kind, h.url, err)
+			reqs[i].Err = err.Error()
+			c.res.Errors = append(c.res.Errors, err)
+		}
+		c.res.Requests = append(c.res.Requests, reqs[i])
 	}
+}
+
+// hungUpAction requests a <Dial> or <Record> action after the caller hung
+// up (Twilio ignores its TwiML), then runs after, if any. With StatusFirst
+// or StatusConcurrent it is held back and sent with the final status
+// callback (play).
+func (c *call) hungUpAction(l *leg, h hop, after func()) {
+	if c.s.StatusOrder == StatusLast {
+		c.callback(l, "action", h.method, h.url, h.params)
+		if after != nil {
+			after()
+		}
+		return
+	}
+	c.hungUp = &webhook{l: l, kind: "action", method: h.method, url: h.url, params: h.params}
+	c.hungUpCB = after
 }
 
 // fail records an application error on a leg; Twilio ends that leg.
@@ -275,6 +340,9 @@ func (c *call) fetch(l *leg, h hop) (node, *url.URL, error) {
 	p := c.params(l)
 	for k, v := range h.params {
 		p[k] = v
+	}
+	if l.parent != nil && c.s.OmitParentCallSid {
+		p.Del("ParentCallSid")
 	}
 	resp, body, err := c.request(l, h.kind, h.method, h.url, p)
 	if l.status == "ringing" {

@@ -176,10 +176,8 @@ func (c *call) record(l *leg, v node, docURL *url.URL) (outcome, error) {
 	// TwiML.
 	l.gone = true
 	l.status = "completed"
-	c.callback(l, "action", h.method, h.url, c.merge(l, p))
-	if h.after != nil {
-		h.after()
-	}
+	h.params = c.merge(l, p)
+	c.hungUpAction(l, *h, h.after)
 	return outcome{stop: true, end: endGone}, nil
 }
 

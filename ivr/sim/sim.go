@@ -82,13 +82,38 @@ type Script struct {
 	Voicemail string
 	// HangupAfter makes the caller hang up: "menu" during the first caller
 	// <Gather>, "ring:N" while the N-th <Dial> (1-based) rings, "record"
-	// during <Record> (after saying Voicemail, if any).
+	// during <Record> (after saying Voicemail, if any), "talk" at the end of
+	// a bridged conversation. After each but "menu", Twilio requests the
+	// <Dial> or <Record> action and ignores its TwiML: that action races
+	// the final status callback (StatusOrder).
 	HangupAfter string
+	// StatusOrder is when the final status callback arrives against the
+	// action requested after the caller hung up (HangupAfter): Twilio sends
+	// them as separate requests, in no guaranteed order.
+	StatusOrder StatusOrder
+	// OmitDialBridged leaves DialBridged, an optional parameter, out of
+	// every <Dial> action.
+	OmitDialBridged bool
+	// OmitParentCallSid leaves ParentCallSid out of the whisper's requests
+	// (its <Number url> and the actions of its <Gather>s); the child leg's
+	// status callbacks keep it.
+	OmitParentCallSid bool
 	// Talk is how many seconds a bridged conversation lasts; 0 means 60.
 	Talk int
 	// MaxSteps bounds the TwiML documents fetched; 0 means 200.
 	MaxSteps int
 }
+
+// StatusOrder orders the final status callback and the action Twilio
+// requests after the caller hung up.
+type StatusOrder int
+
+// Orders of the last webhooks of a call.
+const (
+	StatusLast       StatusOrder = iota // the action, then the status callback
+	StatusFirst                         // the status callback, then the action
+	StatusConcurrent                    // both at once
+)
 
 // Line is one thing a leg heard or did, in call order.
 type Line struct {
@@ -143,8 +168,8 @@ func (t *Twilio) Call(ctx context.Context, s Script) (*Result, error) {
 
 // hangupPoint is the parsed Script.HangupAfter.
 type hangupPoint struct {
-	menu, record bool
-	ring         int
+	menu, record, talk bool
+	ring               int
 }
 
 func parseHangup(s string) (hangupPoint, error) {
@@ -155,13 +180,15 @@ func parseHangup(s string) (hangupPoint, error) {
 		return hangupPoint{menu: true}, nil
 	case s == "record":
 		return hangupPoint{record: true}, nil
+	case s == "talk":
+		return hangupPoint{talk: true}, nil
 	case strings.HasPrefix(s, "ring:"):
 		n, err := strconv.Atoi(strings.TrimPrefix(s, "ring:"))
 		if err == nil && n >= 1 {
 			return hangupPoint{ring: n}, nil
 		}
 	}
-	return hangupPoint{}, fmt.Errorf("sim: HangupAfter %q: want menu, record or ring:N", s)
+	return hangupPoint{}, fmt.Errorf("sim: HangupAfter %q: want menu, record, talk or ring:N", s)
 }
 
 // Transcript renders Heard as text, one line per Line, e.g.

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hotline-dev/hotline/ivr/sim"
+	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/store/storetest"
+)
+
+// The final status callback and the last Dial or Record action are separate
+// requests Twilio sends in no guaranteed order (README, "The call"); these
+// tests play the main calls with the status callback last, first and at
+// once, signed as Twilio signs them.
+var statusOrders = []struct {
+	name  string
+	order sim.StatusOrder
+}{{"status last", sim.StatusLast}, {"status first", sim.StatusFirst}, {"status concurrent", sim.StatusConcurrent}}
+
+// startOrderServer serves testdata/e2e.yaml on 127.0.0.1 with the database
+// at dsn; its texts are queued, not sent (no Twilio account).
+func startOrderServer(t *testing.T, dsn string) (*server, *sim.Twilio) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "hotline.yaml")
+	if err := os.WriteFile(cfg, []byte(mustRead(t, "testdata/e2e.yaml")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := startServer(ctx, serveOptions{
+		common: common{config: cfg, db: dsn, spool: filepath.Join(dir, "hotline.spool")}, addr: "127.0.0.1:0", authToken: testToken,
+	}, zerolog.Nop())
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.serve(ctx) }()
+	t.Cleanup(func() { cancel(); <-served })
+	return s, &sim.Twilio{BaseURL: "http://" + s.addr, AuthToken: testToken}
+}
+
+// orderCall places a call that must meet no protocol error and returns
+// its incident, with its events.
+func orderCall(t *testing.T, s *server, tw *sim.Twilio, script sim.Script) (*sim.Result, routing.Incident) {
+	t.Helper()
+	script.From, script.To = "+15555550123", "+18005550100"
+	res, err := tw.Call(context.Background(), script)
+	if err != nil {
+		t.Fatalf("call: %v\n%s", err, transcript(res))
+	}
+	found, err := s.incidents.IncidentsByCallSid(context.Background(), []string{res.CallSid})
+	if err != nil || found[res.CallSid].ID == 0 {
+		t.Fatalf("no incident for %s: %v", res.CallSid, err)
+	}
+	in, err := s.incidents.Incident(context.Background(), found[res.CallSid].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, in
+}
+
+// queuedText waits (10 s at most) for the outbox row with key, as the
+// writer's commits queue it, and returns its recipient and body.
+func queuedText(t *testing.T, s *server, key string) (to, body string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := s.db.QueryRowContext(context.Background(), `SELECT to_number, body FROM outbox WHERE dedup_key = ?`, key).Scan(&to, &body)
+		if err == nil {
+			return to, body
+		}
+		if !errors.Is(err, sql.ErrNoRows) || time.Now().After(deadline) {
+			t.Fatalf("no text %s queued: %v", key, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// noEarlyHangup fails when the timeline still says the caller hung up
+// before anyone accepted, or rang past the engineer who answered.
+func noEarlyHangup(t *testing.T, in routing.Incident) {
+	t.Helper()
+	for _, e := range in.Events {
+		if e.Type == routing.EventHangup {
+			t.Errorf("timeline keeps a hang-up (%s): %v", e.Detail, eventTypes(in))
+		}
+	}
+}
+
+// TestVoicemailWhateverTheStatusOrder: a caller who leaves a message and
+// hangs up makes the status callback race the Record action. Whichever
+// lands first, the call is a voicemail with its recording, its timeline has
+// no hang-up, and the voicemail text to the team's first step is queued.
+func TestVoicemailWhateverTheStatusOrder(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		s, tw := startOrderServer(t, dsn)
+		for _, o := range statusOrders {
+			t.Run(o.name, func(t *testing.T) {
+				_, in := orderCall(t, s, tw, sim.Script{Presses: []string{"1"}, Voicemail: "The VPN is down.", HangupAfter: "record", StatusOrder: o.order})
+				wantStatus(t, in, routing.StatusVoicemail, "")
+				if in.RecordingURL == nil || !strings.HasPrefix(*in.RecordingURL, "https://") || in.EndedAt == nil || in.DurationS == nil {
+					t.Errorf("incident %+v", in)
+				}
+				noEarlyHangup(t, in)
+				if to, body := queuedText(t, s, "voicemail:"+strconv.FormatInt(in.ID, 10)); to != alice || !strings.Contains(body, "voicemail") {
+					t.Errorf("voicemail text to %s: %q", to, body)
+				}
+			})
+		}
+	})
+}
+
+// TestBridgedWhateverTheStatusOrder: a caller who hangs up on the engineer
+// makes the status callback race the Dial action. Whichever lands first,
+// the call is answered by the engineer who accepted, nobody else rang, and
+// the engineer's text is queued.
+func TestBridgedWhateverTheStatusOrder(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		s, tw := startOrderServer(t, dsn)
+		for _, o := range statusOrders {
+			t.Run(o.name, func(t *testing.T) {
+				_, in := orderCall(t, s, tw, sim.Script{Presses: []string{"1"}, HangupAfter: "talk", StatusOrder: o.order,
+					Engineers: map[string]sim.Behaviour{alice: sim.Accept, bob: sim.Accept}})
+				wantStatus(t, in, routing.StatusAnswered, "alice")
+				if in.AnsweredAt == nil || in.EndedAt == nil || in.DurationS == nil {
+					t.Errorf("incident %+v", in)
+				}
+				noEarlyHangup(t, in)
+				if ev := eventTypes(in); countPrefix(ev, "bridged:alice") != 1 || countPrefix(ev, "ring:bob") != 0 {
+					t.Errorf("events %v", ev)
+				}
+				if to, body := queuedText(t, s, "answered:"+strconv.FormatInt(in.ID, 10)); to != alice || !strings.Contains(body, "you took a call") {
+					t.Errorf("answered text to %s: %q", to, body)
+				}
+			})
+		}
+	})
+}
+
+// TestDialWithoutOptionalParameters: without DialBridged on the Dial action
+// and without ParentCallSid on the whisper's requests, the engineer's
+// accept still lands on the caller's incident (the CallSid travels in the
+// sealed state) and decides the dial: answered by alice, bob never rung, no
+// incident for the engineer's leg. With the status callback first too.
+func TestDialWithoutOptionalParameters(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		s, tw := startOrderServer(t, dsn)
+		for _, tc := range []struct {
+			name   string
+			hangup string
+			order  sim.StatusOrder
+		}{{"engineer hangs up", "", sim.StatusLast}, {"caller hangs up, status first", "talk", sim.StatusFirst}} {
+			t.Run(tc.name, func(t *testing.T) {
+				res, in := orderCall(t, s, tw, sim.Script{Presses: []string{"1"}, HangupAfter: tc.hangup, StatusOrder: tc.order,
+					OmitDialBridged: true, OmitParentCallSid: true, Engineers: map[string]sim.Behaviour{alice: sim.Accept, bob: sim.Accept}})
+				wantStatus(t, in, routing.StatusAnswered, "alice")
+				if ev := eventTypes(in); countPrefix(ev, "accepted:alice") != 1 || countPrefix(ev, "ring:bob") != 0 {
+					t.Errorf("events %v", ev)
+				}
+				var legs []string
+				for _, r := range res.Requests {
+					if r.Kind == "whisper" || r.Leg == alice {
+						if _, ok := r.Params["ParentCallSid"]; ok && r.Kind != "status" {
+							t.Errorf("%s %s carried ParentCallSid", r.Kind, r.Path)
+						}
+						legs = append(legs, r.Params["CallSid"][0])
+					}
+				}
+				found, err := s.incidents.IncidentsByCallSid(context.Background(), legs)
+				if err != nil || len(legs) == 0 || len(found) != 0 {
+					t.Errorf("the engineer's leg %v has incidents %v (%v)", legs, found, err)
+				}
+				if heard(res, bob, "") {
+					t.Errorf("bob was dialled:\n%s", res.Transcript())
+				}
+			})
+		}
+	})
+}
+
+// TestAnsweredTextWhicheverWriteEndsIt: the engineer's text follows the
+// write that completes "answered and ended", whichever it is: the status
+// callback's end after the Dial action's bridge, or the bridge after an end
+// that arrived first (the text's key keeps the two to one text). Before
+// both, nothing.
+func TestAnsweredTextWhicheverWriteEndsIt(t *testing.T) {
+	cfg, err := routing.LoadConfig("testdata/e2e.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &callTexts{router: routing.NewRouter(cfg, nil), publicURL: "https://hotline.example.com", now: time.Now}
+	who, ended := "alice", time.Now()
+	in := routing.Incident{ID: 7, Team: "ops", From: "+15555550123", Status: routing.StatusAnswered, AnsweredBy: &who, EndedAt: &ended}
+	bridge := routing.Committed{CallSid: "CA1", Update: routing.Update{Status: routing.StatusAnswered}, Closed: routing.StatusAnswered}
+	end := routing.Committed{CallSid: "CA1", Update: routing.Update{Status: routing.StatusAbandoned, EndedAt: ended}}
+	for name, w := range map[string]routing.Committed{"bridge after the end": bridge, "end after the bridge": end} {
+		if msgs := c.messages(context.Background(), w, in); len(msgs) != 1 || msgs[0].To != alice || msgs[0].Key != "answered:7" {
+			t.Errorf("%s: texts %+v", name, msgs)
+		}
+	}
+	in.EndedAt = nil
+	if msgs := c.messages(context.Background(), bridge, in); len(msgs) != 0 {
+		t.Errorf("a bridge before the end texted %+v", msgs)
+	}
+}
