@@ -97,10 +97,13 @@ func (f *Flow) next(w http.ResponseWriter, r *http.Request, st callState, upd ro
 	if st.Step > 0 || st.Pass > 0 {
 		verbs = append(verbs, f.prompt(st.Lang, "still_trying"))
 	}
+	// answerOnBridge keeps the caller hearing ringing, not silence, while
+	// the engineer's leg is screened (README "The call").
 	verbs = append(verbs, twiml.VoiceDial{
-		Action:   f.stateURL("/twilio/dial", st),
-		Timeout:  strconv.Itoa(int(step.Timeout / time.Second)),
-		CallerId: cfg.Hotline.Number,
+		Action:         f.stateURL("/twilio/dial", st),
+		Timeout:        strconv.Itoa(int(step.Timeout / time.Second)),
+		CallerId:       cfg.Hotline.Number,
+		AnswerOnBridge: "true",
 		InnerElements: []twiml.Element{twiml.VoiceNumber{
 			PhoneNumber: step.Phone,
 			Url:         f.stateURL("/twilio/whisper", st),
