@@ -120,15 +120,7 @@ func (f *Flow) endOfChain(w http.ResponseWriter, r *http.Request, st callState, 
 		}
 		f.writeTwiML(w, append(prefix,
 			f.prompt(st.Lang, "voicemail"),
-			twiml.VoiceRecord{
-				Action:             f.stateURL("/twilio/recorded", st),
-				MaxLength:          "120",
-				Timeout:            "5",
-				FinishOnKey:        "#",
-				PlayBeep:           "true",
-				Transcribe:         "true",
-				TranscribeCallback: f.url("/twilio/transcript", nil),
-			},
+			f.recordVerb(st),
 			// An empty recording falls through to here.
 			twiml.VoiceRedirect{Url: f.stateURL("/twilio/no-message", st)},
 		)...)

@@ -88,9 +88,13 @@ type Update struct {
 	// engineer's accept), falling back to AnsweredAt.
 	AnsweredAtKey string
 	RecordingURL  string
-	Transcript    string
-	EndedAt       time.Time
-	DurationS     *int
+	// NoTranscript says that no transcript will come for the recording
+	// (none was asked for, or Twilio transcribes none of its length), so
+	// the voicemail's text need not wait for one. It is not stored.
+	NoTranscript bool
+	Transcript   string
+	EndedAt      time.Time
+	DurationS    *int
 }
 
 // Incidents stores incidents and their timelines.

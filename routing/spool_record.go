@@ -74,6 +74,7 @@ type spoolUpdate struct {
 	AnsweredAt    time.Time `json:"answered_at,omitzero"`
 	AnsweredAtKey string    `json:"answered_at_key,omitempty"`
 	RecordingURL  string    `json:"recording_url,omitempty"`
+	NoTranscript  bool      `json:"no_transcript,omitempty"`
 	Transcript    string    `json:"transcript,omitempty"`
 	EndedAt       time.Time `json:"ended_at,omitzero"`
 	DurationS     *int      `json:"duration_s,omitempty"`
@@ -116,7 +117,12 @@ func decodeSpoolLine(line []byte) (*writeOp, error) {
 		if err := json.Unmarshal(line, &old); err != nil {
 			return nil, err
 		}
-		r.Update = spoolUpdate(old.Update)
+		u := old.Update
+		r.Update = spoolUpdate{
+			Customer: u.Customer, Team: u.Team, MenuDigit: u.MenuDigit, Status: u.Status, AnsweredBy: u.AnsweredBy,
+			AnsweredAt: u.AnsweredAt, AnsweredAtKey: u.AnsweredAtKey, RecordingURL: u.RecordingURL, Transcript: u.Transcript,
+			EndedAt: u.EndedAt, DurationS: u.DurationS,
+		}
 	case r.Version > spoolVersion:
 		return nil, fmt.Errorf("%w (line version %d, this one reads %d)", errNewerSpool, r.Version, spoolVersion)
 	case r.Version != spoolVersion:
@@ -195,7 +201,7 @@ func updateRecord(u Update) spoolUpdate {
 	return spoolUpdate{
 		Customer: u.Customer, Team: u.Team, MenuDigit: u.MenuDigit, Status: u.Status, AnsweredBy: u.AnsweredBy,
 		AnsweredAt: u.AnsweredAt, AnsweredAtKey: u.AnsweredAtKey, RecordingURL: u.RecordingURL, Transcript: u.Transcript,
-		EndedAt: u.EndedAt, DurationS: u.DurationS,
+		NoTranscript: u.NoTranscript, EndedAt: u.EndedAt, DurationS: u.DurationS,
 	}
 }
 
@@ -203,6 +209,6 @@ func (r spoolUpdate) update() Update {
 	return Update{
 		Customer: r.Customer, Team: r.Team, MenuDigit: r.MenuDigit, Status: r.Status, AnsweredBy: r.AnsweredBy,
 		AnsweredAt: r.AnsweredAt, AnsweredAtKey: r.AnsweredAtKey, RecordingURL: r.RecordingURL, Transcript: r.Transcript,
-		EndedAt: r.EndedAt, DurationS: r.DurationS,
+		NoTranscript: r.NoTranscript, EndedAt: r.EndedAt, DurationS: r.DurationS,
 	}
 }

@@ -100,7 +100,7 @@ func TestPINWrongThreeTimes(t *testing.T) {
 		} {
 			t.Run(c.unknown, func(t *testing.T) {
 				h := startHotlineWith(t, dsn, callersConfig(t, "pin", c.unknown))
-				res := h.call(sim.Script{Presses: []string{"1", "22", "333", "1"}, Voicemail: "call me", Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
+				res := h.call(sim.Script{Presses: []string{"1", "22", "333", "1"}, Voicemail: "please call me back", Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
 				if !heard(res, "caller", c.heard) {
 					t.Errorf("unknown_callers %s: transcript:\n%s", c.unknown, res.Transcript())
 				}

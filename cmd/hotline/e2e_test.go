@@ -404,6 +404,19 @@ func TestEmptyVoicemailIsMissed(t *testing.T) {
 	})
 }
 
+// TestShortRecordingIsMissed: a one-word message records 1 s, which Twilio
+// saves and posts to the Record action like any other; under 2 s it is no
+// message, so the call is missed, as an empty recording is.
+func TestShortRecordingIsMissed(t *testing.T) {
+	h := startHotline(t, storetest.SQLite(t))
+	res := h.call(sim.Script{Presses: []string{"1"}, Voicemail: "Hello"})
+	in := h.incident(res.CallSid)
+	wantStatus(t, in, "missed", "")
+	if in.RecordingURL != nil || !heard(res, "caller", "We did not receive a message") {
+		t.Errorf("recording_url %v; transcript:\n%s", in.RecordingURL, res.Transcript())
+	}
+}
+
 func TestMenuNoKeyRoutesToDefault(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		h := startHotline(t, dsn)

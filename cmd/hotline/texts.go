@@ -11,7 +11,8 @@ import (
 	"github.com/hotline-dev/hotline/store"
 )
 
-// voicemailWait is how long a voicemail text waits for its transcript.
+// voicemailWait is how long a voicemail text waits for its transcript, when
+// one was asked for (routing.Update.NoTranscript is false).
 const voicemailWait = 3 * time.Minute
 
 // callTexts queues the texts that follow a call, from the writer's commits:
@@ -127,7 +128,7 @@ func (c *callTexts) messages(ctx context.Context, w routing.Committed, in routin
 			return nil
 		}
 		m := notify.Voicemail(c.publicURL, call, chain[0].Phone)
-		if w.Update.Transcript == "" {
+		if w.Update.Transcript == "" && !w.Update.NoTranscript {
 			m.NotBefore = c.now().Add(voicemailWait)
 		}
 		out = append(out, m)

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hotline-dev/hotline/routing"
+)
+
+// TestVoicemailTextWaitsOnlyForATranscriptThatCanCome: the voicemail text
+// waits voicemailWait for its transcript when one was asked for, and goes at
+// once when none can come (routing.Update.NoTranscript: a caller in a
+// language Twilio does not transcribe, or a recording too short for it).
+func TestVoicemailTextWaitsOnlyForATranscriptThatCanCome(t *testing.T) {
+	cfg, err := routing.ParseConfig("e2e.yaml", []byte(mustRead(t, "testdata/e2e.yaml")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	c := &callTexts{router: routing.NewRouter(cfg, nil), publicURL: "https://hotline.example.com", now: func() time.Time { return now }}
+	in := routing.Incident{ID: 7, CallSid: "CA1", From: "+15555550124", Team: "ops", Status: routing.StatusVoicemail}
+	for _, none := range []bool{false, true} {
+		w := routing.Committed{CallSid: "CA1", Closed: routing.StatusVoicemail,
+			Update: routing.Update{Status: routing.StatusVoicemail, RecordingURL: "https://api.twilio.com/r", NoTranscript: none}}
+		msgs := c.messages(context.Background(), w, in)
+		if len(msgs) != 1 {
+			t.Fatalf("NoTranscript %v: %d texts, want 1", none, len(msgs))
+		}
+		want := now.Add(voicemailWait)
+		if none {
+			want = time.Time{}
+		}
+		if !msgs[0].NotBefore.Equal(want) {
+			t.Errorf("NoTranscript %v: the text is due at %v, want %v", none, msgs[0].NotBefore, want)
+		}
+	}
+}
