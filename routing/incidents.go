@@ -34,25 +34,28 @@ var ErrNotFound = errors.New("routing: incident not found")
 
 // Incident is the record of one call, as the JSON API returns it.
 type Incident struct {
-	ID             int64      `json:"id"`
-	CallSid        string     `json:"call_sid"`
-	From           string     `json:"from"`
-	CallerName     string     `json:"caller_name"`
-	To             string     `json:"to"`
-	Team           string     `json:"team"`
-	MenuDigit      string     `json:"menu_digit"`
-	Customer       *string    `json:"customer"`
-	Status         string     `json:"status"`
-	AnsweredBy     *string    `json:"answered_by"`
-	StartedAt      time.Time  `json:"started_at"`
-	AnsweredAt     *time.Time `json:"answered_at"`
-	EndedAt        *time.Time `json:"ended_at"`
-	DurationS      *int       `json:"duration_s"`
-	RecordingURL   *string    `json:"recording_url"`
-	Transcript     *string    `json:"transcript"`
-	ConfigRevision string     `json:"config_revision"`
-	Note           string     `json:"note,omitempty"`
-	Events         []Event    `json:"events,omitempty"`
+	ID         int64  `json:"id"`
+	CallSid    string `json:"call_sid"`
+	From       string `json:"from"`
+	CallerName string `json:"caller_name"`
+	// CallerAttestation is Twilio's StirVerstat for the caller ID (e.g.
+	// TN-Validation-Passed-A), "" when none came.
+	CallerAttestation string     `json:"caller_attestation"`
+	To                string     `json:"to"`
+	Team              string     `json:"team"`
+	MenuDigit         string     `json:"menu_digit"`
+	Customer          *string    `json:"customer"`
+	Status            string     `json:"status"`
+	AnsweredBy        *string    `json:"answered_by"`
+	StartedAt         time.Time  `json:"started_at"`
+	AnsweredAt        *time.Time `json:"answered_at"`
+	EndedAt           *time.Time `json:"ended_at"`
+	DurationS         *int       `json:"duration_s"`
+	RecordingURL      *string    `json:"recording_url"`
+	Transcript        *string    `json:"transcript"`
+	ConfigRevision    string     `json:"config_revision"`
+	Note              string     `json:"note,omitempty"`
+	Events            []Event    `json:"events,omitempty"`
 }
 
 // Event is one entry of an incident's timeline. The engineer's name and
@@ -122,11 +125,11 @@ func (s *Incidents) StartIncident(ctx context.Context, in Incident, first Event)
 
 // insertIncident opens an incident in progress, unless the call has one:
 // then it returns no row.
-const insertIncident = `INSERT INTO incidents (call_sid, from_number, caller_name, to_number, status, started_at, config_revision)
-	VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_sid) DO NOTHING RETURNING id`
+const insertIncident = `INSERT INTO incidents (call_sid, from_number, caller_name, caller_attestation, to_number, status, started_at, config_revision)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_sid) DO NOTHING RETURNING id`
 
 func startIncident(tx txRunner, in Incident, first Event) (id int64, created bool, err error) {
-	err = tx.queryRow(insertIncident, in.CallSid, in.From, in.CallerName, in.To,
+	err = tx.queryRow(insertIncident, in.CallSid, in.From, in.CallerName, in.CallerAttestation, in.To,
 		StatusInProgress, ms(in.StartedAt), in.ConfigRevision).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) { // the incident exists
 		id, created, err = completeEarly(tx, in)
@@ -153,7 +156,7 @@ func openEarly(tx txRunner, callSid string, events []Event) (id int64, status st
 			at = e.At
 		}
 	}
-	err = tx.queryRow(insertIncident, callSid, "", "", "", StatusInProgress, ms(at), "").Scan(&id)
+	err = tx.queryRow(insertIncident, callSid, "", "", "", "", StatusInProgress, ms(at), "").Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) { // another transaction opened it meanwhile
 		err = tx.queryRow(lockIncident[tx.dialect], callSid).Scan(&id, &status)
 		return id, status, err
@@ -165,10 +168,10 @@ func openEarly(tx txRunner, callSid string, events []Event) (id int64, status st
 // config revision and start time; completed is false when the incident had
 // them already.
 func completeEarly(tx txRunner, in Incident) (id int64, completed bool, err error) {
-	const fill = `UPDATE incidents SET from_number = ?, caller_name = ?, to_number = ?, config_revision = ?,
+	const fill = `UPDATE incidents SET from_number = ?, caller_name = ?, caller_attestation = ?, to_number = ?, config_revision = ?,
 		started_at = CASE WHEN started_at > ? THEN ? ELSE started_at END
 		WHERE call_sid = ? AND config_revision = ''`
-	res, err := tx.exec(fill, in.From, in.CallerName, in.To, in.ConfigRevision, ms(in.StartedAt), ms(in.StartedAt), in.CallSid)
+	res, err := tx.exec(fill, in.From, in.CallerName, in.CallerAttestation, in.To, in.ConfigRevision, ms(in.StartedAt), ms(in.StartedAt), in.CallSid)
 	if err != nil {
 		return 0, false, err
 	}

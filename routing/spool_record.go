@@ -36,6 +36,7 @@ type spoolIncident struct {
 	CallSid        string       `json:"call_sid"`
 	From           string       `json:"from,omitempty"`
 	CallerName     string       `json:"caller_name,omitempty"`
+	Attestation    string       `json:"caller_attestation,omitempty"`
 	To             string       `json:"to,omitempty"`
 	Team           string       `json:"team,omitempty"`
 	MenuDigit      string       `json:"menu_digit,omitempty"`
@@ -151,7 +152,7 @@ func (r spoolRecord) op() *writeOp {
 
 func incidentRecord(in Incident) spoolIncident {
 	return spoolIncident{
-		ID: in.ID, CallSid: in.CallSid, From: in.From, CallerName: in.CallerName, To: in.To,
+		ID: in.ID, CallSid: in.CallSid, From: in.From, CallerName: in.CallerName, Attestation: in.CallerAttestation, To: in.To,
 		Team: in.Team, MenuDigit: in.MenuDigit, Customer: in.Customer, Status: in.Status, AnsweredBy: in.AnsweredBy,
 		StartedAt: in.StartedAt, AnsweredAt: in.AnsweredAt, EndedAt: in.EndedAt, DurationS: in.DurationS,
 		RecordingURL: in.RecordingURL, Transcript: in.Transcript, ConfigRevision: in.ConfigRevision, Note: in.Note,
@@ -161,7 +162,7 @@ func incidentRecord(in Incident) spoolIncident {
 
 func (r spoolIncident) incident() Incident {
 	return Incident{
-		ID: r.ID, CallSid: r.CallSid, From: r.From, CallerName: r.CallerName, To: r.To,
+		ID: r.ID, CallSid: r.CallSid, From: r.From, CallerName: r.CallerName, CallerAttestation: r.Attestation, To: r.To,
 		Team: r.Team, MenuDigit: r.MenuDigit, Customer: r.Customer, Status: r.Status, AnsweredBy: r.AnsweredBy,
 		StartedAt: r.StartedAt, AnsweredAt: r.AnsweredAt, EndedAt: r.EndedAt, DurationS: r.DurationS,
 		RecordingURL: r.RecordingURL, Transcript: r.Transcript, ConfigRevision: r.ConfigRevision, Note: r.Note,

@@ -138,7 +138,10 @@ func (c *callTexts) messages(ctx context.Context, w routing.Committed, in routin
 
 func (c *callTexts) call(in routing.Incident) notify.Call {
 	cfg := c.router.Config()
-	call := notify.Call{IncidentID: in.ID, Team: in.Team, From: in.From, CallerName: in.CallerName}
+	// A withheld, SIP or app caller ID is no number to call back: the text
+	// says what it is instead.
+	from, _ := routing.CallerWords(in.From)
+	call := notify.Call{IncidentID: in.ID, Team: in.Team, From: from, CallerName: in.CallerName}
 	if t, ok := cfg.Team(in.Team); ok {
 		call.Team = t.Name
 	}
