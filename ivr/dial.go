@@ -97,10 +97,13 @@ func (f *Flow) next(w http.ResponseWriter, r *http.Request, st callState, upd ro
 	if st.Step > 0 || st.Pass > 0 {
 		verbs = append(verbs, f.prompt(st.Lang, "still_trying"))
 	}
+	// answerOnBridge keeps the caller hearing ringing, not silence, while
+	// the engineer's leg is screened (README "The call").
 	verbs = append(verbs, twiml.VoiceDial{
-		Action:   f.stateURL("/twilio/dial", st),
-		Timeout:  strconv.Itoa(int(step.Timeout / time.Second)),
-		CallerId: cfg.Hotline.Number,
+		Action:         f.stateURL("/twilio/dial", st),
+		Timeout:        strconv.Itoa(int(step.Timeout / time.Second)),
+		CallerId:       cfg.Hotline.Number,
+		AnswerOnBridge: "true",
 		InnerElements: []twiml.Element{twiml.VoiceNumber{
 			PhoneNumber: step.Phone,
 			Url:         f.stateURL("/twilio/whisper", st),
@@ -117,15 +120,7 @@ func (f *Flow) endOfChain(w http.ResponseWriter, r *http.Request, st callState, 
 		}
 		f.writeTwiML(w, append(prefix,
 			f.prompt(st.Lang, "voicemail"),
-			twiml.VoiceRecord{
-				Action:             f.stateURL("/twilio/recorded", st),
-				MaxLength:          "120",
-				Timeout:            "5",
-				FinishOnKey:        "#",
-				PlayBeep:           "true",
-				Transcribe:         "true",
-				TranscribeCallback: f.url("/twilio/transcript", nil),
-			},
+			f.recordVerb(st),
 			// An empty recording falls through to here.
 			twiml.VoiceRedirect{Url: f.stateURL("/twilio/no-message", st)},
 		)...)

@@ -297,7 +297,7 @@ func TestEndOfChain(t *testing.T) {
 	if !ok {
 		t.Fatalf("voicemail team should record: %v", doc.verbs())
 	}
-	if rec.attr("maxLength") != "120" || rec.attr("transcribe") != "true" || rec.attr("transcribeCallback") == "" {
+	if rec.attr("maxLength") != "119" || rec.attr("transcribe") != "true" || rec.attr("transcribeCallback") == "" {
 		t.Errorf("record attrs %v", rec.Attrs)
 	}
 	st.Team = "billing"

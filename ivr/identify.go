@@ -30,6 +30,27 @@ func (f *Flow) pinPrompt(try int) []twiml.Element {
 	}
 }
 
+// customerByCallerID finds the customer a call's caller ID belongs to,
+// provided its STIR/SHAKEN attestation (StirVerstat) is one
+// hotline.caller_id_attestation trusts: a caller ID alone can be spoofed.
+// A withheld number is no one's. A customer's number without that
+// attestation is logged and the caller is treated as unidentified.
+func (f *Flow) customerByCallerID(r *http.Request) (routing.Customer, bool) {
+	cfg := f.router.Config()
+	form := r.PostForm
+	cu, ok := cfg.CustomerByNumber(form.Get("From"))
+	if !ok {
+		return routing.Customer{}, false
+	}
+	if verstat := form.Get("StirVerstat"); !cfg.AttestationPassed(verstat) {
+		f.log.Info().Str("call_sid", form.Get("CallSid")).Str("customer", cu.ID).Str("stir_verstat", verstat).
+			Str("caller_id_attestation", cfg.Hotline.CallerIDAttestation).
+			Msg("caller ID of a customer without the STIR/SHAKEN attestation hotline.caller_id_attestation asks for; not identified by it")
+		return routing.Customer{}, false
+	}
+	return cu, true
+}
+
 // HandlePIN checks an entered PIN: a match identifies the customer, three
 // misses make the caller unknown. The PIN itself is never recorded.
 func (f *Flow) HandlePIN() http.Handler {

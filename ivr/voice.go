@@ -36,12 +36,14 @@ func (c caller) add(q url.Values) url.Values {
 func (f *Flow) startIncident(r *http.Request, detail string) routing.Incident {
 	form := r.PostForm
 	in := routing.Incident{
-		CallSid:        form.Get("CallSid"),
-		From:           form.Get("From"),
-		CallerName:     form.Get("CallerName"),
-		To:             form.Get("To"),
-		StartedAt:      f.now(),
-		ConfigRevision: f.router.Config().Revision,
+		CallSid:    form.Get("CallSid"),
+		From:       form.Get("From"),
+		CallerName: form.Get("CallerName"),
+		// StirVerstat is the carrier's STIR/SHAKEN verdict on From.
+		CallerAttestation: form.Get("StirVerstat"),
+		To:                form.Get("To"),
+		StartedAt:         f.now(),
+		ConfigRevision:    f.router.Config().Revision,
 	}
 	first := routing.Event{At: in.StartedAt, Type: routing.EventIncoming, Detail: detail, Key: "incoming"}
 	if _, _, err := f.incidents.StartIncident(r.Context(), in, first); err != nil {
@@ -59,10 +61,11 @@ func (f *Flow) HandleIncoming() http.Handler {
 			return
 		}
 		cfg := f.router.Config()
-		in := f.startIncident(r, "call from "+r.PostForm.Get("From"))
+		who, _ := routing.CallerWords(r.PostForm.Get("From"))
+		f.startIncident(r, "call from "+who)
 		switch cfg.Hotline.Identify {
 		case routing.IdentifyCallerID, routing.IdentifyCallerIDOrPIN:
-			if cu, ok := cfg.CustomerByNumber(in.From); ok {
+			if cu, ok := f.customerByCallerID(r); ok {
 				f.identified(w, r, cu, "caller ID", true)
 				return
 			}

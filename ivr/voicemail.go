@@ -3,16 +3,59 @@ package ivr
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/twilio/twilio-go/twiml"
 
 	"github.com/hotline-dev/hotline/routing"
 )
 
+// Twilio's limits on recordings and transcription (README "The call"):
+// silent recordings reach the Record action too, so one shorter than
+// minMessage is no message; transcription is done only for American
+// English recordings longer than 2 s and shorter than 120 s, so a
+// transcribed Record lasts at most maxTranscribed seconds.
+const (
+	minMessage        = 2
+	maxRecord         = 120
+	maxTranscribed    = 119
+	transcribeLang    = "en-US"
+	minTranscribedSec = 3
+)
+
+// recordVerb is the voicemail's <Record>: transcribed only when Twilio can
+// transcribe the caller's language, and then at most maxTranscribed s long.
+func (f *Flow) recordVerb(st callState) twiml.VoiceRecord {
+	rec := twiml.VoiceRecord{
+		Action:      f.stateURL("/twilio/recorded", st),
+		MaxLength:   strconv.Itoa(maxRecord),
+		Timeout:     "5",
+		FinishOnKey: "#",
+		PlayBeep:    "true",
+	}
+	if f.transcribes(st.Lang) {
+		rec.MaxLength = strconv.Itoa(maxTranscribed)
+		rec.Transcribe = "true"
+		rec.TranscribeCallback = f.url("/twilio/transcript", nil)
+	}
+	return rec
+}
+
+// transcribes reports whether a voicemail in lang is sent for transcription:
+// only when it is spoken in American English (the line's language unset is
+// Twilio's default, en-US).
+func (f *Flow) transcribes(lang string) bool {
+	code, _ := f.router.Config().SayLanguage(lang)
+	return code == "" || strings.EqualFold(code, transcribeLang)
+}
+
 // HandleRecorded is the Record action: a message was left (or the caller
 // hung up during the prompt, Digits=hangup, with nothing recorded). A
 // message replaces the abandoned of a final status callback that arrived
-// first (Update.Supersedes).
+// first (Update.Supersedes). A recording shorter than minMessage is silence
+// Twilio saved, no message: the call ends as an empty voicemail does.
+// NoTranscript tells the texts that follow whether a transcript can still
+// come.
 func (f *Flow) HandleRecorded() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		form := r.PostForm
@@ -25,9 +68,15 @@ func (f *Flow) HandleRecorded() http.Handler {
 			f.hangUp(w)
 			return
 		}
-		f.record(r.Context(), callSid, routing.Update{Status: routing.StatusVoicemail, RecordingURL: recording, Supersedes: hangupKey},
-			routing.Event{At: f.now(), Type: routing.EventVoicemail, Detail: "message of " + strconv.Itoa(seconds) + " s", Key: "voicemail"})
 		st, _ := f.state(r)
+		if seconds < minMessage {
+			f.noMessage(w, r, st, "recording of "+strconv.Itoa(seconds)+" s: no message")
+			return
+		}
+		upd := routing.Update{Status: routing.StatusVoicemail, RecordingURL: recording, Supersedes: hangupKey,
+			NoTranscript: !f.transcribes(st.Lang) || seconds < minTranscribedSec || seconds > maxTranscribed}
+		f.record(r.Context(), callSid, upd,
+			routing.Event{At: f.now(), Type: routing.EventVoicemail, Detail: "message of " + strconv.Itoa(seconds) + " s", Key: "voicemail"})
 		f.writeTwiML(w, f.prompt(st.Lang, "voicemail_done"), twiml.VoiceHangup{})
 	})
 }
@@ -36,11 +85,17 @@ func (f *Flow) HandleRecorded() http.Handler {
 // skips the Record action and falls through to the Redirect after it.
 func (f *Flow) HandleNoMessage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{Status: routing.StatusMissed},
-			routing.Event{At: f.now(), Type: routing.EventMissed, Detail: "empty voicemail", Key: "voicemail"})
 		st, _ := f.state(r)
-		f.writeTwiML(w, f.prompt(st.Lang, "no_message"), twiml.VoiceHangup{})
+		f.noMessage(w, r, st, "empty voicemail")
 	})
+}
+
+// noMessage ends a call whose voicemail holds no message: missed, and "We
+// did not receive a message".
+func (f *Flow) noMessage(w http.ResponseWriter, r *http.Request, st callState, detail string) {
+	f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{Status: routing.StatusMissed},
+		routing.Event{At: f.now(), Type: routing.EventMissed, Detail: detail, Key: "voicemail"})
+	f.writeTwiML(w, f.prompt(st.Lang, "no_message"), twiml.VoiceHangup{})
 }
 
 // HandleTranscript stores the voicemail's transcription when Twilio sends it.

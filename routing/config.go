@@ -218,7 +218,7 @@ func (p *parser) config(root *yaml.Node) *Config {
 			p.errorf(top.missingAt(key), key, "required")
 		}
 	}
-	if h := p.child(top, "hotline", "number", "timezone", "greeting", "voice", "language", "emergency_number", "identify", "unknown_callers"); h != nil {
+	if h := p.child(top, "hotline", "number", "timezone", "greeting", "voice", "language", "emergency_number", "identify", "unknown_callers", "caller_id_attestation"); h != nil {
 		c.Hotline = p.hotline(h)
 		p.identification(h, &c.Hotline)
 	}

@@ -24,6 +24,14 @@ func (p *parser) identification(o *object, h *Hotline) {
 			h.Identify = v
 		}
 	}
+	h.CallerIDAttestation = AttestationA
+	if v, n := p.str(o, "caller_id_attestation"); n != nil {
+		if !slices.Contains([]string{AttestationA, AttestationB, AttestationAny}, v) {
+			p.errorf(n, join(o.path, "caller_id_attestation"), "%q: want A, B or any", v)
+		} else {
+			h.CallerIDAttestation = v
+		}
+	}
 	if v, n := p.str(o, "unknown_callers"); n != nil {
 		if !slices.Contains([]string{UnknownRoute, UnknownVoicemail, UnknownReject}, v) {
 			p.errorf(n, join(o.path, "unknown_callers"), "%q: want route, voicemail or reject", v)
@@ -54,6 +62,10 @@ func (p *parser) customers(top *object, identify string) []Customer {
 				continue
 			}
 			p.phone(num, path, s)
+			if Withheld(s) {
+				p.errorf(num, path, "%s is how a withheld caller ID arrives (a keypad spelling of ANONYMOUS, RESTRICTED, …): it never identifies a customer", s)
+				continue
+			}
 			if first := numbers[s]; first != nil {
 				p.errorf(num, path, "number %s already belongs to a customer at line %d", s, first.Line)
 				continue

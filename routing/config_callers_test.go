@@ -92,8 +92,10 @@ func TestCustomerAndLanguageErrors(t *testing.T) {
 	}{
 		{"identify", "identify: callerid_or_pin", "identify: phone", "hotline.identify", `"phone": want none, callerid, pin or callerid_or_pin`},
 		{"unknown callers", "unknown_callers: voicemail", "unknown_callers: ignore", "hotline.unknown_callers", "want route, voicemail or reject"},
+		{"attestation", "unknown_callers: voicemail", "unknown_callers: voicemail\n  caller_id_attestation: C", "hotline.caller_id_attestation", `"C": want A, B or any`},
 		{"duplicate number", `"+15555550124"]`, `"+15555550123"]`, "customers[0].numbers[1]", "already belongs to a customer"},
 		{"bad number", `"+15555550124"]`, `"5550124"]`, "customers[0].numbers[1]", "E.164"},
+		{"withheld number", `"+15555550124"]`, `"+266696687"]`, "customers[0].numbers[1]", "withheld caller ID"},
 		{"bad pin", `pin: "4321"`, `pin: "12"`, "customers[0].pin", "want 4 to 12 digits or a bcrypt hash"},
 		{"pin required", "identify: callerid_or_pin", "identify: pin\n  # x", "customers[0].pin", "required when hotline.identify is pin"},
 		{"language digit is an option", `digit: "9"`, `digit: "2"`, "languages[0].digit", `digit "2" is a menu option's`},

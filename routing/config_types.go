@@ -31,6 +31,16 @@ const (
 	IdentifyCallerIDOrPIN = "callerid_or_pin"
 )
 
+// The STIR/SHAKEN attestation a caller ID needs to identify a customer
+// (hotline.caller_id_attestation): A, the carrier knows the caller and
+// their right to the number; B, the caller but not the number; any, none
+// needed.
+const (
+	AttestationA   = "A"
+	AttestationB   = "B"
+	AttestationAny = "any"
+)
+
 // What strangers get (hotline.unknown_callers).
 const (
 	UnknownRoute     = "route"
@@ -70,6 +80,9 @@ type Hotline struct {
 	EmergencyNumber string // optional last resort (E.164)
 	Identify        string // none, callerid, pin, callerid_or_pin (default none)
 	UnknownCallers  string // route, voicemail, reject (default route)
+	// CallerIDAttestation is the least STIR/SHAKEN attestation that lets a
+	// caller ID identify a customer: A (default), B or any.
+	CallerIDAttestation string
 }
 
 // Menu is the caller's first choice.

@@ -34,25 +34,28 @@ var ErrNotFound = errors.New("routing: incident not found")
 
 // Incident is the record of one call, as the JSON API returns it.
 type Incident struct {
-	ID             int64      `json:"id"`
-	CallSid        string     `json:"call_sid"`
-	From           string     `json:"from"`
-	CallerName     string     `json:"caller_name"`
-	To             string     `json:"to"`
-	Team           string     `json:"team"`
-	MenuDigit      string     `json:"menu_digit"`
-	Customer       *string    `json:"customer"`
-	Status         string     `json:"status"`
-	AnsweredBy     *string    `json:"answered_by"`
-	StartedAt      time.Time  `json:"started_at"`
-	AnsweredAt     *time.Time `json:"answered_at"`
-	EndedAt        *time.Time `json:"ended_at"`
-	DurationS      *int       `json:"duration_s"`
-	RecordingURL   *string    `json:"recording_url"`
-	Transcript     *string    `json:"transcript"`
-	ConfigRevision string     `json:"config_revision"`
-	Note           string     `json:"note,omitempty"`
-	Events         []Event    `json:"events,omitempty"`
+	ID         int64  `json:"id"`
+	CallSid    string `json:"call_sid"`
+	From       string `json:"from"`
+	CallerName string `json:"caller_name"`
+	// CallerAttestation is Twilio's StirVerstat for the caller ID (e.g.
+	// TN-Validation-Passed-A), "" when none came.
+	CallerAttestation string     `json:"caller_attestation"`
+	To                string     `json:"to"`
+	Team              string     `json:"team"`
+	MenuDigit         string     `json:"menu_digit"`
+	Customer          *string    `json:"customer"`
+	Status            string     `json:"status"`
+	AnsweredBy        *string    `json:"answered_by"`
+	StartedAt         time.Time  `json:"started_at"`
+	AnsweredAt        *time.Time `json:"answered_at"`
+	EndedAt           *time.Time `json:"ended_at"`
+	DurationS         *int       `json:"duration_s"`
+	RecordingURL      *string    `json:"recording_url"`
+	Transcript        *string    `json:"transcript"`
+	ConfigRevision    string     `json:"config_revision"`
+	Note              string     `json:"note,omitempty"`
+	Events            []Event    `json:"events,omitempty"`
 }
 
 // Event is one entry of an incident's timeline. The engineer's name and
@@ -89,9 +92,13 @@ type Update struct {
 	// engineer's accept), falling back to AnsweredAt.
 	AnsweredAtKey string
 	RecordingURL  string
-	Transcript    string
-	EndedAt       time.Time
-	DurationS     *int
+	// NoTranscript says that no transcript will come for the recording
+	// (none was asked for, or Twilio transcribes none of its length), so
+	// the voicemail's text need not wait for one. It is not stored.
+	NoTranscript bool
+	Transcript   string
+	EndedAt      time.Time
+	DurationS    *int
 	// Supersedes lets Status answered or voicemail replace abandoned when
 	// that abandonment was written with the event of this key: the call's
 	// final status callback, which may arrive before the Dial or Record
@@ -125,11 +132,11 @@ func (s *Incidents) StartIncident(ctx context.Context, in Incident, first Event)
 
 // insertIncident opens an incident in progress, unless the call has one:
 // then it returns no row.
-const insertIncident = `INSERT INTO incidents (call_sid, from_number, caller_name, to_number, status, started_at, config_revision)
-	VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_sid) DO NOTHING RETURNING id`
+const insertIncident = `INSERT INTO incidents (call_sid, from_number, caller_name, caller_attestation, to_number, status, started_at, config_revision)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_sid) DO NOTHING RETURNING id`
 
 func startIncident(tx txRunner, in Incident, first Event) (id int64, created bool, err error) {
-	err = tx.queryRow(insertIncident, in.CallSid, in.From, in.CallerName, in.To,
+	err = tx.queryRow(insertIncident, in.CallSid, in.From, in.CallerName, in.CallerAttestation, in.To,
 		StatusInProgress, ms(in.StartedAt), in.ConfigRevision).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) { // the incident exists
 		id, created, err = completeEarly(tx, in)
@@ -156,7 +163,7 @@ func openEarly(tx txRunner, callSid string, events []Event) (id int64, status st
 			at = e.At
 		}
 	}
-	err = tx.queryRow(insertIncident, callSid, "", "", "", StatusInProgress, ms(at), "").Scan(&id)
+	err = tx.queryRow(insertIncident, callSid, "", "", "", "", StatusInProgress, ms(at), "").Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) { // another transaction opened it meanwhile
 		err = tx.queryRow(lockIncident[tx.dialect], callSid).Scan(&id, &status)
 		return id, status, err
@@ -168,10 +175,10 @@ func openEarly(tx txRunner, callSid string, events []Event) (id int64, status st
 // config revision and start time; completed is false when the incident had
 // them already.
 func completeEarly(tx txRunner, in Incident) (id int64, completed bool, err error) {
-	const fill = `UPDATE incidents SET from_number = ?, caller_name = ?, to_number = ?, config_revision = ?,
+	const fill = `UPDATE incidents SET from_number = ?, caller_name = ?, caller_attestation = ?, to_number = ?, config_revision = ?,
 		started_at = CASE WHEN started_at > ? THEN ? ELSE started_at END
 		WHERE call_sid = ? AND config_revision = ''`
-	res, err := tx.exec(fill, in.From, in.CallerName, in.To, in.ConfigRevision, ms(in.StartedAt), ms(in.StartedAt), in.CallSid)
+	res, err := tx.exec(fill, in.From, in.CallerName, in.CallerAttestation, in.To, in.ConfigRevision, ms(in.StartedAt), ms(in.StartedAt), in.CallSid)
 	if err != nil {
 		return 0, false, err
 	}

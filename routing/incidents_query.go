@@ -58,7 +58,7 @@ func ParseCursor(s string) (Cursor, error) {
 }
 
 const incidentColumns = `id, call_sid, from_number, caller_name, to_number, team, menu_digit, status,
-	answered_by, started_at, answered_at, ended_at, duration_s, recording_url, transcript, config_revision, note, customer`
+	answered_by, started_at, answered_at, ended_at, duration_s, recording_url, transcript, config_revision, note, customer, caller_attestation`
 
 // FindIncidents returns the incidents matching f, newest first, without events.
 func (s *Incidents) FindIncidents(ctx context.Context, f Filter) ([]Incident, error) {
@@ -271,7 +271,7 @@ func scanIncident(r scanner) (Incident, error) {
 	var answered, ended, duration sql.NullInt64
 	var recording, transcript string
 	err := r.Scan(&in.ID, &in.CallSid, &in.From, &in.CallerName, &in.To, &in.Team, &in.MenuDigit, &in.Status,
-		&answeredBy, &started, &answered, &ended, &duration, &recording, &transcript, &in.ConfigRevision, &in.Note, &customer)
+		&answeredBy, &started, &answered, &ended, &duration, &recording, &transcript, &in.ConfigRevision, &in.Note, &customer, &in.CallerAttestation)
 	if err != nil {
 		return Incident{}, err
 	}

@@ -36,6 +36,7 @@ type spoolIncident struct {
 	CallSid        string       `json:"call_sid"`
 	From           string       `json:"from,omitempty"`
 	CallerName     string       `json:"caller_name,omitempty"`
+	Attestation    string       `json:"caller_attestation,omitempty"`
 	To             string       `json:"to,omitempty"`
 	Team           string       `json:"team,omitempty"`
 	MenuDigit      string       `json:"menu_digit,omitempty"`
@@ -74,6 +75,7 @@ type spoolUpdate struct {
 	AnsweredAt    time.Time `json:"answered_at,omitzero"`
 	AnsweredAtKey string    `json:"answered_at_key,omitempty"`
 	RecordingURL  string    `json:"recording_url,omitempty"`
+	NoTranscript  bool      `json:"no_transcript,omitempty"`
 	Transcript    string    `json:"transcript,omitempty"`
 	EndedAt       time.Time `json:"ended_at,omitzero"`
 	DurationS     *int      `json:"duration_s,omitempty"`
@@ -96,7 +98,8 @@ type legacyUpdate struct {
 	DurationS     *int      `json:"DurationS"`
 }
 
-// spoolUpdate is the update a legacy line stands for; it had no Supersedes.
+// spoolUpdate is the update a legacy line stands for; it had no Supersedes
+// and no NoTranscript (so its voicemail text waits for a transcript).
 func (u legacyUpdate) spoolUpdate() spoolUpdate {
 	return spoolUpdate{
 		Customer: u.Customer, Team: u.Team, MenuDigit: u.MenuDigit, Status: u.Status, AnsweredBy: u.AnsweredBy,
@@ -155,7 +158,7 @@ func (r spoolRecord) op() *writeOp {
 
 func incidentRecord(in Incident) spoolIncident {
 	return spoolIncident{
-		ID: in.ID, CallSid: in.CallSid, From: in.From, CallerName: in.CallerName, To: in.To,
+		ID: in.ID, CallSid: in.CallSid, From: in.From, CallerName: in.CallerName, Attestation: in.CallerAttestation, To: in.To,
 		Team: in.Team, MenuDigit: in.MenuDigit, Customer: in.Customer, Status: in.Status, AnsweredBy: in.AnsweredBy,
 		StartedAt: in.StartedAt, AnsweredAt: in.AnsweredAt, EndedAt: in.EndedAt, DurationS: in.DurationS,
 		RecordingURL: in.RecordingURL, Transcript: in.Transcript, ConfigRevision: in.ConfigRevision, Note: in.Note,
@@ -165,7 +168,7 @@ func incidentRecord(in Incident) spoolIncident {
 
 func (r spoolIncident) incident() Incident {
 	return Incident{
-		ID: r.ID, CallSid: r.CallSid, From: r.From, CallerName: r.CallerName, To: r.To,
+		ID: r.ID, CallSid: r.CallSid, From: r.From, CallerName: r.CallerName, CallerAttestation: r.Attestation, To: r.To,
 		Team: r.Team, MenuDigit: r.MenuDigit, Customer: r.Customer, Status: r.Status, AnsweredBy: r.AnsweredBy,
 		StartedAt: r.StartedAt, AnsweredAt: r.AnsweredAt, EndedAt: r.EndedAt, DurationS: r.DurationS,
 		RecordingURL: r.RecordingURL, Transcript: r.Transcript, ConfigRevision: r.ConfigRevision, Note: r.Note,
@@ -205,7 +208,7 @@ func updateRecord(u Update) spoolUpdate {
 	return spoolUpdate{
 		Customer: u.Customer, Team: u.Team, MenuDigit: u.MenuDigit, Status: u.Status, AnsweredBy: u.AnsweredBy,
 		AnsweredAt: u.AnsweredAt, AnsweredAtKey: u.AnsweredAtKey, RecordingURL: u.RecordingURL, Transcript: u.Transcript,
-		EndedAt: u.EndedAt, DurationS: u.DurationS, Supersedes: u.Supersedes,
+		NoTranscript: u.NoTranscript, EndedAt: u.EndedAt, DurationS: u.DurationS, Supersedes: u.Supersedes,
 	}
 }
 
@@ -213,6 +216,6 @@ func (r spoolUpdate) update() Update {
 	return Update{
 		Customer: r.Customer, Team: r.Team, MenuDigit: r.MenuDigit, Status: r.Status, AnsweredBy: r.AnsweredBy,
 		AnsweredAt: r.AnsweredAt, AnsweredAtKey: r.AnsweredAtKey, RecordingURL: r.RecordingURL, Transcript: r.Transcript,
-		EndedAt: r.EndedAt, DurationS: r.DurationS, Supersedes: r.Supersedes,
+		NoTranscript: r.NoTranscript, EndedAt: r.EndedAt, DurationS: r.DurationS, Supersedes: r.Supersedes,
 	}
 }

@@ -22,6 +22,7 @@ func cmdCall(ctx context.Context, e env, args []string) error {
 	from := fs.String("from", "+15555550123", "the caller's number")
 	to := fs.String("to", "", "the support number dialled (default hotline.number from --config)")
 	name := fs.String("caller-name", "", "the caller's name (CNAM)")
+	verstat := fs.String("stir-verstat", "TN-Validation-Passed-A", "the caller ID's STIR/SHAKEN verification Twilio sends as StirVerstat (\"\" for none)")
 	config := fs.String("config", envOr(e, "HOTLINE_CONFIG", defaultConfig), "config file, to turn engineer ids into phone numbers")
 	message := fs.String("voicemail", "Hello, this is a test message.", "what the caller says if asked for a voicemail (\"\" for nothing)")
 	hangup := fs.String("hangup", "", "the caller hangs up: menu, ring:N, record or talk (on the bridged engineer)")
@@ -47,7 +48,7 @@ func cmdCall(ctx context.Context, e env, args []string) error {
 	if c, err := routing.LoadConfig(*config); err == nil {
 		cfg = c
 	}
-	script := sim.Script{From: *from, To: *to, CallerName: *name, Presses: presses,
+	script := sim.Script{From: *from, To: *to, CallerName: *name, StirVerstat: *verstat, Presses: presses,
 		Voicemail: *message, HangupAfter: *hangup, Engineers: map[string]sim.Behaviour{}}
 	if script.To == "" && cfg != nil {
 		script.To = cfg.Hotline.Number

@@ -51,7 +51,7 @@ languages:
 func TestKnownCallerByNumber(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		h := startHotlineWith(t, dsn, callersConfig(t, "callerid_or_pin", "route"))
-		res := h.call(sim.Script{From: "+15555550150", Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
+		res := h.call(sim.Script{From: "+15555550150", StirVerstat: "TN-Validation-Passed-A", Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
 		if !heard(res, "caller", "Welcome, Globex Corporation.") || heard(res, "caller", "PIN") {
 			t.Errorf("known caller not greeted by name without a PIN:\n%s", res.Transcript())
 		}
@@ -100,7 +100,7 @@ func TestPINWrongThreeTimes(t *testing.T) {
 		} {
 			t.Run(c.unknown, func(t *testing.T) {
 				h := startHotlineWith(t, dsn, callersConfig(t, "pin", c.unknown))
-				res := h.call(sim.Script{Presses: []string{"1", "22", "333", "1"}, Voicemail: "call me", Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
+				res := h.call(sim.Script{Presses: []string{"1", "22", "333", "1"}, Voicemail: "please call me back", Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
 				if !heard(res, "caller", c.heard) {
 					t.Errorf("unknown_callers %s: transcript:\n%s", c.unknown, res.Transcript())
 				}
@@ -202,5 +202,59 @@ func wantSpanishAfterNine(t *testing.T, res *sim.Result, want ...string) {
 		if !heard(res, "caller", w) {
 			t.Errorf("did not hear %q:\n%s", w, res.Transcript())
 		}
+	}
+}
+
+// TestCallerIDNeedsAttestation: a customer's number identifies the caller
+// only with the STIR/SHAKEN attestation hotline.caller_id_attestation asks
+// for (A by default); without it the caller is unidentified and, on a
+// callerid_or_pin line, asked for the PIN. The incident keeps the
+// StirVerstat it came with.
+func TestCallerIDNeedsAttestation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		cases := []struct {
+			attestation, verstat string
+			identified           bool
+		}{
+			{"", "", false},
+			{"", "TN-Validation-Passed-B", false},
+			{"", "TN-Validation-Failed-A", false},
+			{"", "TN-Validation-Passed-A", true},
+			{"B", "TN-Validation-Passed-B", true},
+			{"B", "TN-Validation-Passed-C", false},
+			{"any", "", true},
+		}
+		for _, c := range cases {
+			cfg := callersConfig(t, "callerid_or_pin", "route")
+			if c.attestation != "" {
+				cfg = strings.Replace(cfg, "  identify: ", "  caller_id_attestation: "+c.attestation+"\n  identify: ", 1)
+			}
+			h := startHotlineWith(t, dsn, cfg)
+			res := h.call(sim.Script{From: "+15555550150", StirVerstat: c.verstat, Presses: []string{"", "", "", "1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
+			in := h.incident(res.CallSid)
+			if got := heard(res, "caller", "Welcome, Globex Corporation."); got != c.identified || heard(res, "caller", "PIN") == c.identified {
+				t.Errorf("caller_id_attestation %q, StirVerstat %q: welcomed %v, want %v:\n%s", c.attestation, c.verstat, got, c.identified, res.Transcript())
+			}
+			if (in.Customer != nil) != c.identified || in.CallerAttestation != c.verstat {
+				t.Errorf("caller_id_attestation %q, StirVerstat %q: customer %v, caller_attestation %q", c.attestation, c.verstat, in.Customer, in.CallerAttestation)
+			}
+		}
+	})
+}
+
+// TestWithheldCallerIsNeverANumber: a withheld caller ID, as a word or as
+// the keypad spelling that looks like E.164, is "a withheld number" in the
+// whisper, never its digits; SIP and app callers are named as such.
+func TestWithheldCallerIsNeverANumber(t *testing.T) {
+	h := startHotline(t, storetest.SQLite(t))
+	for from, want := range map[string]string{
+		"anonymous": "a withheld number", "Restricted": "a withheld number", "+266696687": "a withheld number", "+7378742833": "a withheld number",
+		"sip:alice@pbx.example.com": "a SIP caller", "client:support-widget": "an app caller",
+	} {
+		res := h.call(sim.Script{From: from, Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
+		if !heard(res, alice, "from "+want+".") || heard(res, alice, "2 6 6") || heard(res, alice, "7 3 7 8") {
+			t.Errorf("From %q: the whisper does not say %q:\n%s", from, want, res.Transcript())
+		}
+		wantStatus(t, h.incident(res.CallSid), "answered", "alice")
 	}
 }

@@ -163,9 +163,37 @@ func (h *hotline) call(s sim.Script) *sim.Result {
 			if err := xml.Unmarshal([]byte(r.Body), &doc); err != nil || doc.XMLName.Local != "Response" {
 				h.t.Errorf("%s %s: not TwiML: %v %q", r.Kind, r.Path, err, r.Body)
 			}
+			if _, silent := dials(r.Body); silent > 0 {
+				h.t.Errorf("%s %s: a <Dial> without answerOnBridge=\"true\" leaves the caller in silence during the whisper: %q", r.Kind, r.Path, r.Body)
+			}
 		}
 	}
 	return res
+}
+
+// dials counts the <Dial> verbs of a TwiML document, and those of them
+// without answerOnBridge="true" (README "The call": the caller hears
+// ringing, not silence, while the engineer is screened).
+func dials(body string) (all, silent int) {
+	d := xml.NewDecoder(strings.NewReader(body))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return all, silent
+		}
+		el, ok := tok.(xml.StartElement)
+		if !ok || el.Name.Local != "Dial" {
+			continue
+		}
+		all++
+		bridged := false
+		for _, a := range el.Attr {
+			bridged = bridged || (a.Name.Local == "answerOnBridge" && a.Value == "true")
+		}
+		if !bridged {
+			silent++
+		}
+	}
 }
 
 func transcript(r *sim.Result) string {
@@ -316,6 +344,23 @@ func TestEscalation(t *testing.T) {
 	})
 }
 
+// TestEveryDialAnswersOnBridge: an escalation through every kind of step
+// (no answer, a personal voicemail, a decline, an accept) sends only Dials
+// that keep the caller hearing ringing while each leg is screened; h.call
+// checks the attribute on every Dial of every call.
+func TestEveryDialAnswersOnBridge(t *testing.T) {
+	h := startHotline(t, storetest.SQLite(t))
+	res := h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Voicemail, bob: sim.Decline}, Voicemail: "Please call back."})
+	n := 0
+	for _, r := range res.Requests {
+		all, _ := dials(r.Body)
+		n += all
+	}
+	if n < 3 {
+		t.Fatalf("%d Dials in a call that escalates through three steps:\n%s", n, res.Transcript())
+	}
+}
+
 func TestVoicemailAfterRepeats(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		h := startHotline(t, dsn)
@@ -357,6 +402,19 @@ func TestEmptyVoicemailIsMissed(t *testing.T) {
 		res := h.call(sim.Script{Presses: []string{"1"}})
 		wantStatus(t, h.incident(res.CallSid), "missed", "")
 	})
+}
+
+// TestShortRecordingIsMissed: a one-word message records 1 s, which Twilio
+// saves and posts to the Record action like any other; under 2 s it is no
+// message, so the call is missed, as an empty recording is.
+func TestShortRecordingIsMissed(t *testing.T) {
+	h := startHotline(t, storetest.SQLite(t))
+	res := h.call(sim.Script{Presses: []string{"1"}, Voicemail: "Hello"})
+	in := h.incident(res.CallSid)
+	wantStatus(t, in, "missed", "")
+	if in.RecordingURL != nil || !heard(res, "caller", "We did not receive a message") {
+		t.Errorf("recording_url %v; transcript:\n%s", in.RecordingURL, res.Transcript())
+	}
 }
 
 func TestMenuNoKeyRoutesToDefault(t *testing.T) {

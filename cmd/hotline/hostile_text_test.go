@@ -19,13 +19,13 @@ import (
 func TestNULInCallerTextIsStored(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		h := startHotline(t, dsn)
-		res := h.call(sim.Script{CallerName: "ACME\x00CORP", Presses: []string{"1"}, Voicemail: "call\x00back"})
+		res := h.call(sim.Script{CallerName: "ACME\x00CORP", Presses: []string{"1"}, Voicemail: "please call\x00back soon"})
 		in := h.incident(res.CallSid)
 		wantStatus(t, in, "voicemail", "")
 		if in.CallerName != "ACME\uFFFDCORP" {
 			t.Errorf("caller name %q", in.CallerName)
 		}
-		if in.Transcript == nil || *in.Transcript != "call\uFFFDback" {
+		if in.Transcript == nil || *in.Transcript != "please call\uFFFDback soon" {
 			t.Errorf("transcript %v", in.Transcript)
 		}
 

@@ -11,7 +11,8 @@ import (
 	"github.com/hotline-dev/hotline/store"
 )
 
-// voicemailWait is how long a voicemail text waits for its transcript.
+// voicemailWait is how long a voicemail text waits for its transcript, when
+// one was asked for (routing.Update.NoTranscript is false).
 const voicemailWait = 3 * time.Minute
 
 // callTexts queues the texts that follow a call, from the writer's commits:
@@ -130,7 +131,7 @@ func (c *callTexts) messages(ctx context.Context, w routing.Committed, in routin
 			return nil
 		}
 		m := notify.Voicemail(c.publicURL, call, chain[0].Phone)
-		if w.Update.Transcript == "" {
+		if w.Update.Transcript == "" && !w.Update.NoTranscript {
 			m.NotBefore = c.now().Add(voicemailWait)
 		}
 		out = append(out, m)
@@ -140,7 +141,10 @@ func (c *callTexts) messages(ctx context.Context, w routing.Committed, in routin
 
 func (c *callTexts) call(in routing.Incident) notify.Call {
 	cfg := c.router.Config()
-	call := notify.Call{IncidentID: in.ID, Team: in.Team, From: in.From, CallerName: in.CallerName}
+	// A withheld, SIP or app caller ID is no number to call back: the text
+	// says what it is instead.
+	from, _ := routing.CallerWords(in.From)
+	call := notify.Call{IncidentID: in.ID, Team: in.Team, From: from, CallerName: in.CallerName}
 	if t, ok := cfg.Team(in.Team); ok {
 		call.Team = t.Name
 	}

@@ -200,6 +200,9 @@ func (c *call) params(l *leg) url.Values {
 		if c.s.CallerName != "" {
 			p.Set("CallerName", c.s.CallerName)
 		}
+		if c.s.StirVerstat != "" {
+			p.Set("StirVerstat", c.s.StirVerstat)
+		}
 	} else {
 		p.Set("Direction", "outbound-dial")
 		p.Set("ParentCallSid", l.parent.sid)

@@ -70,6 +70,9 @@ type Script struct {
 	From, To string
 	// CallerName is sent as CallerName (CNAM) when set.
 	CallerName string
+	// StirVerstat is sent as StirVerstat, the carrier's STIR/SHAKEN
+	// verification of From (e.g. TN-Validation-Passed-A), when set.
+	StirVerstat string
 	// Presses are the caller's input for successive caller-leg <Gather>s, in
 	// order; "" presses nothing (timeout). Once exhausted the caller presses
 	// nothing.
