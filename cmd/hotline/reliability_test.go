@@ -249,12 +249,7 @@ func TestMetrics(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		h := startHotline(t, dsn)
 		h.call(sim.Script{Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.NoAnswer, bob: sim.Accept}})
-		resp, err := http.Get(h.base + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		body := h.metrics()
 		for _, want := range []string{
 			`hotline_calls_total{outcome="answered"} 1`,
 			`hotline_escalation_depth_bucket{le="2"} 1`,
@@ -263,7 +258,7 @@ func TestMetrics(t *testing.T) {
 			`hotline_stale_calls_closed_total 0`,
 			`hotline_uncovered_seconds_next_24h{team="ops"} 0`,
 		} {
-			if !strings.Contains(string(body), want) {
+			if !strings.Contains(body, want) {
 				t.Errorf("/metrics lacks %s", want)
 			}
 		}
@@ -305,14 +300,9 @@ func TestStaleCallClosedAtStart(t *testing.T) {
 		if last := in.Events[len(in.Events)-1]; last.Type != "completed" || !strings.Contains(last.Detail, "never arrived") {
 			t.Errorf("last event %+v, want hotline's completed", last)
 		}
-		resp, err := http.Get(h.base + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		body := h.metrics()
 		for _, want := range []string{`hotline_stale_calls_closed_total 1`, `hotline_calls_total{outcome="answered"} 1`} {
-			if !strings.Contains(string(body), want) {
+			if !strings.Contains(body, want) {
 				t.Errorf("/metrics lacks %s", want)
 			}
 		}

@@ -53,19 +53,14 @@ func TestSignatureMetricsAndStartURLs(t *testing.T) {
 		if code := post("/twilio/voice", signed, sent, testToken); code != http.StatusOK {
 			t.Errorf("call signed without CallToken: %d, want 200", code)
 		}
-		resp, err := http.Get(h.base + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		body := h.metrics()
 		for _, want := range []string{
 			`hotline_signature_failures_total{path="/twilio/status"} 1`,
 			`hotline_signature_failures_total{path="/twilio/voice"} 0`,
 			`hotline_signature_failures_total{path="other"} 0`,
 			`hotline_signature_relaxed_total 1`,
 		} {
-			if !strings.Contains(string(body), want) {
+			if !strings.Contains(body, want) {
 				t.Errorf("/metrics lacks %s", want)
 			}
 		}
