@@ -64,13 +64,21 @@ func (c *stmtCache) close() {
 	c.preparing.Wait()
 }
 
+// checkWrite checks, before a statement that writes (see writes), that the
+// file at Path can take it (writable); other statements pass.
+func (db *DB) checkWrite(ctx context.Context, q string) error {
+	if !writes(q) {
+		return nil
+	}
+	_, _, err := db.writable(ctx)
+	return err
+}
+
 // ExecContext runs a statement. One that changes the database is first
 // checked to reach the file at Path (see Begin).
 func (db *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	if writes(q) {
-		if _, _, err := db.writable(ctx); err != nil {
-			return nil, err
-		}
+	if err := db.checkWrite(ctx, q); err != nil {
+		return nil, err
 	}
 	if st := db.Prepared(q); st != nil {
 		return st.ExecContext(ctx, args...)
@@ -81,10 +89,8 @@ func (db *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Resul
 // QueryContext runs a query; one that changes the database (UPDATE …
 // RETURNING) is checked first, as ExecContext's are.
 func (db *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if writes(q) {
-		if _, _, err := db.writable(ctx); err != nil {
-			return nil, err
-		}
+	if err := db.checkWrite(ctx, q); err != nil {
+		return nil, err
 	}
 	if st := db.Prepared(q); st != nil {
 		return st.QueryContext(ctx, args...)
@@ -118,10 +124,8 @@ func (r *Row) Err() error {
 // QueryRowContext runs a query returning at most one row; one that changes
 // the database (INSERT … RETURNING) is checked first, as ExecContext's are.
 func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *Row {
-	if writes(q) {
-		if _, _, err := db.writable(ctx); err != nil {
-			return &Row{err: err}
-		}
+	if err := db.checkWrite(ctx, q); err != nil {
+		return &Row{err: err}
 	}
 	if st := db.Prepared(q); st != nil {
 		return &Row{Row: st.QueryRowContext(ctx, args...)}

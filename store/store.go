@@ -161,20 +161,12 @@ func (db *DB) Writable() error {
 }
 
 // Ready is Writable for a health check: a file put back at Path (restored
-// from a backup) is reopened first, so the restore is seen without waiting
-// for the next write. A file that is missing or read-only stays an error.
+// from a backup) is reopened first, as before a write (writable), so the
+// restore is seen without waiting for the next write. A missing file stays
+// an error.
 func (db *DB) Ready(ctx context.Context) error {
-	err := db.Writable()
-	if err == nil || db.dialect == Postgres {
-		return err
-	}
-	if _, missing := identify(db.Path); missing != nil {
-		return err
-	}
-	if err := db.Reopen(ctx); err != nil {
-		return err
-	}
-	return db.Writable()
+	_, _, err := db.writable(ctx)
+	return err
 }
 
 // Reopen opens a new pool on the file now at Path (restored after it went
