@@ -162,8 +162,26 @@ func (w *Writer) Record(ctx context.Context, callSid string, upd Update, events 
 }
 
 // EventType reads the type of the event with key on callSid's incident, ""
-// when it has none (see Incidents.EventType).
+// when it has none (see Incidents.EventType). While writes wait in the
+// spool or in memory the event may be one of them, not yet in the
+// database, so those are searched first.
 func (w *Writer) EventType(ctx context.Context, callSid, key string) (EventType, error) {
+	if w.spool.size() > 0 {
+		ops, _, err := w.spool.read()
+		if err != nil {
+			return "", err
+		}
+		for _, op := range ops {
+			if op.CallSid != callSid {
+				continue
+			}
+			for _, e := range op.Events {
+				if e.Key == key {
+					return e.Type, nil
+				}
+			}
+		}
+	}
 	return w.inc.EventType(ctx, callSid, key)
 }
 
@@ -281,7 +299,7 @@ func (w *Writer) setHealthy(ok bool, cause error) {
 		w.cause = nil
 		w.log.Info().Msg("database writable again; spooled events replayed")
 	} else {
-		w.log.Error().Err(cause).Str("spool", w.spool.path).Msg("database unavailable: spooling call events")
+		w.log.Error().Err(cause).Str("spool", w.SpoolPath()).Msg("database unavailable: spooling call events")
 	}
 }
 

@@ -430,3 +430,32 @@ func TestWriterSpooledCallEqualsDirect(t *testing.T) {
 		check(t, newWriterFixture(t, dsn), proxy.SetDown)
 	})
 }
+
+// TestWriterEventTypeSeesSpooledWrites: while the database is locked, a
+// call's events wait in the spool; the Dial action that asks whether the
+// engineer accepted (no DialBridged from Twilio) must find them there, or
+// it would ring the next engineer after a conversation.
+func TestWriterEventTypeSeesSpooledWrites(t *testing.T) {
+	f := newWriterFixture(t, storetest.SQLite(t))
+	lock, err := f.db.SQL().Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if _, err := lock.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
+		t.Fatal(err)
+	}
+	f.callUnavailable("CAlocked", "the database was locked")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if typ, err := f.w.EventType(ctx, "CAlocked", "ring:p0:s0"); typ != EventRing || err != nil {
+		t.Errorf("a spooled ring read back as %q, %v", typ, err)
+	}
+	if typ, err := f.w.EventType(ctx, "CAlocked", "no-such-key"); typ != "" || err != nil {
+		t.Errorf("a key no write has: %q, %v", typ, err)
+	}
+	if _, err := lock.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	f.wantCalls("CAlocked")
+}
