@@ -295,24 +295,29 @@ func (f *Flow) dialUnreadable(w http.ResponseWriter, r *http.Request) {
 		f.hangUp(w)
 		return
 	}
-	cfg := f.router.Config()
-	o, _ := cfg.Option(cfg.Menu.Default)
-	chain := f.chain(r.Context(), o.Team)
-	st := callState{Team: o.Team, Chain: chain, From: form.Get("From"), Call: callSid, Restart: 1}
+	team := f.router.Config().DefaultTeam()
+	chain := f.chain(r.Context(), team)
+	st := callState{Team: team, Chain: chain, From: form.Get("From"), Call: callSid, Restart: 1}
 	f.next(w, r, st, routing.Update{}, []routing.Event{{
 		At: f.now(), Type: routing.EventRoute, Key: unreadableKey("route"),
-		Detail: "call state unreadable after a dial (" + form.Get("DialCallStatus") + "): starting over, " + routeDetail(o.Team, chain),
+		Detail: "call state unreadable after a dial (" + form.Get("DialCallStatus") + "): starting over, " + routeDetail(team, chain),
 	}}, f.prompt("", "sorry"))
 }
 
 // bridged reports whether a Dial action's engineer talked to the caller:
 // DialBridged says so when Twilio sends it; without it, the step's whisper
-// key (whisperKey) decides: an accept was bridged, as hotline's whisper
-// ends normally on 1. A database that cannot answer counts as no accept,
+// key (whisperKey) decides for a leg that answered (DialCallStatus
+// completed or answered): an accept was bridged, as hotline's whisper ends normally on
+// 1. A database that cannot answer counts as no accept,
 // so the chain goes on rather than leaving the caller alone.
 func (f *Flow) bridged(r *http.Request, callSid, whisperKey string) bool {
 	if v, ok := r.PostForm["DialBridged"]; ok && len(v) > 0 {
 		return v[0] == "true"
+	}
+	if ds := r.PostForm.Get("DialCallStatus"); ds != "completed" && ds != "answered" {
+		// Busy, no answer, failed, canceled: the engineer's leg never
+		// answered, so nothing was bridged and nothing need be read.
+		return false
 	}
 	typ, err := f.incidents.EventType(r.Context(), callSid, whisperKey)
 	if err != nil {

@@ -45,7 +45,7 @@ func (f *Flow) recordVerb(st callState) twiml.VoiceRecord {
 // only when it is spoken in American English (the line's language unset is
 // Twilio's default, en-US).
 func (f *Flow) transcribes(lang string) bool {
-	code, _ := f.router.Config().SayLanguage(lang)
+	code := f.sayLanguage(lang)
 	return code == "" || strings.EqualFold(code, transcribeLang)
 }
 
