@@ -93,18 +93,28 @@ func TestEventsAreWrittenWithTypedConstants(t *testing.T) {
 			return err
 		}
 		checked++
+		checkType := func(lit *ast.CompositeLit) {
+			for _, el := range lit.Elts {
+				if kv, ok := el.(*ast.KeyValueExpr); ok {
+					if id, ok := kv.Key.(*ast.Ident); ok && id.Name == "Type" {
+						if _, bare := kv.Value.(*ast.BasicLit); bare {
+							t.Errorf("%s: an event's Type is a bare string; use a routing.Event… constant", fset.Position(kv.Pos()))
+						}
+					}
+				}
+			}
+		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.CompositeLit:
-				if !isEventType(n.Type) {
-					return true
+				if isEventType(n.Type) {
+					checkType(n)
 				}
-				for _, el := range n.Elts {
-					if kv, ok := el.(*ast.KeyValueExpr); ok {
-						if id, ok := kv.Key.(*ast.Ident); ok && id.Name == "Type" {
-							if _, bare := kv.Value.(*ast.BasicLit); bare {
-								t.Errorf("%s: an event's Type is a bare string; use a routing.Event… constant", fset.Position(kv.Pos()))
-							}
+				// []Event{{Type: …}}: the inner literals name no type.
+				if arr, ok := n.Type.(*ast.ArrayType); ok && isEventType(arr.Elt) {
+					for _, el := range n.Elts {
+						if inner, ok := el.(*ast.CompositeLit); ok && inner.Type == nil {
+							checkType(inner)
 						}
 					}
 				}

@@ -237,7 +237,9 @@ func TestStrongerEvidenceUpgradesAnEarlyAbandon(t *testing.T) {
 
 		id := start("CAvm")
 		earlyStatus("CAvm")
-		s.Record(ctx, "CAvm", Update{Status: StatusMissed, Supersedes: "hangup"}, Event{At: t0, Type: EventMissed, Key: "x"})
+		if _, err := s.Record(ctx, "CAvm", Update{Status: StatusMissed, Supersedes: "hangup"}, Event{At: t0, Type: EventMissed, Key: "x"}); err != nil {
+			t.Fatal(err)
+		}
 		var closed string
 		err := s.inTx(ctx, func(tx txRunner) error {
 			var err error
@@ -261,7 +263,9 @@ func TestStrongerEvidenceUpgradesAnEarlyAbandon(t *testing.T) {
 		if applied, _ := s.Record(ctx, "CAvm", upgrade, vm); applied {
 			t.Error("the retried Record action applied again")
 		}
-		s.Record(ctx, "CAvm", Update{Status: StatusAnswered, Supersedes: "hangup"}, Event{At: t0, Type: EventBridged, Key: "dial:p0:s0"})
+		if _, err := s.Record(ctx, "CAvm", Update{Status: StatusAnswered, Supersedes: "hangup"}, Event{At: t0, Type: EventBridged, Key: "dial:p0:s0"}); err != nil {
+			t.Fatal(err)
+		}
 		if got, _ := s.Incident(ctx, id); got.Status != StatusVoicemail {
 			t.Errorf("a voicemail became %s", got.Status)
 		}
@@ -269,8 +273,12 @@ func TestStrongerEvidenceUpgradesAnEarlyAbandon(t *testing.T) {
 		// An abandonment written by another event (the caller hung up
 		// while it rang) is what happened: it stays.
 		id = start("CAring")
-		s.Record(ctx, "CAring", Update{Status: StatusAbandoned}, Event{At: t0, Type: EventHangup, Key: "dial:p0:s0"})
-		s.Record(ctx, "CAring", Update{Status: StatusAnswered, Supersedes: "hangup"}, Event{At: t0, Type: EventBridged, Key: "dial:p0:s1"})
+		if _, err := s.Record(ctx, "CAring", Update{Status: StatusAbandoned}, Event{At: t0, Type: EventHangup, Key: "dial:p0:s0"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Record(ctx, "CAring", Update{Status: StatusAnswered, Supersedes: "hangup"}, Event{At: t0, Type: EventBridged, Key: "dial:p0:s1"}); err != nil {
+			t.Fatal(err)
+		}
 		if got, _ := s.Incident(ctx, id); got.Status != StatusAbandoned {
 			t.Errorf("an abandon while ringing became %s", got.Status)
 		}

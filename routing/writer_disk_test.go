@@ -344,7 +344,8 @@ func TestWriterTakesOverStoppedInstancesSpools(t *testing.T) {
 		CallSid: "CAdead", Events: []Event{{At: f.t0, Type: "incoming", Key: "incoming"}}}
 	running := mustOpenSpool(t, path)
 	defer running.close()
-	mustKeep(t, running, &writeOp{CallSid: "CAlive", Events: []Event{{At: f.t0, Type: "ring", Key: "ring:p0:s0"}}})
+	mustKeep(t, running, &writeOp{Start: &Incident{CallSid: "CAlive", From: "+15555550124", To: "+18005550100", StartedAt: f.t0, ConfigRevision: "r"},
+		CallSid: "CAlive", Events: []Event{{At: f.t0, Type: "incoming", Key: "incoming"}}})
 	dead := mustOpenSpool(t, path+".4242")
 	mustKeep(t, dead, start,
 		&writeOp{CallSid: "CAdead", Update: Update{Team: "ops"}, Events: []Event{{At: f.t0.Add(time.Second), Type: "ring", Engineer: "alice", Key: "ring:p0:s0"}}},
@@ -361,8 +362,9 @@ func TestWriterTakesOverStoppedInstancesSpools(t *testing.T) {
 	if _, err := f.inc.IncidentByCallSid(context.Background(), "CAlive"); err == nil {
 		t.Error("the running instance's spool was replayed by another")
 	}
-	if running.size() != 1 || fileSize(t, path+".bak") == 0 {
-		t.Errorf("the running instance's spool holds %d writes, the .bak file %d bytes", running.size(), fileSize(t, path+".bak"))
+	if running.size() != 1 || fileSize(t, path) == 0 || fileSize(t, path+".bak") == 0 {
+		t.Errorf("the running instance's spool holds %d writes in %d bytes, the .bak file %d bytes",
+			running.size(), fileSize(t, path), fileSize(t, path+".bak"))
 	}
 	if !strings.Contains(f.log.String(), "took over the spooled writes of a stopped instance") {
 		t.Errorf("the take-over is not logged:\n%s", f.log.String())
