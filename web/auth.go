@@ -32,7 +32,7 @@ func (s *Site) handleLogin() http.Handler {
 			s.render(w, r, http.StatusOK, "login.html", p)
 			return
 		}
-		name, password := cleanInput(strings.TrimSpace(r.PostFormValue("username"))), r.PostFormValue("password")
+		name, password := strings.TrimSpace(r.PostFormValue("username")), r.PostFormValue("password")
 		p.Username = name
 		u, err := s.Guard.SignIn(r, "web", name, password)
 		var throttled *ThrottledError

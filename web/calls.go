@@ -190,11 +190,7 @@ func (s *Site) handleCallsCSV() http.Handler {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="calls-`+s.Now().In(s.loc()).Format("20060102-1504")+`.csv"`)
 		w.Header().Set("Cache-Control", "no-store")
-		lim := s.downloads
-		if lim.write <= 0 || lim.total <= 0 {
-			lim = defaultDownloadLimits
-		}
-		cw := csv.NewWriter(&deadlineWriter{w: w, rc: http.NewResponseController(w), wait: lim.write, end: time.Now().Add(lim.total)})
+		cw := csv.NewWriter(&deadlineWriter{w: w, rc: http.NewResponseController(w), wait: s.downloads.write, end: time.Now().Add(s.downloads.total)})
 		_ = cw.Write([]string{"id", "started_at", "caller_number", "caller_name", "team", "menu_digit", "status",
 			"answered_by", "answered_by_name", "time_to_answer_s", "duration_s", "transcript", "note", "customer"})
 		err := s.Incidents.EachIncident(r.Context(), f, func(in routing.Incident) error {

@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"testing"
@@ -65,6 +67,12 @@ func TestFormTextWithNULIsStored(t *testing.T) {
 
 		if resp := s.post(s.client(), "/login", url.Values{"username": {"ann\x00"}, "password": {"password-ann"}}); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("sign-in as ann\\x00: %d, want 401", resp.StatusCode)
+		}
+		// HTTP Basic on the API goes through the same guard.
+		guard := NewGuard(NewUsers(s.db, func() time.Time { return s.now }), GuardOptions{RefusalPause: -1})
+		basic := httptest.NewRequest(http.MethodGet, "/api/v1/oncall", nil)
+		if _, err := guard.SignIn(basic, "api", "ann\x00", "password-ann"); !errors.Is(err, ErrBadLogin) {
+			t.Errorf("API sign-in as ann\\x00: %v, want a wrong name or password", err)
 		}
 		admin := s.client()
 		s.signIn(admin, "root")

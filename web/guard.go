@@ -113,6 +113,9 @@ func (g *Guard) ClientAddr(r *http.Request) string { return clientAddr(r, g.trus
 // *ThrottledError while the client is locked out, and ErrBusy when no
 // hasher was free in time.
 func (g *Guard) SignIn(r *http.Request, via, name, password string) (User, error) {
+	// The form and HTTP Basic alike: a NUL or bytes that are not UTF-8 in
+	// a typed name would be refused by PostgreSQL, not merely unknown.
+	name = cleanInput(name)
 	addr := g.ClientAddr(r)
 	clientKey, accountKey := addr, strings.ToLower(name)+"\x00"+addr
 	throttled := func() error {
