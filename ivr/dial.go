@@ -99,14 +99,15 @@ func (f *Flow) next(w http.ResponseWriter, r *http.Request, st callState, upd ro
 	}
 	// answerOnBridge keeps the caller hearing ringing, not silence, while
 	// the engineer's leg is screened (README "The call").
+	q := f.sealState(st)
 	verbs = append(verbs, twiml.VoiceDial{
-		Action:         f.stateURL("/twilio/dial", st),
+		Action:         f.stateURL("/twilio/dial", q),
 		Timeout:        strconv.Itoa(int(step.Timeout / time.Second)),
 		CallerId:       cfg.Hotline.Number,
 		AnswerOnBridge: "true",
 		InnerElements: []twiml.Element{twiml.VoiceNumber{
 			PhoneNumber: step.Phone,
-			Url:         f.stateURL("/twilio/whisper", st),
+			Url:         f.stateURL("/twilio/whisper", q),
 		}},
 	})
 	f.writeTwiML(w, verbs...)
@@ -118,11 +119,12 @@ func (f *Flow) endOfChain(w http.ResponseWriter, r *http.Request, st callState, 
 		if len(events) > 0 {
 			f.record(r.Context(), parentSid(r), upd, events...)
 		}
+		q := f.sealState(st)
 		f.writeTwiML(w, append(prefix,
 			f.prompt(st.Lang, "voicemail"),
-			f.recordVerb(st),
+			f.recordVerb(st, q),
 			// An empty recording falls through to here.
-			twiml.VoiceRedirect{Url: f.stateURL("/twilio/no-message", st)},
+			twiml.VoiceRedirect{Url: f.stateURL("/twilio/no-message", q)},
 		)...)
 		return
 	}
@@ -159,7 +161,13 @@ func (f *Flow) HandleWhisper() http.Handler {
 		if cu, ok := cfg.Customer(st.Customer); ok {
 			from = cu.Name + ", " + from
 		}
-		f.writeTwiML(w, f.whisper(f.stateURL("/twilio/whisper/answer", st), f.prompt("", "whisper", "team", teamName, "caller", from))...)
+		// The answer carries the state this whisper got, sealed as it came;
+		// a state in the old plain format is sealed now.
+		q := r.URL.RawQuery
+		if _, sealed := sealedQuery(r); !sealed {
+			q = f.sealState(st)
+		}
+		f.writeTwiML(w, f.whisper(f.stateURL("/twilio/whisper/answer", q), f.prompt("", "whisper", "team", teamName, "caller", from))...)
 	})
 }
 

@@ -134,8 +134,7 @@ const testToken = "flow-test-token"
 
 // stateQuery is the query of a hotline URL carrying st, as the flow writes it.
 func stateQuery(f *Flow, st callState) string {
-	_, q, _ := strings.Cut(f.stateURL("/twilio/dial", st), "?")
-	return q
+	return f.sealState(st)
 }
 
 func newTestFlow(t *testing.T) (*Flow, *fakeRecorder) {

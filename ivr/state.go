@@ -79,21 +79,22 @@ func stateCipher(authToken string) cipher.AEAD {
 	return aead
 }
 
-// stateURL is an absolute hotline URL carrying st as its only query
-// parameter, s: version byte, nonce, ciphertext and tag, base64url without
+// sealState returns st sealed as the only query parameter of a callback
+// URL, s: version byte, nonce, ciphertext and tag, base64url without
 // padding. Nothing in it is readable without the auth token — no number,
-// no name — and each URL gets its own nonce, so two URLs of one call do
-// not even look alike.
-func (f *Flow) stateURL(path string, st callState) string {
+// no name. A response whose URLs carry the same state seals it once and
+// builds each with stateURL.
+func (f *Flow) sealState(st callState) string {
 	plain := appendState(make([]byte, 0, 192), st)
 	sealed := f.aead.Seal(append(make([]byte, 0, 1+len(plain)+f.aead.Overhead()), stateVersion), nil, plain, stateAAD)
-	n := len(f.publicURL) + len(path) + 3 + base64.RawURLEncoding.EncodedLen(len(sealed))
-	b := make([]byte, 0, n)
-	b = append(b, f.publicURL...)
-	b = append(b, path...)
-	b = append(b, "?s="...)
-	b = base64.RawURLEncoding.AppendEncode(b, sealed)
-	return string(b)
+	b := make([]byte, 0, 2+base64.RawURLEncoding.EncodedLen(len(sealed)))
+	b = append(b, "s="...)
+	return string(base64.RawURLEncoding.AppendEncode(b, sealed))
+}
+
+// stateURL is path on the public URL with the sealed state q (sealState).
+func (f *Flow) stateURL(path, q string) string {
+	return f.publicURL + path + "?" + q
 }
 
 // state reads the call state from a webhook's URL: the sealed s, or the
@@ -102,14 +103,17 @@ func (f *Flow) stateURL(path string, st callState) string {
 // another auth token (it was rotated during the call), tampered with, or
 // none at all. The handlers then fail open, never with a 5xx.
 func (f *Flow) state(r *http.Request) (callState, bool) {
-	if v, ok := strings.CutPrefix(r.URL.RawQuery, "s="); ok && !strings.ContainsAny(v, "&;") {
+	if v, ok := sealedQuery(r); ok {
 		return f.openState(v)
 	}
-	q := r.URL.Query()
-	if v := q.Get("s"); v != "" {
-		return f.openState(v)
-	}
-	return legacyState(q)
+	return legacyState(r.URL.Query())
+}
+
+// sealedQuery returns the sealed state of a URL hotline wrote with
+// stateURL: s as its only parameter.
+func sealedQuery(r *http.Request) (string, bool) {
+	v, ok := strings.CutPrefix(r.URL.RawQuery, "s=")
+	return v, ok && !strings.ContainsAny(v, "&;")
 }
 
 // openState decrypts and decodes a sealed state.

@@ -125,7 +125,7 @@ func TestStateSealsEveryField(t *testing.T) {
 			{Name: "emergency line", Phone: "+15555550199", Timeout: 30 * time.Second},
 		},
 	}
-	a, b := f.stateURL("/twilio/dial", st), f.stateURL("/twilio/dial", st)
+	a, b := f.stateURL("/twilio/dial", f.sealState(st)), f.stateURL("/twilio/dial", f.sealState(st))
 	if a == b {
 		t.Errorf("two URLs of one state are alike: each needs its own nonce")
 	}
@@ -414,7 +414,7 @@ func BenchmarkState(b *testing.B) {
 	}}
 	b.ReportAllocs()
 	for b.Loop() {
-		u := f.stateURL("/twilio/dial", st)
+		u := f.stateURL("/twilio/dial", f.sealState(st))
 		if _, ok := f.openState(u[len("https://hotline.example.com/twilio/dial?s="):]); !ok {
 			b.Fatal("does not open")
 		}

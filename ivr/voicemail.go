@@ -23,11 +23,12 @@ const (
 	minTranscribedSec = 3
 )
 
-// recordVerb is the voicemail's <Record>: transcribed only when Twilio can
-// transcribe the caller's language, and then at most maxTranscribed s long.
-func (f *Flow) recordVerb(st callState) twiml.VoiceRecord {
+// recordVerb is the voicemail's <Record>, its action carrying the sealed
+// state q: transcribed only when Twilio can transcribe the caller's
+// language, and then at most maxTranscribed s long.
+func (f *Flow) recordVerb(st callState, q string) twiml.VoiceRecord {
 	rec := twiml.VoiceRecord{
-		Action:      f.stateURL("/twilio/recorded", st),
+		Action:      f.stateURL("/twilio/recorded", q),
 		MaxLength:   strconv.Itoa(maxRecord),
 		Timeout:     "5",
 		FinishOnKey: "#",
