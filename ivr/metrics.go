@@ -64,11 +64,21 @@ func (m *Metrics) signatureFailed(path string) {
 	if m == nil {
 		return
 	}
+	label := stepLabel(path)
+	if label != "other" {
+		label = "/twilio/" + label
+	}
+	m.sigFailed.WithLabelValues(label).Inc()
+}
+
+// stepLabel is a webhook path's step ("voice", "dial", …) or "other", so
+// no request can add label values.
+func stepLabel(path string) string {
 	step, ok := strings.CutPrefix(path, "/twilio/")
 	if !ok || !knownSteps[step] {
-		path = "other"
+		return "other"
 	}
-	m.sigFailed.WithLabelValues(path).Inc()
+	return step
 }
 
 func (m *Metrics) signatureRelaxed() {
@@ -94,11 +104,7 @@ func (m *Metrics) observe(r *http.Request, code int, d time.Duration) {
 	if m == nil {
 		return
 	}
-	step := strings.TrimPrefix(r.URL.Path, "/twilio/")
-	if !knownSteps[step] {
-		step = "other" // keep label values bounded
-	}
-	m.webhooks.WithLabelValues(step, strconv.Itoa(code)).Observe(d.Seconds())
+	m.webhooks.WithLabelValues(stepLabel(r.URL.Path), strconv.Itoa(code)).Observe(d.Seconds())
 }
 
 var knownSteps = map[string]bool{

@@ -40,8 +40,9 @@ type EventTypeInfo struct {
 	Meaning string
 }
 
-// EventTypes is the one list of event types: the writer's, the web page's
-// labels and the README's table (TestREADMEListsEventTypes) all come from it.
+// EventTypes is the one list of event types: the code writes the constants
+// it lists (TestEventsAreWrittenWithTypedConstants), and the web page's
+// labels and the README's table (TestREADMEListsEventTypes) come from it.
 var EventTypes = []EventTypeInfo{
 	{EventIncoming, "Call came in", "the call reached hotline; the detail names the caller's number"},
 	{EventIdentified, "Caller identified", "the caller was recognised as a customer, by number or PIN"},
@@ -74,16 +75,6 @@ func (t EventType) Label() string {
 		}
 	}
 	return string(t)
-}
-
-// Known reports whether t is in EventTypes.
-func (t EventType) Known() bool {
-	for _, i := range EventTypes {
-		if i.Type == t {
-			return true
-		}
-	}
-	return false
 }
 
 // EventTypesMarkdown renders EventTypes as the Markdown table the README
