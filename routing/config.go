@@ -218,7 +218,7 @@ func (p *parser) config(root *yaml.Node) *Config {
 			p.errorf(top.missingAt(key), key, "required")
 		}
 	}
-	if h := p.child(top, "hotline", "number", "timezone", "greeting", "voice", "language", "emergency_number", "identify", "unknown_callers", "caller_id_attestation"); h != nil {
+	if h := p.child(top, "hotline", "number", "timezone", "greeting", "voice", "language", "emergency_number", "identify", "unknown_callers", "caller_id_attestation", "sms_from", "messaging_service_sid"); h != nil {
 		c.Hotline = p.hotline(h)
 		p.identification(h, &c.Hotline)
 	}
@@ -270,8 +270,20 @@ func (p *parser) hotline(o *object) Hotline {
 	if h.EmergencyNumber, n = p.str(o, "emergency_number"); n != nil {
 		p.phone(n, join(o.path, "emergency_number"), h.EmergencyNumber)
 	}
+	if h.SMSFrom, n = p.str(o, "sms_from"); n != nil {
+		p.phone(n, join(o.path, "sms_from"), h.SMSFrom)
+	}
+	if h.MessagingServiceSID, n = p.str(o, "messaging_service_sid"); n != nil && !messagingServiceRe.MatchString(h.MessagingServiceSID) {
+		p.errorf(n, join(o.path, "messaging_service_sid"), "%q: want a Messaging Service SID, MG and 32 hex digits", h.MessagingServiceSID)
+	}
+	if h.SMSFrom != "" && h.MessagingServiceSID != "" {
+		p.errorf(o.values["messaging_service_sid"], join(o.path, "messaging_service_sid"), "give sms_from or messaging_service_sid, not both")
+	}
 	return h
 }
+
+// messagingServiceRe is a Messaging Service SID.
+var messagingServiceRe = regexp.MustCompile(`^MG[0-9a-fA-F]{32}$`)
 
 func (p *parser) engineer(o *object, seen ids) (schedules.Engineer, bool) {
 	id, ok := p.define(o, seen, "engineer")

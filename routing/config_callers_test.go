@@ -93,6 +93,9 @@ func TestCustomerAndLanguageErrors(t *testing.T) {
 		{"identify", "identify: callerid_or_pin", "identify: phone", "hotline.identify", `"phone": want none, callerid, pin or callerid_or_pin`},
 		{"unknown callers", "unknown_callers: voicemail", "unknown_callers: ignore", "hotline.unknown_callers", "want route, voicemail or reject"},
 		{"attestation", "unknown_callers: voicemail", "unknown_callers: voicemail\n  caller_id_attestation: C", "hotline.caller_id_attestation", `"C": want A, B or any`},
+		{"sms sender not E.164", "unknown_callers: voicemail", "unknown_callers: voicemail\n  sms_from: 5550199", "hotline.sms_from", "E.164"},
+		{"messaging service", "unknown_callers: voicemail", "unknown_callers: voicemail\n  messaging_service_sid: PN0123", "hotline.messaging_service_sid", "want a Messaging Service SID"},
+		{"two senders", "unknown_callers: voicemail", "unknown_callers: voicemail\n  sms_from: \"+15005550006\"\n  messaging_service_sid: MG0123456789abcdef0123456789abcdef", "hotline.messaging_service_sid", "not both"},
 		{"duplicate number", `"+15555550124"]`, `"+15555550123"]`, "customers[0].numbers[1]", "already belongs to a customer"},
 		{"bad number", `"+15555550124"]`, `"5550124"]`, "customers[0].numbers[1]", "E.164"},
 		{"withheld number", `"+15555550124"]`, `"+266696687"]`, "customers[0].numbers[1]", "withheld caller ID"},
@@ -128,5 +131,24 @@ func TestCustomerAndLanguageErrors(t *testing.T) {
 			}
 			t.Errorf("no %s: %q among\n%v", c.key, c.msg, err)
 		})
+	}
+}
+
+// TestTextSender: texts go from the Messaging Service, else sms_from, else
+// the support number.
+func TestTextSender(t *testing.T) {
+	for _, c := range []struct{ extra, want string }{
+		{"", "+18005550100"},
+		{"\n  sms_from: \"+15005550006\"", "+15005550006"},
+		{"\n  messaging_service_sid: MG0123456789abcdef0123456789abcdef", "MG0123456789abcdef0123456789abcdef"},
+	} {
+		src := strings.Replace(callersBase, "unknown_callers: voicemail", "unknown_callers: voicemail"+c.extra, 1)
+		cfg, err := ParseConfig("callers.yaml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Hotline.TextSender(); got != c.want {
+			t.Errorf("%q: sender %q, want %q", c.extra, got, c.want)
+		}
 	}
 }

@@ -233,7 +233,7 @@ func TestConfigErrors(t *testing.T) {
 		{"syntax-error", 21, "", `invalid YAML: could not find expected ':'`},
 		{"tab-indent", 21, "", `invalid YAML: found character that cannot start any token`},
 		{"unknown-section", 67, "webhooks", `unknown key (expected one of hotline, menu, teams, engineers, rotations, customers, languages)`},
-		{"unknown-hotline-key", 6, "hotline.sms", `unknown key (expected one of number, timezone, greeting, voice, language, emergency_number, identify, unknown_callers, caller_id_attestation)`},
+		{"unknown-hotline-key", 6, "hotline.sms", `unknown key (expected one of number, timezone, greeting, voice, language, emergency_number, identify, unknown_callers, caller_id_attestation, sms_from, messaging_service_sid)`},
 		{"repeated-key", 6, "hotline.greeting", `repeated key (first at line 5)`},
 		{"two-documents", 67, "", `the file holds more than one YAML document; keep one`},
 		{"empty", 1, "", `the config is empty`},

@@ -83,6 +83,25 @@ type Hotline struct {
 	// CallerIDAttestation is the least STIR/SHAKEN attestation that lets a
 	// caller ID identify a customer: A (default), B or any.
 	CallerIDAttestation string
+	// SMSFrom is the number texts are sent from (E.164), when it is not
+	// Number: a toll-free Number must be verified before its texts are
+	// delivered, so a verified SMS number may stand in (optional).
+	SMSFrom string
+	// MessagingServiceSID (MG…) sends texts through a Messaging Service
+	// instead of from one number (optional; not with SMSFrom).
+	MessagingServiceSID string
+}
+
+// TextSender is who texts are sent as: the Messaging Service when there is
+// one, else SMSFrom, else the support number.
+func (h Hotline) TextSender() string {
+	switch {
+	case h.MessagingServiceSID != "":
+		return h.MessagingServiceSID
+	case h.SMSFrom != "":
+		return h.SMSFrom
+	}
+	return h.Number
 }
 
 // Menu is the caller's first choice.
