@@ -283,7 +283,7 @@ func templateCall(ctx context.Context, s *server) (*sim.Sequence, error) {
 	if err != nil || len(chain) == 0 {
 		return nil, fmt.Errorf("bench: team %s has nobody on call for the template call (%v)", opt.Team, err)
 	}
-	tw := &sim.Twilio{BaseURL: "http://" + s.addr, PublicURL: s.publicURL, AuthToken: s.authToken}
+	tw := &sim.Twilio{BaseURL: "http://" + s.addr, PublicURL: s.publicURL, AuthToken: s.authToken, CallerNameLookup: true}
 	res, err := tw.Call(ctx, sim.Script{
 		From: "+15555550123", CallerName: "Bench Corp", To: cfg.Hotline.Number,
 		Presses: []string{opt.Digit}, Engineers: map[string]sim.Behaviour{chain[0].Phone: sim.Accept},

@@ -10,6 +10,9 @@ import (
 	"github.com/hotline-dev/hotline/routing"
 )
 
+// statusOrderFlag holds the values of call --status-order.
+var statusOrderFlag = map[string]sim.StatusOrder{"last": sim.StatusLast, "first": sim.StatusFirst, "concurrent": sim.StatusConcurrent}
+
 var behaviours = map[string]sim.Behaviour{
 	"accept": sim.Accept, "decline": sim.Decline, "no-answer": sim.NoAnswer,
 	"busy": sim.Busy, "voicemail": sim.Voicemail, "failed": sim.Failed, "hangup": sim.Hangup,
@@ -26,6 +29,9 @@ func cmdCall(ctx context.Context, e env, args []string) error {
 	config := fs.String("config", envOr(e, "HOTLINE_CONFIG", defaultConfig), "config file, to turn engineer ids into phone numbers")
 	message := fs.String("voicemail", "Hello, this is a test message.", "what the caller says if asked for a voicemail (\"\" for nothing)")
 	hangup := fs.String("hangup", "", "the caller hangs up: menu, ring:N, record or talk (on the bridged engineer)")
+	order := fs.String("status-order", "last", "when the final status callback arrives against the action Twilio requests after the caller hung up: last, first or concurrent (real Twilio guarantees none)")
+	pickup := fs.Int("voicemail-pickup", 0, "seconds of ringing before an engineer's personal voicemail answers (0: 22, as mobile carriers take 20 to 30)")
+	tidy := fs.Bool("tidy", false, "a tidy Twilio: no 5 s added to Dial timeouts, personal voicemails pick up at once, no CallToken")
 	var presses, engineers repeated
 	fs.Var(&presses, "press", "the caller's key at each menu, in order (repeatable; \"\" presses nothing)")
 	fs.Var(&engineers, "engineer", "ID=behaviour (or +NUMBER=behaviour): accept, decline, no-answer, busy, voicemail, failed, hangup (repeatable)")
@@ -40,6 +46,10 @@ func cmdCall(ctx context.Context, e env, args []string) error {
 		fs.Usage()
 		return usageErr("call: --url is required")
 	}
+	statusOrder, known := statusOrderFlag[*order]
+	if !known {
+		return badFlag(fs, "--status-order %q: want last, first or concurrent", *order)
+	}
 	token := e.getenv("TWILIO_AUTH_TOKEN")
 	if token == "" {
 		return errors.New("call: set TWILIO_AUTH_TOKEN to the server's auth token so the requests are signed")
@@ -49,7 +59,8 @@ func cmdCall(ctx context.Context, e env, args []string) error {
 		cfg = c
 	}
 	script := sim.Script{From: *from, To: *to, CallerName: *name, StirVerstat: *verstat, Presses: presses,
-		Voicemail: *message, HangupAfter: *hangup, Engineers: map[string]sim.Behaviour{}}
+		Voicemail: *message, HangupAfter: *hangup, StatusOrder: statusOrder, VoicemailPickup: *pickup,
+		Engineers: map[string]sim.Behaviour{}}
 	if script.To == "" && cfg != nil {
 		script.To = cfg.Hotline.Number
 	}
@@ -72,7 +83,8 @@ func cmdCall(ctx context.Context, e env, args []string) error {
 		}
 		script.Engineers[phone] = b
 	}
-	tw := &sim.Twilio{BaseURL: *base, PublicURL: *publicURL, AuthToken: token}
+	// A caller name given is a name Twilio's caller-name lookup found.
+	tw := &sim.Twilio{BaseURL: *base, PublicURL: *publicURL, AuthToken: token, CallerNameLookup: *name != "", Tidy: *tidy}
 	res, err := tw.Call(ctx, script)
 	if res != nil {
 		fmt.Fprint(e.stdout, res.Transcript())

@@ -52,6 +52,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"user", "add", "alice", "--role", "manager"},
 		{"user", "add", "--password-stdin"},
 		{"call"},
+		{"call", "--url", "http://127.0.0.1:1", "--status-order", "sideways"},
 	} {
 		_, stderr, code := runCLI(t, nil, "", args...)
 		if code != 2 {
@@ -200,6 +201,14 @@ func TestCallCommand(t *testing.T) {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("call output lacks %q:\n%s", want, stdout)
 			}
+		}
+		// A caller who hangs up on bob, the status callback first.
+		stdout, stderr, code = runCLI(t, vars, "", "call", "--url", h.base, "--config", h.config, "--press", "1", "--engineer", "alice=busy", "--engineer", "bob=accept", "--hangup", "talk", "--status-order", "first")
+		if code != 0 || !strings.Contains(stdout, "ended: completed") {
+			t.Fatalf("call --status-order first: %d %s\n%s", code, stderr, stdout)
+		}
+		if in := h.incident(strings.Fields(stdout[strings.LastIndex(stdout, "call CA"):])[1]); in.Status != "answered" {
+			t.Errorf("call --status-order first: incident %s, want answered", in.Status)
 		}
 		if _, stderr, code = runCLI(t, map[string]string{"TWILIO_AUTH_TOKEN": "wrong"}, "", "call", "--url", h.base, "--config", h.config); code != 1 {
 			t.Errorf("call with the wrong token: exit %d, want 1 (the server refuses it)\n%s", code, stderr)

@@ -87,7 +87,8 @@ func demoCalls(ctx context.Context, e env, s *server) error {
 		steps, _ := s.router.Chain(ctx, team, time.Now())
 		return steps
 	})
-	tw := &sim.Twilio{BaseURL: "http://" + s.addr, PublicURL: s.publicURL, AuthToken: s.authToken}
+	// The demo's number has caller-name lookup on: its callers are named.
+	tw := &sim.Twilio{BaseURL: "http://" + s.addr, PublicURL: s.publicURL, AuthToken: s.authToken, CallerNameLookup: true}
 	for _, c := range calls {
 		c.script.To = cfg.Hotline.Number
 		res, err := tw.Call(ctx, c.script)

@@ -120,7 +120,9 @@ func (h *hotline) serve(spool string) {
 	go io.Copy(io.Discard, pr)
 	addr := strings.Fields(strings.TrimPrefix(line, "hotline: listening on "))[0]
 	h.base = addr
-	h.twilio = &sim.Twilio{BaseURL: addr, AuthToken: testToken}
+	// The test number has caller-name lookup on, so scripts' CallerNames
+	// are sent.
+	h.twilio = &sim.Twilio{BaseURL: addr, AuthToken: testToken, CallerNameLookup: true}
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

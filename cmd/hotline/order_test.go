@@ -214,3 +214,76 @@ func TestAnsweredTextWhicheverWriteEndsIt(t *testing.T) {
 		t.Errorf("a bridge before the end texted %+v", msgs)
 	}
 }
+
+// TestEscalationPastPersonalVoicemail: alice's own voicemail picks up after
+// 22 s of her 20 s step (Twilio rings 25 s), hears the whisper and presses
+// nothing; hotline moves on and bob accepts. Whichever order the last
+// webhooks take, the call is bob's, and alice's step is a missed key, not
+// an accept.
+func TestEscalationPastPersonalVoicemail(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		s, tw := startOrderServer(t, dsn)
+		for _, o := range statusOrders {
+			t.Run(o.name, func(t *testing.T) {
+				res, in := orderCall(t, s, tw, sim.Script{Presses: []string{"1"}, HangupAfter: "talk", StatusOrder: o.order,
+					Engineers: map[string]sim.Behaviour{alice: sim.Voicemail, bob: sim.Accept}})
+				wantStatus(t, in, routing.StatusAnswered, "bob")
+				ev := eventTypes(in)
+				if countPrefix(ev, "no_key:alice") != 1 || countPrefix(ev, "accepted:alice") != 0 || countPrefix(ev, "bridged:bob") != 1 {
+					t.Errorf("events %v", ev)
+				}
+				noEarlyHangup(t, in)
+				if !heard(res, alice, "answers") {
+					t.Errorf("alice's voicemail never answered:\n%s", res.Transcript())
+				}
+			})
+		}
+	})
+}
+
+// TestHangupWhileRingingWhateverTheStatusOrder: a caller who hangs up
+// while alice's phone rings makes the status callback race the Dial
+// action (DialCallStatus canceled): the call is abandoned, closed, and
+// nobody after alice is rung.
+func TestHangupWhileRingingWhateverTheStatusOrder(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		s, tw := startOrderServer(t, dsn)
+		for _, o := range statusOrders {
+			t.Run(o.name, func(t *testing.T) {
+				res, in := orderCall(t, s, tw, sim.Script{Presses: []string{"1"}, HangupAfter: "ring:1", StatusOrder: o.order})
+				wantStatus(t, in, routing.StatusAbandoned, "")
+				if in.EndedAt == nil {
+					t.Errorf("incident not closed: %+v", in)
+				}
+				if ev := eventTypes(in); countPrefix(ev, "ring:bob") != 0 || heard(res, bob, "") {
+					t.Errorf("bob was rung after the caller hung up: %v", ev)
+				}
+			})
+		}
+	})
+}
+
+// TestCallTokenLeftOutOfTheSignature: a whole call whose incoming requests
+// were signed without CallToken and StirVerstat (one report of what Twilio
+// does) is routed and answered, and each such request is counted as
+// relaxed.
+func TestCallTokenLeftOutOfTheSignature(t *testing.T) {
+	h := startHotline(t, storetest.SQLite(t))
+	tw := *h.twilio
+	tw.CallTokenUnsigned = true
+	res, err := tw.Call(context.Background(), sim.Script{From: "+15555550123", To: "+18005550100", StirVerstat: "TN-Validation-Passed-A",
+		Presses: []string{"1"}, Engineers: map[string]sim.Behaviour{alice: sim.Accept}})
+	if err != nil {
+		t.Fatalf("call: %v\n%s", err, transcript(res))
+	}
+	wantStatus(t, h.incident(res.CallSid), routing.StatusAnswered, "alice")
+	relaxed := 0
+	for _, r := range res.Requests {
+		if _, ok := r.Params["CallToken"]; ok {
+			relaxed++
+		}
+	}
+	if want := "hotline_signature_relaxed_total " + strconv.Itoa(relaxed); relaxed == 0 || !strings.Contains(h.metrics(), want+"\n") {
+		t.Errorf("/metrics lacks %s", want)
+	}
+}

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -335,7 +336,12 @@ func TestFinalStatusCallback(t *testing.T) {
 			return `<Say language="en-GB" voice="Polly.Amy">one two three four five</Say><Pause length="3"/><Play>https://x/a.mp3</Play>`
 		},
 	})
-	res := f.call(Script{From: caller, To: support, CallerName: "ACME CORP"})
+	tw := f.twilio()
+	tw.CallerNameLookup = true
+	res, err := tw.Call(context.Background(), Script{From: caller, To: support, CallerName: "ACME CORP"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	st := f.one("/twilio/status")
 	wantParams(t, "status", st.form, map[string]string{
 		"CallStatus": "completed", "CallDuration": "10", "Duration": "1", "CallSid": res.CallSid,

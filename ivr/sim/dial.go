@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -180,27 +181,31 @@ func (c *call) targets(l *leg, v node, docURL *url.URL, from string) ([]*target,
 	return out, nil
 }
 
-// ring rings a group of legs at once. It returns the first leg (in document
-// order) whose phone answers, after cancelling the others, or nil when none
-// answers.
+// ring rings a group of legs at once for timeout seconds, and Twilio's
+// buffer beyond it. It returns the leg that answers first (document order
+// breaks ties), after cancelling the others, or nil when none answers in
+// time: a personal voicemail picks up only after c.pickup of ringing.
 func (c *call) ring(g []*target, timeout int) *target {
 	for _, t := range g {
 		c.legEvent(t, "initiated")
 		t.leg.status = "ringing"
 		c.legEvent(t, "ringing")
 	}
+	if !c.t.Tidy {
+		timeout += dialBuffer
+	}
 	var win *target
+	first := timeout
 	for _, t := range g {
-		if t.leg.behaviour.answers() {
-			win = t
-			break
+		if at := c.answersAfter(t.leg.behaviour); at < first {
+			win, first = t, at
 		}
 	}
 	start := c.clock
 	c.endLegs(g, start, Failed, 1)
 	c.endLegs(g, start, Busy, busySeconds)
 	if win != nil {
-		c.clock = max(c.clock, start+min(answerSeconds, timeout))
+		c.clock = max(c.clock, start+first)
 		for _, t := range g {
 			if t != win && !t.done {
 				c.complete(t, "canceled", 0)
@@ -215,6 +220,18 @@ func (c *call) ring(g []*target, timeout int) *target {
 		}
 	}
 	return nil
+}
+
+// answersAfter is how long a phone with behaviour b rings before it is
+// answered; one that never answers rings for ever.
+func (c *call) answersAfter(b Behaviour) int {
+	switch {
+	case b == Voicemail:
+		return c.pickup
+	case b.answers():
+		return answerSeconds
+	}
+	return math.MaxInt
 }
 
 // endLegs ends the legs with behaviour b, secs after start.

@@ -106,8 +106,8 @@ func TestVoicemailLegHangsUp(t *testing.T) {
 	if n := len(f.find("/twilio/w")); n != 11 {
 		t.Errorf("%d whisper documents, want 11 (11 s each)", n)
 	}
-	if res.Duration != 126 {
-		t.Errorf("Duration %d, want 126 (5 s ringing + 121 s)", res.Duration)
+	if res.Duration != 143 {
+		t.Errorf("Duration %d, want 143 (22 s ringing + 121 s)", res.Duration)
 	}
 }
 

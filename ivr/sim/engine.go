@@ -16,6 +16,8 @@ import (
 const (
 	playSeconds    = 5   // one <Play> of an audio file
 	answerSeconds  = 5   // ringing before an answering phone picks up
+	pickupSeconds  = 22  // ringing before a personal voicemail picks up
+	dialBuffer     = 5   // what Twilio adds to every <Dial timeout>
 	busySeconds    = 2   // until a busy signal ends a leg
 	voicemailLimit = 120 // a personal voicemail hangs up after this long
 	defaultTalk    = 60  // a bridged conversation
@@ -57,24 +59,26 @@ type hop struct {
 
 // call is the state of one simulated call.
 type call struct {
-	ctx      context.Context
-	t        *Twilio
-	s        Script
-	hp       hangupPoint
-	res      *Result
-	start    time.Time
-	clock    int
-	caller   *leg
-	presses  int
-	dials    int
-	docs     int
-	maxSteps int
-	talk     int
-	final    string   // set by <Reject>
-	hungUp   *webhook // the action requested after the caller hung up, when StatusOrder holds it back
-	hungUpCB func()   // what follows that action (the recording's callback)
-	later    []func() // callbacks Twilio delivers after the call has ended
-	abort    error    // the context ended: stop without further requests
+	ctx       context.Context
+	t         *Twilio
+	s         Script
+	hp        hangupPoint
+	res       *Result
+	start     time.Time
+	clock     int
+	caller    *leg
+	presses   int
+	dials     int
+	docs      int
+	maxSteps  int
+	talk      int
+	pickup    int      // seconds of ringing before a personal voicemail answers
+	callToken string   // the incoming call's CallToken
+	final     string   // set by <Reject>
+	hungUp    *webhook // the action requested after the caller hung up, when StatusOrder holds it back
+	hungUpCB  func()   // what follows that action (the recording's callback)
+	later     []func() // callbacks Twilio delivers after the call has ended
+	abort     error    // the context ended: stop without further requests
 }
 
 func newCall(ctx context.Context, t *Twilio, s Script) (*call, error) {
@@ -108,6 +112,15 @@ func newCall(ctx context.Context, t *Twilio, s Script) (*call, error) {
 	if c.talk <= 0 {
 		c.talk = defaultTalk
 	}
+	switch c.pickup = s.VoicemailPickup; {
+	case t.Tidy:
+		c.pickup = answerSeconds
+	case c.pickup <= 0:
+		c.pickup = pickupSeconds
+	}
+	// Twilio's CallToken is URL-encoded JSON carrying a signed token for
+	// forwarding the caller ID; hotline only has to accept it.
+	c.callToken = url.QueryEscape(`{"parentCallInfoToken":"` + newSid("eyJ") + `","identityHeaderTokens":[]}`)
 	c.res = &Result{CallSid: c.caller.sid}
 	return c, nil
 }
@@ -197,11 +210,14 @@ func (c *call) params(l *leg) url.Values {
 	}
 	if l.parent == nil {
 		p.Set("Direction", "inbound")
-		if c.s.CallerName != "" {
+		if c.s.CallerName != "" && (c.t.CallerNameLookup || c.t.Tidy) {
 			p.Set("CallerName", c.s.CallerName)
 		}
 		if c.s.StirVerstat != "" {
 			p.Set("StirVerstat", c.s.StirVerstat)
+		}
+		if !c.t.Tidy {
+			p.Set("CallToken", c.callToken)
 		}
 	} else {
 		p.Set("Direction", "outbound-dial")

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -107,6 +108,11 @@ func (t *Twilio) send(ctx context.Context, method, fullURL string, params url.Va
 		sigParams = nil
 	} else {
 		body = []byte(params.Encode())
+	}
+	if t.CallTokenUnsigned && (params.Has("CallToken") || params.Has("StirVerstat")) {
+		sigParams = maps.Clone(sigParams)
+		delete(sigParams, "CallToken")
+		delete(sigParams, "StirVerstat")
 	}
 	sig := Sign(t.AuthToken, signed, sigParams)
 	var lastErr error

@@ -43,6 +43,19 @@ type Twilio struct {
 	// Now gives the wall-clock start of a call (the simulated clock runs
 	// from it); nil means time.Now.
 	Now func() time.Time
+	// CallerNameLookup is the number's caller-name (CNAM) lookup: only
+	// with it on does Twilio send CallerName (docs/twilio.md §8.6).
+	CallerNameLookup bool
+	// CallTokenUnsigned signs the incoming call's requests without
+	// CallToken and StirVerstat, as one report says Twilio does
+	// (docs/twilio.md §8.7).
+	CallTokenUnsigned bool
+	// Tidy turns off the ways Twilio differs from a tidy script: <Dial>
+	// timeouts get no 5 s buffer, a personal voicemail picks up as fast
+	// as a person, no CallToken is sent, and CallerName is sent whenever
+	// the script has one. The zero value behaves like Twilio
+	// (docs/twilio.md §8).
+	Tidy bool
 }
 
 // Behaviour is how a dialled engineer's phone reacts to a <Dial>.
@@ -53,7 +66,7 @@ type Behaviour string
 const (
 	Accept    Behaviour = "accept"    // answers, presses 1 at every whisper <Gather>
 	Decline   Behaviour = "decline"   // answers, presses 2 at every whisper <Gather>
-	Voicemail Behaviour = "voicemail" // answers (a personal voicemail), presses nothing, hangs up after 120 s
+	Voicemail Behaviour = "voicemail" // a personal voicemail: answers after Script.VoicemailPickup of ringing, presses nothing, hangs up after 120 s
 	Hangup    Behaviour = "hangup"    // answers, hangs up at the first whisper <Gather>
 	NoAnswer  Behaviour = "no-answer" // rings until the <Dial> timeout
 	Busy      Behaviour = "busy"      // busy signal
@@ -68,7 +81,8 @@ func (b Behaviour) answers() bool {
 type Script struct {
 	// From is the caller's number and To the dialled support number (E.164).
 	From, To string
-	// CallerName is sent as CallerName (CNAM) when set.
+	// CallerName is the caller's CNAM name, sent as CallerName when set
+	// and Twilio.CallerNameLookup (or Tidy) is on.
 	CallerName string
 	// StirVerstat is sent as StirVerstat, the carrier's STIR/SHAKEN
 	// verification of From (e.g. TN-Validation-Passed-A), when set.
@@ -101,6 +115,10 @@ type Script struct {
 	// (its <Number url> and the actions of its <Gather>s); the child leg's
 	// status callbacks keep it.
 	OmitParentCallSid bool
+	// VoicemailPickup is how many seconds an engineer's phone rings before
+	// their personal voicemail (the Voicemail behaviour) answers: mobile
+	// carriers take 20 to 30. 0 means 22; with Twilio.Tidy, 5.
+	VoicemailPickup int
 	// Talk is how many seconds a bridged conversation lasts; 0 means 60.
 	Talk int
 	// MaxSteps bounds the TwiML documents fetched; 0 means 200.
