@@ -20,7 +20,7 @@ type target struct {
 	dur     int // seconds from answer to end, once done
 }
 
-// dial runs a <Dial> on the caller's leg (TWILIO.md §4.3, §4.4): ring the
+// dial runs a <Dial> on the caller's leg (docs/twilio.md §4.3, §4.4): ring the
 // numbers, run the whisper on the leg that answers, bridge it when the
 // whisper ends normally, then request the action with DialCallStatus and
 // DialBridged, or fall through when there is no action.

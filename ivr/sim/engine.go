@@ -183,7 +183,7 @@ func (c *call) now() time.Time {
 	return c.start.Add(time.Duration(c.clock) * time.Second)
 }
 
-// params returns the standard parameters of a leg (TWILIO.md §3.1, §3.4).
+// params returns the standard parameters of a leg (docs/twilio.md §3.1, §3.4).
 func (c *call) params(l *leg) url.Values {
 	p := url.Values{}
 	p.Set("AccountSid", c.t.accountSid())

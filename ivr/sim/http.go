@@ -23,7 +23,7 @@ import (
 // maxBody is Twilio's TwiML size limit (error 11750).
 const maxBody = 64 << 10
 
-// Sign computes X-Twilio-Signature (TWILIO.md §1.1): base64 of the
+// Sign computes X-Twilio-Signature (docs/twilio.md §1.1): base64 of the
 // HMAC-SHA1, keyed by authToken, of fullURL followed by every parameter's
 // name and value, names sorted byte-wise. Pass nil params for GET requests,
 // whose parameters are already in the URL.

@@ -20,7 +20,7 @@ func (n node) hasAttr(name string) bool {
 }
 
 // gather runs a <Gather>: its nested prompts, then the leg's input
-// (TWILIO.md §4.2).
+// (docs/twilio.md §4.2).
 func (c *call) gather(l *leg, v node, docURL *url.URL) (outcome, error) {
 	timeout, err := v.intAttr("timeout", 5)
 	if err != nil {
@@ -95,7 +95,7 @@ func (c *call) gather(l *leg, v node, docURL *url.URL) (outcome, error) {
 	return outcome{next: h}, nil
 }
 
-// record runs a <Record> (TWILIO.md §4.5). On an engineer's leg nothing is
+// record runs a <Record> (docs/twilio.md §4.5). On an engineer's leg nothing is
 // said, so it always falls through.
 func (c *call) record(l *leg, v node, docURL *url.URL) (outcome, error) {
 	if len(v.Children) > 0 {

@@ -8,7 +8,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 )
 
-// TWILIO.md §1.4 parameter sets.
+// docs/twilio.md §1.4 parameter sets.
 var (
 	p7 = url.Values{
 		"Digits": {"1234"}, "CallSid": {"CA1234567890ABCDE"}, "To": {"+18005551212"},

@@ -5,7 +5,7 @@
 // final status callback, all on a manual clock (nothing sleeps).
 //
 // It speaks only HTTP and TwiML, so it can drive any server, not just
-// hotline. The facts it reproduces are those of TWILIO.md.
+// hotline. The facts it reproduces are those of docs/twilio.md.
 package sim
 
 import (

@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-// node is a generic TwiML element (TWILIO.md §2.4).
+// node is a generic TwiML element (docs/twilio.md §2.4).
 type node struct {
 	XMLName  xml.Name
 	Attrs    []xml.Attr `xml:",any,attr"`
