@@ -2,18 +2,14 @@ package routing
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/hotline-dev/hotline/problem"
 	"github.com/hotline-dev/hotline/store"
 )
-
-// ErrInvalidAnnouncement is returned for an announcement that cannot be
-// posted (empty, too long, already over).
-var ErrInvalidAnnouncement = errors.New("routing: invalid announcement")
 
 // MaxAnnouncement is the longest message, in characters: about a minute of
 // speech, which is already a lot for a caller to sit through.
@@ -48,17 +44,19 @@ func NewAnnouncements(db *store.DB, audit Auditor, now func() time.Time) *Announ
 	return &Announcements{db: db, audit: audit, now: now}
 }
 
-// AddAnnouncement posts a message active from now until a.EndsAt.
+// AddAnnouncement posts a message active from now until a.EndsAt. A
+// message that is empty or too long, or an end not in the future, is a
+// problem.Invalid error and posts nothing.
 func (s *Announcements) AddAnnouncement(ctx context.Context, message string, until time.Time, actor string) (Announcement, error) {
 	message = strings.Join(strings.Fields(message), " ")
 	now := s.now()
 	switch {
 	case message == "":
-		return Announcement{}, fmt.Errorf("%w: the message is empty", ErrInvalidAnnouncement)
+		return Announcement{}, fmt.Errorf("routing: add announcement: %w", problem.Invalidf("the message is empty"))
 	case utf8.RuneCountInString(message) > MaxAnnouncement:
-		return Announcement{}, fmt.Errorf("%w: the message is over %d characters", ErrInvalidAnnouncement, MaxAnnouncement)
+		return Announcement{}, fmt.Errorf("routing: add announcement: %w", problem.Invalidf("the message is over %d characters", MaxAnnouncement))
 	case !until.After(now):
-		return Announcement{}, fmt.Errorf("%w: the end time %s is not in the future", ErrInvalidAnnouncement, until.UTC().Format(time.RFC3339))
+		return Announcement{}, fmt.Errorf("routing: add announcement: %w", problem.Invalidf("the end time %s is not in the future", until.UTC().Format(time.RFC3339)))
 	}
 	a := Announcement{Message: message, StartsAt: now, EndsAt: until, CreatedBy: actor, CreatedAt: now}
 	const insert = `INSERT INTO announcements (message, starts_at, ends_at, created_by, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`
@@ -72,7 +70,8 @@ func (s *Announcements) AddAnnouncement(ctx context.Context, message string, unt
 	return a, nil
 }
 
-// ExpireAnnouncement ends an announcement now.
+// ExpireAnnouncement ends an announcement now; one that does not exist or
+// is over already is a problem.NotFound error.
 func (s *Announcements) ExpireAnnouncement(ctx context.Context, id int64, actor string) error {
 	now := ms(s.now())
 	res, err := s.db.ExecContext(ctx, `UPDATE announcements SET ends_at = ? WHERE id = ? AND ends_at > ?`, now, id, now)
@@ -80,7 +79,7 @@ func (s *Announcements) ExpireAnnouncement(ctx context.Context, id int64, actor 
 		return fmt.Errorf("routing: expire announcement %d: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("%w: no active announcement %d", ErrNotFound, id)
+		return fmt.Errorf("routing: expire announcement: %w", problem.NotFoundf("no active announcement %d", id))
 	}
 	return s.audit.Audit(ctx, actor, "announcement.expire", fmt.Sprintf("#%d", id))
 }

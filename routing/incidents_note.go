@@ -2,34 +2,32 @@ package routing
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/hotline-dev/hotline/problem"
 )
 
 // MaxNote is the longest manager's note on an incident, in characters.
 const MaxNote = 4000
-
-// ErrInvalidNote is returned for a note that cannot be saved.
-var ErrInvalidNote = errors.New("routing: invalid note")
 
 // ActionNote is the audit action of a changed manager's note.
 const ActionNote = "incident.note"
 
 // SetNote replaces the manager's note on incident id and records who did
 // it in audit. An empty note clears it. It returns ErrNotFound when there is
-// no such incident.
+// no such incident, and a problem.Invalid error for a note it refuses.
 func (s *Incidents) SetNote(ctx context.Context, audit Auditor, id int64, note, actor string) error {
 	note = strings.TrimSpace(strings.ReplaceAll(note, "\r\n", "\n"))
 	if !utf8.ValidString(note) {
-		return fmt.Errorf("%w: not valid UTF-8", ErrInvalidNote)
+		return fmt.Errorf("routing: set note: %w", problem.Invalidf("the note is not valid UTF-8"))
 	}
 	if n := utf8.RuneCountInString(note); n > MaxNote {
-		return fmt.Errorf("%w: %d characters, at most %d", ErrInvalidNote, n, MaxNote)
+		return fmt.Errorf("routing: set note: %w", problem.Invalidf("the note has %d characters, at most %d", n, MaxNote))
 	}
 	if actor == "" {
-		return fmt.Errorf("%w: the audit log needs an actor", ErrInvalidNote)
+		return fmt.Errorf("routing: set note: %w", problem.Invalidf("the audit log needs an actor"))
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE incidents SET note = ? WHERE id = ?`, note, id)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotline-dev/hotline/problem"
 	"github.com/hotline-dev/hotline/store/storetest"
 )
 
@@ -181,8 +182,14 @@ func TestSetNoteIsAudited(t *testing.T) {
 		if err := s.SetNote(ctx, &log, 99, "x", "web:ann"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("missing incident: %v", err)
 		}
-		if err := s.SetNote(ctx, &log, 2, strings.Repeat("x", MaxNote+1), "web:ann"); !errors.Is(err, ErrInvalidNote) {
+		if err := s.SetNote(ctx, &log, 2, strings.Repeat("x", MaxNote+1), "web:ann"); !isInvalid(err) {
 			t.Errorf("long note: %v", err)
 		}
 	})
+}
+
+// isInvalid reports whether err refuses the input (problem.Invalid).
+func isInvalid(err error) bool {
+	_, ok := problem.Of(err, problem.Invalid)
+	return ok
 }

@@ -17,8 +17,6 @@ var (
 	ErrNoOneOnCall = errors.New("schedules: no one on call")
 	// ErrNotFound means an override with that id does not exist.
 	ErrNotFound = errors.New("schedules: not found")
-	// ErrInvalid means an override was refused (bad window, unknown name).
-	ErrInvalid = errors.New("schedules: invalid")
 )
 
 // Engineer is a person who can be rung.

@@ -7,37 +7,27 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hotline-dev/hotline/problem"
 	"github.com/hotline-dev/hotline/store"
 )
-
-// refusal is an override the store will not accept. Its message says what
-// is wrong; it matches ErrInvalid with errors.Is.
-type refusal struct{ msg string }
-
-func (e *refusal) Error() string { return e.msg }
-func (e *refusal) Unwrap() error { return ErrInvalid }
-
-func refuse(format string, args ...any) error {
-	return &refusal{msg: "schedules: override: " + fmt.Sprintf(format, args...)}
-}
 
 // check returns why o cannot be stored, or nil.
 func (o *Override) check(dir Directory) error {
 	switch {
 	case o.Rotation == "":
-		return refuse("rotation is required")
+		return problem.Invalidf("rotation is required")
 	case !dir.HasRotation(o.Rotation):
-		return refuse("unknown rotation %q", o.Rotation)
+		return problem.Invalidf("unknown rotation %q", o.Rotation)
 	case o.Engineer == "":
-		return refuse("engineer is required")
+		return problem.Invalidf("engineer is required")
 	case !dir.HasEngineer(o.Engineer):
-		return refuse("unknown engineer %q", o.Engineer)
+		return problem.Invalidf("unknown engineer %q", o.Engineer)
 	case o.From.IsZero() || o.To.IsZero():
-		return refuse("from and to are required")
+		return problem.Invalidf("from and to are required")
 	case !o.To.After(o.From):
-		return refuse("to %s is not after from %s", o.To.Format(time.RFC3339), o.From.Format(time.RFC3339))
+		return problem.Invalidf("to %s is not after from %s", o.To.Format(time.RFC3339), o.From.Format(time.RFC3339))
 	case o.CreatedBy == "":
-		return refuse("created_by is required for the audit log")
+		return problem.Invalidf("created_by is required for the audit log")
 	}
 	return nil
 }
@@ -56,11 +46,11 @@ func (o *Override) describe() string {
 // the audit log in the same transaction. From and To are kept to the
 // millisecond; ID and CreatedAt are set by the store. A refused override
 // (unknown rotation or engineer, To not after From, no CreatedBy) returns an
-// error wrapping ErrInvalid and writes nothing. dir must not be nil.
+// problem.Invalid error saying why and writes nothing. dir must not be nil.
 func (s *Store) AddOverride(ctx context.Context, o Override, dir Directory) (Override, error) {
 	o.From, o.To = o.From.Truncate(time.Millisecond).UTC(), o.To.Truncate(time.Millisecond).UTC()
 	if err := o.check(dir); err != nil {
-		return Override{}, err
+		return Override{}, fmt.Errorf("schedules: override: %w", err)
 	}
 	o.CreatedAt = s.now().Truncate(time.Millisecond).UTC()
 	const insert = `INSERT INTO overrides (rotation, engineer, starts_at, ends_at, reason, created_by, created_at)
@@ -84,10 +74,10 @@ func (s *Store) AddOverride(ctx context.Context, o Override, dir Directory) (Ove
 
 // RemoveOverride deletes override id and records who removed it in the
 // audit log, in one transaction. It returns ErrNotFound if there is no such
-// override, and an error wrapping ErrInvalid if actor is empty.
+// override, and a problem.Invalid error if actor is empty.
 func (s *Store) RemoveOverride(ctx context.Context, id int64, actor string) error {
 	if actor == "" {
-		return fmt.Errorf("schedules: remove override %d: actor is required for the audit log: %w", id, ErrInvalid)
+		return fmt.Errorf("schedules: remove override %d: %w", id, problem.Invalidf("the audit log needs an actor"))
 	}
 	const del = `DELETE FROM overrides WHERE id = ?
 		RETURNING id, rotation, engineer, starts_at, ends_at, reason, created_by, created_at`

@@ -1,11 +1,10 @@
 package web
 
 import (
-	"errors"
 	"net/http"
-	"strings"
 	"time"
 
+	"github.com/hotline-dev/hotline/problem"
 	"github.com/hotline-dev/hotline/routing"
 )
 
@@ -36,18 +35,17 @@ func (s *Site) handleAnnouncements() http.Handler {
 		if r.Method == http.MethodPost {
 			p.Message, p.Until = cleanInput(r.PostFormValue("message")), r.PostFormValue("until")
 			until, err := parseWhen(p.Until, loc, false)
-			if err == nil {
-				_, err = s.Announce.AddAnnouncement(r.Context(), p.Message, until, actorOf(r))
-				if err == nil {
-					seeOther(w, r, "/announcements")
-					return
-				}
-				if !errors.Is(err, routing.ErrInvalidAnnouncement) {
-					s.unavailable(w, r, "announcement list", err)
-					return
-				}
+			if err != nil {
+				p.Error = "The announcement was not posted: " + err.Error()
+			} else if _, err = s.Announce.AddAnnouncement(r.Context(), p.Message, until, actorOf(r)); err == nil {
+				seeOther(w, r, "/announcements")
+				return
+			} else if msg, invalid := problem.Of(err, problem.Invalid); invalid {
+				p.Error = "The announcement was not posted: " + msg
+			} else {
+				s.unavailable(w, r, "announcement list", err)
+				return
 			}
-			p.Error = "The announcement was not posted: " + strings.TrimPrefix(err.Error(), "routing: invalid announcement: ")
 			status = http.StatusBadRequest
 		}
 		list, err := s.Announce.ListAnnouncements(r.Context(), 100)
@@ -69,7 +67,7 @@ func (s *Site) handleAnnouncements() http.Handler {
 func (s *Site) handleExpireAnnouncement() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := s.Announce.ExpireAnnouncement(r.Context(), pathID(r), actorOf(r))
-		if errors.Is(err, routing.ErrNotFound) {
+		if _, gone := problem.Of(err, problem.NotFound); gone {
 			s.fail(w, r, http.StatusNotFound, "That announcement is not active.")
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/hotline-dev/hotline/problem"
 	"github.com/hotline-dev/hotline/routing"
 )
 
@@ -83,14 +84,15 @@ func (s *Site) handleNote() http.Handler {
 		switch {
 		case errors.Is(err, routing.ErrNotFound):
 			s.fail(w, r, http.StatusNotFound, "There is no call "+strconv.FormatInt(id, 10)+".")
-		case errors.Is(err, routing.ErrInvalidNote):
+		case isProblem(err, problem.Invalid):
 			in, gerr := s.Incidents.Incident(r.Context(), id)
 			if gerr != nil {
 				s.unavailable(w, r, "call log", gerr)
 				return
 			}
 			p := s.incidentPage(r, in, note)
-			p.Error = "The note was not saved: " + err.Error()
+			msg, _ := problem.Of(err, problem.Invalid)
+			p.Error = "The note was not saved: " + msg
 			s.render(w, r, http.StatusBadRequest, "incident.html", p)
 		case err != nil:
 			s.unavailable(w, r, "call log", err)
@@ -98,4 +100,10 @@ func (s *Site) handleNote() http.Handler {
 			seeOther(w, r, "/incidents/"+strconv.FormatInt(id, 10)+"#note")
 		}
 	})
+}
+
+// isProblem reports whether err is a refusal of kind code.
+func isProblem(err error, code problem.Code) bool {
+	_, ok := problem.Of(err, code)
+	return ok
 }

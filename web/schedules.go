@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotline-dev/hotline/problem"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 )
@@ -236,8 +237,8 @@ func (s *Site) handleAddOverride() http.Handler {
 			return
 		}
 		_, err = s.Overrides.AddOverride(r.Context(), o, s.Schedules.Config())
-		if errors.Is(err, schedules.ErrInvalid) {
-			s.renderSchedules(w, r, http.StatusBadRequest, form, "The override was not added: "+strings.TrimPrefix(err.Error(), "schedules: override: "))
+		if msg, invalid := problem.Of(err, problem.Invalid); invalid {
+			s.renderSchedules(w, r, http.StatusBadRequest, form, "The override was not added: "+msg)
 			return
 		}
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/hotline-dev/hotline/problem"
 	"github.com/hotline-dev/hotline/store"
 )
 
@@ -33,8 +34,7 @@ const (
 
 // Errors of the user store.
 var (
-	ErrInvalidUser = errors.New("web: invalid user")
-	ErrBadLogin    = errors.New("web: wrong user name or password")
+	ErrBadLogin = errors.New("web: wrong user name or password")
 	// errNoAccount is ErrBadLogin for a name no account has, so the log
 	// can leave out what was typed (it may be a password).
 	errNoAccount = fmt.Errorf("%w (no such account)", ErrBadLogin)
@@ -69,16 +69,16 @@ func (u *Users) AddUser(ctx context.Context, name, role, password string) error 
 // (the admin's own, when changing their own password).
 func (u *Users) saveUser(ctx context.Context, name, role, password, keepToken string) error {
 	if !userName.MatchString(name) {
-		return fmt.Errorf("%w: name %q: use 1-64 letters, digits, '.', '_', '@' or '-'", ErrInvalidUser, name)
+		return fmt.Errorf("web: user: %w", problem.Invalidf("name %q: use 1-64 letters, digits, '.', '_', '@' or '-'", name))
 	}
 	if role != RoleManager && role != RoleAdmin {
-		return fmt.Errorf("%w: role %q: must be manager or admin", ErrInvalidUser, role)
+		return fmt.Errorf("web: user: %w", problem.Invalidf("role %q: must be manager or admin", role))
 	}
 	if len(password) < 8 {
-		return fmt.Errorf("%w: password must be at least 8 characters", ErrInvalidUser)
+		return fmt.Errorf("web: user: %w", problem.Invalidf("password must be at least 8 characters"))
 	}
 	if len(password) > 72 {
-		return fmt.Errorf("%w: password must be at most 72 bytes", ErrInvalidUser)
+		return fmt.Errorf("web: user: %w", problem.Invalidf("password must be at most 72 bytes"))
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {

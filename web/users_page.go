@@ -1,10 +1,11 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/hotline-dev/hotline/problem"
 )
 
 // ActionUserAdd is the audit action of an account added or changed on the
@@ -42,11 +43,12 @@ func (s *Site) handleUsers() http.Handler {
 					return
 				}
 			}
-			if !errors.Is(err, ErrInvalidUser) {
+			msg, invalid := problem.Of(err, problem.Invalid)
+			if !invalid {
 				s.unavailable(w, r, "account list", err)
 				return
 			}
-			p.Error = "The account was not saved: " + strings.TrimPrefix(err.Error(), "web: invalid user: ")
+			p.Error = "The account was not saved: " + msg
 			status = http.StatusBadRequest
 		}
 		list, err := s.Users.ListUsers(r.Context())

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
+	"github.com/hotline-dev/hotline/problem"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 )
@@ -73,7 +73,7 @@ func cmdAnnounce(ctx context.Context, e env, args []string) error {
 		return tw.Flush()
 	case "rm":
 		err := store.ExpireAnnouncement(ctx, id, actor(e))
-		if errors.Is(err, routing.ErrNotFound) {
+		if _, gone := problem.Of(err, problem.NotFound); gone {
 			return fmt.Errorf("announce rm: no active announcement %d (see 'hotline announce list')", id)
 		}
 		if err != nil {
