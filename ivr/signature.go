@@ -5,8 +5,6 @@ package ivr
 
 import (
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -47,7 +45,7 @@ func RequireSignature(authToken, publicURL string, log zerolog.Logger, m *Metric
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
-			if err := parsePostForm(r); err != nil {
+			if err := r.ParseForm(); err != nil {
 				var tooBig *http.MaxBytesError
 				if errors.As(err, &tooBig) {
 					http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
@@ -99,13 +97,13 @@ func validWithout(rv *client.RequestValidator, full string, form url.Values, sig
 
 // signedParams is what a signature covers after the URL, as one string:
 // each POST parameter's name and first value, names sorted byte-wise
-// (README "Wiring Twilio"), leaving out the names in omit. RequestValidator.Validate builds this string itself
-// from a map, but with one string += per parameter, twice: at the 26 to 31
-// parameters of a Twilio voice webhook that copies about 25 kB per request,
-// 48% of all the bytes a `hotline bench` run allocated. Given
-// the finished string as the value of a single parameter with an empty
-// name, Validate hashes exactly the same bytes with one append; the HMAC,
-// the port variants and the constant-time comparison stay the library's.
+// (docs/twilio.md §1.1), leaving out the names in omit.
+// RequestValidator.Validate builds this string itself from a map, with one
+// string += per parameter, twice, which made it the webhook path's largest
+// allocation (BENCHMARKS.md). Given the finished string as the value of a
+// single parameter with an empty name, Validate hashes exactly the same
+// bytes; the HMAC, the port variants and the constant-time comparison stay
+// the library's.
 func signedParams(form url.Values, omit []string) string {
 	keys := make([]string, 0, len(form))
 	n := 0
@@ -124,67 +122,6 @@ func signedParams(form url.Values, omit []string) string {
 		b.WriteString(form[k][0])
 	}
 	return b.String()
-}
-
-// parsePostForm fills r.PostForm from a form-encoded POST body. Unlike
-// ParseForm it leaves r.Form alone — webhooks read PostForm and the URL's
-// query — so the body's values are not copied into a second map on every
-// request; r.FormValue still works, building r.Form when first called.
-// Anything but a form-encoded POST goes through ParseForm.
-func parsePostForm(r *http.Request) error {
-	ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
-	if r.Method != http.MethodPost || !strings.EqualFold(strings.TrimSpace(ct), "application/x-www-form-urlencoded") {
-		return r.ParseForm()
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return err
-	}
-	r.PostForm, err = parseForm(string(body))
-	return err
-}
-
-// maxFields bounds a webhook's form; Twilio sends about 30 fields.
-const maxFields = 1000
-
-// parseForm decodes a form-encoded body as url.ParseQuery does, refusing
-// what it refuses (a semicolon separator, a bad escape). It allocates the
-// map once at the body's field count and every value's slice from one
-// array: url.ParseQuery grows its map as the 26 to 31 fields of a Twilio
-// webhook arrive and makes a slice per field, and was the largest
-// allocation of the webhook path after the signature.
-func parseForm(body string) (url.Values, error) {
-	n := strings.Count(body, "&") + 1
-	if n > maxFields {
-		return nil, fmt.Errorf("form has more than %d fields", maxFields)
-	}
-	form := make(url.Values, n)
-	values := make([]string, 0, n)
-	for body != "" {
-		var field string
-		field, body, _ = strings.Cut(body, "&")
-		if strings.Contains(field, ";") {
-			return nil, errors.New("invalid semicolon separator in form")
-		}
-		if field == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(field, "=")
-		k, err := url.QueryUnescape(k)
-		if err != nil {
-			return nil, err
-		}
-		if v, err = url.QueryUnescape(v); err != nil {
-			return nil, err
-		}
-		if vs, ok := form[k]; ok {
-			form[k] = append(vs, v) // a repeated field: its own slice
-			continue
-		}
-		values = append(values, v)
-		form[k] = values[len(values)-1 : len(values) : len(values)]
-	}
-	return form, nil
 }
 
 // cleanText replaces invalid UTF-8 and characters XML cannot carry, so a

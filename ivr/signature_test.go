@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -123,44 +122,6 @@ func TestSignedParamsMatchValidator(t *testing.T) {
 			}
 		}
 	}
-}
-
-// FuzzParseForm holds parseForm to url.ParseQuery: the same fields and
-// values in the same order, and an error whenever it gives one; and a
-// refusal of forms over maxFields fields, where it allows 10,000.
-func FuzzParseForm(f *testing.F) {
-	for _, seed := range []string{
-		"", "CallSid=CA1&From=%2B15555550123&CallerName=Zo%C3%AB+%26+co",
-		"a=1&a=2&b=&=x&&c", "a=1;b=2", "a=%zz", "%zz=1", "Digits=1&Digits=2&Digits=3&x=y",
-		strings.Repeat("k=v&", 40),
-	} {
-		f.Add(seed)
-	}
-	f.Add(strings.Repeat("&", maxFields))
-	f.Fuzz(func(t *testing.T, body string) {
-		got, err := parseForm(body)
-		if strings.Count(body, "&") >= maxFields {
-			if err == nil {
-				t.Fatalf("a form of more than %d fields accepted", maxFields)
-			}
-			return
-		}
-		want, wantErr := url.ParseQuery(body)
-		if (err != nil) != (wantErr != nil) {
-			t.Fatalf("%q: error %v, url.ParseQuery's %v", body, err, wantErr)
-		}
-		if err != nil {
-			return
-		}
-		if len(got) != len(want) {
-			t.Fatalf("%q: %v, url.ParseQuery gives %v", body, got, want)
-		}
-		for k, vs := range want {
-			if !slices.Equal(got[k], vs) {
-				t.Fatalf("%q: %s = %q, url.ParseQuery gives %q", body, k, got[k], vs)
-			}
-		}
-	})
 }
 
 // TestSignatureWithoutLateParams: a request whose signature covers every
