@@ -100,7 +100,10 @@ func (s *Incidents) eachIncident(ctx context.Context, f Filter, limit int, fn fu
 	where, args := f.where(s.db.Dialect())
 	q := `SELECT ` + incidentColumns + ` FROM incidents` + where +
 		` ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?`
-	rows, err := s.db.QueryContext(ctx, q, append(args, limit, max(f.Offset, 0))...)
+	// The call log's filters combine into hundreds of statements: they run
+	// unprepared (SQL()), so they never crowd the call path's statements
+	// out of the store's cache.
+	rows, err := s.db.SQL().QueryContext(ctx, q, append(args, limit, max(f.Offset, 0))...)
 	if err != nil {
 		return fmt.Errorf("routing: find incidents: %w", err)
 	}

@@ -290,3 +290,43 @@ func TestStrongerEvidenceUpgradesAnEarlyAbandon(t *testing.T) {
 		}
 	})
 }
+
+// TestCallLogFiltersStayOutOfTheStatementCache: the call log's filters
+// combine into many statements (every subset of fields, IN lists of any
+// length); running them all adds nothing to the store's prepared
+// statements, so they cannot push the call path's out.
+func TestCallLogFiltersStayOutOfTheStatementCache(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, storetest.SQLite(t))
+	if err := Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	s := NewIncidents(db)
+	if _, err := s.FindIncidents(ctx, Filter{}); err != nil {
+		t.Fatal(err)
+	}
+	before := db.PreparedCount()
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for mask := range 64 {
+		for n := 1; n <= 5; n++ {
+			f := Filter{Limit: 10}
+			set := func(bit int, apply func()) {
+				if mask&(1<<bit) != 0 {
+					apply()
+				}
+			}
+			set(0, func() { f.From = t0 })
+			set(1, func() { f.To = t0.Add(time.Hour) })
+			set(2, func() { f.Team = "ops" })
+			set(3, func() { f.Status = StatusMissed })
+			set(4, func() { f.Caller = "+15550000001" })
+			set(5, func() { f.Q = "vpn"; f.QEngineers = make([]string, n) })
+			if _, err := s.FindIncidents(ctx, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if after := db.PreparedCount(); after != before {
+		t.Errorf("%d distinct call-log queries left %d statements prepared, %d before", 64*5, after, before)
+	}
+}

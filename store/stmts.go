@@ -8,11 +8,14 @@ import (
 	"sync"
 )
 
-// maxPrepared bounds the statements kept prepared. hotline's statements are
-// a fixed set, a few filter combinations and multi-row INSERTs of a bounded
-// number of rows (a webhook's events, 32 texts at most); a query whose
-// variants have no bound, such as an IN list of any length, should not come
-// through here (use SQL()).
+// maxPrepared bounds the statements kept prepared. What comes through DB's
+// and Tx's methods is a fixed set: constant statements and multi-row
+// INSERTs of a bounded number of rows (a webhook's events, 32 texts at
+// most). The rule: a statement built at run time from input, such as the
+// call log's filter combinations or an IN list of any length, runs through
+// SQL() instead, unprepared, so it never takes a place the call path's
+// statements need. The bound stops a breach of that rule from growing the
+// cache for ever.
 const maxPrepared = 256
 
 // stmtCache keeps statements prepared: SQLite spends more time parsing a
@@ -53,6 +56,15 @@ func (db *DB) Prepared(q string) *sql.Stmt {
 		}
 	})
 	return nil
+}
+
+// PreparedCount is how many statements are kept prepared or being
+// prepared: a fixed number once the call path has run, whatever pages are
+// read.
+func (db *DB) PreparedCount() int {
+	db.stmts.mu.Lock()
+	defer db.stmts.mu.Unlock()
+	return len(db.stmts.m)
 }
 
 // close stops new statements from being prepared and waits for those
