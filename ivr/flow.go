@@ -58,20 +58,36 @@ type Flow struct {
 	cachedDocs map[string]string         // see writeCached
 }
 
-// NewFlow returns the call flow. publicURL is the base Twilio uses to reach
-// hotline (HOTLINE_PUBLIC_URL); authToken is Twilio's (TWILIO_AUTH_TOKEN),
-// from which the key sealing call states in URLs is derived; now is the
-// clock; announcer and metrics may be nil.
-func NewFlow(router Router, incidents Recorder, announcer Announcer, publicURL, authToken string, now func() time.Time, log zerolog.Logger, metrics *Metrics) *Flow {
+// FlowDeps is what the call flow is built from.
+type FlowDeps struct {
+	Router    Router    // who is on call, and the config
+	Incidents Recorder  // where the call's events are written
+	Announcer Announcer // announcements in force; nil: none
+	// PublicURL is the base Twilio uses to reach hotline
+	// (HOTLINE_PUBLIC_URL).
+	PublicURL string
+	// AuthToken is Twilio's (TWILIO_AUTH_TOKEN); the key sealing call
+	// states in URLs is derived from it.
+	AuthToken string
+	Now       func() time.Time // the clock; nil: time.Now
+	Log       zerolog.Logger
+	Metrics   *Metrics // nil: none
+}
+
+// NewFlow returns the call flow.
+func NewFlow(d FlowDeps) *Flow {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
 	return &Flow{
-		metrics:   metrics,
-		router:    router,
-		incidents: incidents,
-		announcer: announcer,
-		publicURL: strings.TrimRight(publicURL, "/"),
-		aead:      stateCipher(authToken),
-		now:       now,
-		log:       log,
+		metrics:   d.Metrics,
+		router:    d.Router,
+		incidents: d.Incidents,
+		announcer: d.Announcer,
+		publicURL: strings.TrimRight(d.PublicURL, "/"),
+		aead:      stateCipher(d.AuthToken),
+		now:       d.Now,
+		log:       d.Log,
 		lastChain: map[string][]routing.Step{},
 	}
 }

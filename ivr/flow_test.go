@@ -145,7 +145,7 @@ func newTestFlow(t *testing.T) (*Flow, *fakeRecorder) {
 	}
 	rec := &fakeRecorder{}
 	now := func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
-	return NewFlow(routing.NewRouter(cfg, nil), rec, nil, "https://hotline.example.com", testToken, now, zerolog.Nop(), nil), rec
+	return NewFlow(FlowDeps{Router: routing.NewRouter(cfg, nil), Incidents: rec, PublicURL: "https://hotline.example.com", AuthToken: testToken, Now: now, Log: zerolog.Nop()}), rec
 }
 
 // post calls h as the signature middleware would leave the request: forms
@@ -375,7 +375,7 @@ func newOneOptionFlow(t *testing.T, languages bool, announcements ...string) (*F
 	}
 	rec := &fakeRecorder{}
 	now := func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
-	return NewFlow(routing.NewRouter(cfg, nil), rec, list, "https://hotline.example.com", testToken, now, zerolog.Nop(), nil), rec
+	return NewFlow(FlowDeps{Router: routing.NewRouter(cfg, nil), Incidents: rec, Announcer: list, PublicURL: "https://hotline.example.com", AuthToken: testToken, Now: now, Log: zerolog.Nop()}), rec
 }
 
 func atoi(t *testing.T, s string) int {

@@ -45,7 +45,7 @@ func newBenchFlow(b *testing.B) *benchFlow {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f := NewFlow(routing.NewRouter(cfg, nil), w, nil, "https://hotline.example.com", "bench-token", time.Now, zerolog.Nop(), nil)
+	f := NewFlow(FlowDeps{Router: routing.NewRouter(cfg, nil), Incidents: w, PublicURL: "https://hotline.example.com", AuthToken: "bench-token", Now: time.Now, Log: zerolog.Nop()})
 	st := callState{Team: "ops", From: "+15555550123", Chain: []routing.Step{
 		{Engineer: "alice", Phone: "+15555550101", Timeout: 15 * time.Second},
 		{Engineer: "bob", Phone: "+15555550102", Timeout: 20 * time.Second},

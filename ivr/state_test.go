@@ -38,7 +38,7 @@ func newFlowWith(t *testing.T, token string, rec *fakeRecorder) *Flow {
 		t.Fatal(err)
 	}
 	now := func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
-	return NewFlow(routing.NewRouter(cfg, nil), rec, nil, "https://hotline.example.com", token, now, zerolog.Nop(), nil)
+	return NewFlow(FlowDeps{Router: routing.NewRouter(cfg, nil), Incidents: rec, PublicURL: "https://hotline.example.com", AuthToken: token, Now: now, Log: zerolog.Nop()})
 }
 
 // encodings are the forms s could take in a URL or its log line: as it is,
@@ -407,7 +407,7 @@ func TestOldFormatURLsStillRing(t *testing.T) {
 
 // BenchmarkState is one seal and one open of a two-step call's state.
 func BenchmarkState(b *testing.B) {
-	f := NewFlow(nil, nil, nil, "https://hotline.example.com", "bench-token", time.Now, zerolog.Nop(), nil)
+	f := NewFlow(FlowDeps{PublicURL: "https://hotline.example.com", AuthToken: "bench-token", Now: time.Now, Log: zerolog.Nop()})
 	st := callState{Team: "ops", From: callerNumber, Chain: []routing.Step{
 		{Engineer: "alice", Name: "Alice Adams", Phone: aliceNumber, Timeout: 15 * time.Second},
 		{Engineer: "bob", Name: "Bob Brown", Phone: bobNumber, Timeout: 20 * time.Second},

@@ -21,7 +21,7 @@ func flowFrom(t *testing.T, src string) (*Flow, *fakeRecorder) {
 	}
 	rec := &fakeRecorder{}
 	now := func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
-	return NewFlow(routing.NewRouter(cfg, nil), rec, nil, "https://hotline.example.com", testToken, now, zerolog.Nop(), nil), rec
+	return NewFlow(FlowDeps{Router: routing.NewRouter(cfg, nil), Incidents: rec, PublicURL: "https://hotline.example.com", AuthToken: testToken, Now: now, Log: zerolog.Nop()}), rec
 }
 
 // voicemailRecord is the <Record> a caller in lang reaches once the ops

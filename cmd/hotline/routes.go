@@ -52,7 +52,8 @@ func routes(d deps) http.Handler {
 	r.Handle("/readyz", handleReady(d.db, d.writer)).Methods(http.MethodGet)
 	r.Handle("/metrics", promhttp.HandlerFor(d.registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
 
-	flow := ivr.NewFlow(d.router, d.writer, d.announce, d.publicURL, d.authToken, d.now, d.log, d.metrics)
+	flow := ivr.NewFlow(ivr.FlowDeps{Router: d.router, Incidents: d.writer, Announcer: d.announce,
+		PublicURL: d.publicURL, AuthToken: d.authToken, Now: d.now, Log: d.log, Metrics: d.metrics})
 	tw := r.PathPrefix("/twilio").Subrouter()
 	tw.Use(ivr.LogWebhooks(d.log, d.metrics), ivr.RequireSignature(d.authToken, d.publicURL, d.log, d.metrics))
 	tw.Handle("/voice", flow.HandleIncoming()).Methods(http.MethodPost)
