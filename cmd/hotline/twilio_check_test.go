@@ -1,11 +1,18 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // checkConfig is a config whose numbers can all be dialled: a toll-free
@@ -248,4 +255,94 @@ func TestTwilioCheckRefusedCredentials(t *testing.T) {
 		t.Errorf("exit %d, want 1 with one failure about the credentials\n%s", code, stdout)
 	}
 	wantCheckRequests(t, f, checkRequests[0])
+}
+
+// signalWriter is a log that closes done once a line containing until is
+// written, so a test waits for it without polling.
+type signalWriter struct {
+	mu    sync.Mutex
+	buf   strings.Builder
+	until string
+	done  chan struct{}
+}
+
+func (w *signalWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if w.done != nil && strings.Contains(w.buf.String(), w.until) {
+		close(w.done)
+		w.done = nil
+	}
+	return len(p), nil
+}
+
+func (w *signalWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// TestServeLogsTwilioCheck: with the account's credentials serve runs the
+// checks in the background and logs each finding at its level. It listens
+// before Twilio has answered anything: the fake holds every request until
+// serve has said it listens.
+func TestServeLogsTwilioCheck(t *testing.T) {
+	f := newLiveFake(t)
+	f.countries["GB"] = false
+	f.hold = make(chan struct{})
+	done := make(chan struct{})
+	logs := &signalWriter{until: "twilio check done", done: done}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	served := make(chan error, 1)
+	go func() {
+		served <- run(ctx, []string{"serve", "--config", checkConfig, "--db", filepath.Join(t.TempDir(), "h.db"), "--addr", "127.0.0.1:0", "--public-url", "https://hotline.example.com"},
+			testEnv(map[string]string{"TWILIO_ACCOUNT_SID": testAccountSID, "TWILIO_AUTH_TOKEN": testAuthToken, twilioAPIEnv: f.srv.URL}),
+			strings.NewReader(""), pw, logs)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "hotline: listening on http://127.0.0.1:") {
+		t.Fatalf("serve did not start: %q %v\n%s", line, err, logs.String())
+	}
+	go io.Copy(io.Discard, pr)
+	close(f.hold)
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no twilio check in serve's log:\n%s", logs.String())
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+	type entry struct{ Level, Check, Fix, Message string }
+	var found []entry
+	for l := range strings.Lines(logs.String()) {
+		var e entry
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		if e.Check != "" {
+			found = append(found, e)
+		}
+	}
+	want := []entry{
+		{"info", "number", "", "hotline.number is " + testNumberSID + " of account " + testAccountSID},
+		{"info", "webhooks", "", "Voice URL, Status Callback and Voice Fallback URL point at https://hotline.example.com with POST"},
+		{"info", "caller_name", "", "callers' names come from Twilio's caller-name (CNAM) lookup, for US callers, billed per call"},
+		{"info", "dialing", "", "Canada (CA) is enabled in Voice dialing permissions, for engineer dana (Dana Diaz)"},
+		{"error", "dialing", "enable United Kingdom in the Twilio console's Voice > Settings > Geo permissions", "engineer carol (Carol Chen): calls to United Kingdom (GB) are not enabled in Voice dialing permissions, so every call to this number fails"},
+		{"info", "dialing", "", "United States/Canada (US) is enabled in Voice dialing permissions, for engineer alice (Alice Adams), engineer bob (Bob Brown), engineer erin (Erin Evans), hotline.emergency_number"},
+		{"info", "texts", "", "texts are sent from hotline.number, a toll-free number Twilio has verified"},
+	}
+	if !slices.Equal(found, want) {
+		t.Errorf("logged findings:\n%+v\nwant:\n%+v", found, want)
+	}
+	if !strings.Contains(logs.String(), `"ok":6,"warn":0,"fail":1`) {
+		t.Errorf("no summary of the findings:\n%s", logs.String())
+	}
+	wantCheckRequests(t, f, checkRequests...)
 }
