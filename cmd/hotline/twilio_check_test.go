@@ -93,7 +93,7 @@ func TestTwilioCheckAllInPlace(t *testing.T) {
 	}
 	want := `ok   number: hotline.number is ` + testNumberSID + ` of account ` + testAccountSID + `
 ok   webhooks: Voice URL, Status Callback and Voice Fallback URL point at https://hotline.example.com with POST
-ok   caller_name: callers' names come from Twilio's caller-name (CNAM) lookup, for US callers, billed per call
+ok   caller_name: callers' names come from the config's customers for known callers, else from Twilio's caller-name (CNAM) lookup, for US callers, billed per call
 ok   dialing: Canada (CA) is enabled in Voice dialing permissions, for engineer dana (Dana Diaz)
 ok   dialing: United Kingdom (GB) is enabled in Voice dialing permissions, for engineer carol (Carol Chen)
 ok   dialing: United States/Canada (US) is enabled in Voice dialing permissions, for engineer alice (Alice Adams), engineer bob (Bob Brown), engineer erin (Erin Evans), hotline.emergency_number
@@ -332,7 +332,7 @@ func TestServeLogsTwilioCheck(t *testing.T) {
 	want := []entry{
 		{"info", "number", "", "hotline.number is " + testNumberSID + " of account " + testAccountSID},
 		{"info", "webhooks", "", "Voice URL, Status Callback and Voice Fallback URL point at https://hotline.example.com with POST"},
-		{"info", "caller_name", "", "callers' names come from Twilio's caller-name (CNAM) lookup, for US callers, billed per call"},
+		{"info", "caller_name", "", "callers' names come from the config's customers for known callers, else from Twilio's caller-name (CNAM) lookup, for US callers, billed per call"},
 		{"info", "dialing", "", "Canada (CA) is enabled in Voice dialing permissions, for engineer dana (Dana Diaz)"},
 		{"error", "dialing", "enable United Kingdom in the Twilio console's Voice > Settings > Geo permissions", "engineer carol (Carol Chen): calls to United Kingdom (GB) are not enabled in Voice dialing permissions, so every call to this number fails"},
 		{"info", "dialing", "", "United States/Canada (US) is enabled in Voice dialing permissions, for engineer alice (Alice Adams), engineer bob (Bob Brown), engineer erin (Erin Evans), hotline.emergency_number"},

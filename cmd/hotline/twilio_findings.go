@@ -142,10 +142,10 @@ func (p *preflight) webhooks(n *openapi.ApiV2010IncomingPhoneNumber) {
 // callerName says where callers' names come from (docs/twilio.md §8.6).
 func (p *preflight) callerName(n *openapi.ApiV2010IncomingPhoneNumber) {
 	if n.VoiceCallerIdLookup != nil && *n.VoiceCallerIdLookup {
-		p.add(levelOK, "caller_name", "callers' names come from Twilio's caller-name (CNAM) lookup, for US callers, billed per call", "")
+		p.add(levelOK, "caller_name", "callers' names come from the config's customers for known callers, else from Twilio's caller-name (CNAM) lookup, for US callers, billed per call", "")
 		return
 	}
-	p.add(levelWarn, "caller_name", "caller-name lookup (VoiceCallerIdLookup) is off: Twilio sends no CallerName, so the call log has callers' numbers but no names",
+	p.add(levelWarn, "caller_name", "caller-name lookup (VoiceCallerIdLookup) is off: Twilio sends no CallerName, so callers' names come from the config's customers alone and other callers show as their number",
 		"turn on Caller ID Lookup for the number in the Twilio console if you want them (a paid CNAM lookup, US callers only)")
 }
 
