@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -123,15 +124,11 @@ func twilioConfigure(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return badFlag(fs, "--public-url: %v", err)
 	}
-	origin, err := notify.APIURL(*apiURL)
+	rest, sid, err := twilioFromFlags(ctx, e, fs, *apiURL)
 	if err != nil {
-		return badFlag(fs, "--twilio-api-url: %v", err)
+		return err
 	}
-	sid, token, err := twilioCredentials(e)
-	if err != nil {
-		return fmt.Errorf("twilio configure: %w", err)
-	}
-	api := newTwilioClient(ctx, e, sid, token, origin).Api
+	api := rest.Api
 
 	n, err := findNumber(api, sid, *number)
 	if errors.Is(err, errNotAccountNumber) {
@@ -201,6 +198,21 @@ func twilioCredentials(e env) (sid, token string, err error) {
 		return "", "", fmt.Errorf("TWILIO_ACCOUNT_SID %q is not an account SID: it is AC followed by 32 hex digits, from the Twilio console's Account Info", sid)
 	}
 	return sid, token, nil
+}
+
+// twilioFromFlags returns the REST client and the account SID a twilio
+// subcommand runs with: its --twilio-api-url (a usage error when refused)
+// and the credentials from the environment.
+func twilioFromFlags(ctx context.Context, e env, fs *flag.FlagSet, apiURL string) (*twilio.RestClient, string, error) {
+	origin, err := notify.APIURL(apiURL)
+	if err != nil {
+		return nil, "", badFlag(fs, "--twilio-api-url: %v", err)
+	}
+	sid, token, err := twilioCredentials(e)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", fs.Name(), err)
+	}
+	return newTwilioClient(ctx, e, sid, token, origin), sid, nil
 }
 
 // newTwilioClient returns twilio-go's REST client (the 2010-04-01 API,

@@ -40,19 +40,15 @@ func twilioCheck(ctx context.Context, e env, args []string) error {
 			return badFlag(fs, "--public-url: %v", err)
 		}
 	}
-	origin, err := notify.APIURL(*apiURL)
+	rest, sid, err := twilioFromFlags(ctx, e, fs, *apiURL)
 	if err != nil {
-		return badFlag(fs, "--twilio-api-url: %v", err)
-	}
-	sid, token, err := twilioCredentials(e)
-	if err != nil {
-		return fmt.Errorf("twilio check: %w", err)
+		return err
 	}
 	cfg, err := routing.LoadConfig(c.config)
 	if err != nil {
 		return err
 	}
-	found := twilioFindings(newTwilioClient(ctx, e, sid, token, origin), sid, cfg, *public)
+	found := twilioFindings(rest, sid, cfg, *public)
 	count := map[string]int{}
 	for _, f := range found {
 		fmt.Fprintln(e.stdout, f)

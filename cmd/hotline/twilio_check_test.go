@@ -218,13 +218,7 @@ func TestTwilioCheckSMSFromAndService(t *testing.T) {
 
 func TestTwilioCheckRefusals(t *testing.T) {
 	creds := map[string]string{"TWILIO_ACCOUNT_SID": testAccountSID, "TWILIO_AUTH_TOKEN": testAuthToken}
-	for _, tc := range []struct {
-		name string
-		vars map[string]string
-		args []string
-		code int
-		says string
-	}{
+	for _, tc := range []refusal{
 		{"stray argument", creds, []string{"--config", checkConfig, "extra"}, 2, "unexpected argument"},
 		{"unknown flag", creds, []string{"--config", checkConfig, "--number", "+18889000100"}, 2, "flag provided but not defined: -number"},
 		{"bad public URL", creds, []string{"--config", checkConfig, "--public-url", "hotline.example.com"}, 2, "--public-url: "},

@@ -184,3 +184,13 @@ func (f *fakeTwilio) taken() []fakeRequest {
 	f.requests = nil
 	return r
 }
+
+// refusal is a command line a twilio subcommand refuses: the exit code it
+// gives and what its message says.
+type refusal struct {
+	name string
+	vars map[string]string
+	args []string
+	code int
+	says string
+}

@@ -159,13 +159,7 @@ func TestTwilioConfigureApplicationOnNumber(t *testing.T) {
 
 func TestTwilioConfigureRefusals(t *testing.T) {
 	creds := map[string]string{"TWILIO_ACCOUNT_SID": testAccountSID, "TWILIO_AUTH_TOKEN": testAuthToken}
-	for _, tc := range []struct {
-		name string
-		vars map[string]string
-		args []string
-		code int
-		says string
-	}{
+	for _, tc := range []refusal{
 		{"no number", creds, []string{"--public-url", "https://h.example.com"}, 2, "--number is required"},
 		{"not E.164", creds, []string{"--number", "800-555-0100", "--public-url", "https://h.example.com"}, 2, "is not E.164"},
 		{"no public URL", creds, []string{"--number", "+18005550100"}, 2, "--public-url (or HOTLINE_PUBLIC_URL) is required"},
