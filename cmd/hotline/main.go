@@ -35,7 +35,8 @@ commands:
   announce   post an announcement callers hear (--message S --until T), list, rm ID
   bench      the call-storm benchmark: webhooks/s, latency and memory against a bare ceiling
   seed       fill the call log with N realistic calls (seed --incidents N), for demos and benchmarks
-  twilio     point a Twilio number at hotline (twilio configure --number N --public-url U [--dry-run])
+  twilio     point a Twilio number at hotline (twilio configure --number N --public-url U [--dry-run]),
+             or check the account is ready: number, webhooks, dialing permissions, texts (twilio check)
   healthcheck probe a running hotline's /healthz, for container health checks (exit 0 when healthy)
 
 Run 'hotline <command> -h' for a command's flags.

@@ -104,6 +104,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	urls := wantedSettings(strings.TrimRight(s.publicURL, "/"))
 	log.Info().Str("voice_url", urls[0].value).Str("status_callback_url", urls[2].value).Str("fallback_url", urls[4].value).
 		Msg("give the Twilio number these URLs, each with HTTP POST (or run 'hotline twilio configure')")
+	checkTwilioAtStart(ctx, e, o, s.cfg, log)
 	fmt.Fprintf(e.stdout, "hotline: listening on http://%s (public URL %s)\n", s.addr, s.publicURL)
 	return s.serve(ctx)
 }

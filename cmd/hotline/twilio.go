@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -31,24 +32,28 @@ const (
 	twilioAPIUsage = "send every Twilio REST request to this scheme and host instead, keeping the path, e.g. a local fake at http://127.0.0.1:8081; http only to a loopback host (env " + twilioAPIEnv + ")"
 )
 
+// twilioSynopsis is the usage of the twilio commands.
+const twilioSynopsis = "twilio configure --number +1… --public-url https://… [--dry-run] [--allow-http] [--twilio-api-url U]\n       hotline " + twilioCheckSynopsis
+
 // cmdTwilio runs the Twilio account commands against https://api.twilio.com
 // (or the edge and region named by TWILIO_EDGE and TWILIO_REGION), or the
 // origin --twilio-api-url names.
 func cmdTwilio(ctx context.Context, e env, args []string) error {
-	const synopsis = "twilio configure --number +1… --public-url https://… [--dry-run] [--allow-http] [--twilio-api-url U]"
 	if len(args) == 0 {
-		fmt.Fprintf(e.stderr, "usage: hotline %s\n", synopsis)
-		return usageErr("twilio: no subcommand given (configure)")
+		fmt.Fprintf(e.stderr, "usage: hotline %s\n", twilioSynopsis)
+		return usageErr("twilio: no subcommand given (configure, check)")
 	}
 	switch args[0] {
 	case "configure":
 		return twilioConfigure(ctx, e, args[1:])
+	case "check":
+		return twilioCheck(ctx, e, args[1:])
 	case "-h", "--help", "help":
-		fmt.Fprintf(e.stdout, "usage: hotline %s\n", synopsis)
+		fmt.Fprintf(e.stdout, "usage: hotline %s\n", twilioSynopsis)
 		return nil
 	default:
-		fmt.Fprintf(e.stderr, "usage: hotline %s\n", synopsis)
-		return usageErr("twilio: unknown subcommand %q (configure)", args[0])
+		fmt.Fprintf(e.stderr, "usage: hotline %s\n", twilioSynopsis)
+		return usageErr("twilio: unknown subcommand %q (configure, check)", args[0])
 	}
 }
 
@@ -119,32 +124,24 @@ func twilioConfigure(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return badFlag(fs, "--public-url: %v", err)
 	}
-	origin, err := notify.APIURL(*apiURL)
-	if err != nil {
-		return badFlag(fs, "--twilio-api-url: %v", err)
-	}
-	sid, token := e.getenv("TWILIO_ACCOUNT_SID"), e.getenv("TWILIO_AUTH_TOKEN")
-	switch {
-	case sid == "" || token == "":
-		return errors.New("twilio configure: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN to your account's SID (AC…) and auth token, from the Twilio console's Account Info")
-	case !accountSIDRe.MatchString(sid):
-		return fmt.Errorf("twilio configure: TWILIO_ACCOUNT_SID %q is not an account SID: it is AC followed by 32 hex digits, from the Twilio console's Account Info", sid)
-	}
-	api := newTwilioAPI(ctx, e, sid, token, origin)
-
-	n, err := findNumber(api, sid, *number)
+	rest, sid, err := twilioFromFlags(ctx, e, fs, *apiURL)
 	if err != nil {
 		return err
+	}
+	api := rest.Api
+
+	n, err := findNumber(api, sid, *number)
+	if errors.Is(err, errNotAccountNumber) {
+		return fmt.Errorf("twilio configure: %w: check --number against the console's Phone Numbers > Active numbers, and that TWILIO_ACCOUNT_SID is the account (or subaccount) that owns it", err)
+	}
+	if err != nil {
+		return fmt.Errorf("twilio configure: %w", err)
 	}
 	want := wantedSettings(base)
 	changed := printChanges(e.stdout, n, want)
 	// With an application or a trunk on the number Twilio ignores its voice
 	// URLs: updating them would look like success and route nothing.
-	if app, trunk := deref(n.VoiceApplicationSid), deref(n.TrunkSid); app != "" || trunk != "" {
-		handler := "the voice application " + app
-		if app == "" {
-			handler = "the SIP trunk " + trunk
-		}
+	if handler := numberHandler(n); handler != "" {
 		return fmt.Errorf("twilio configure: calls to %s go to %s, so Twilio ignores its Voice URL: in the Twilio console, set the number's \"A call comes in\" to \"Webhook\", then run this again", *number, handler)
 	}
 	switch {
@@ -190,11 +187,41 @@ func checkPublicURL(raw string, allowHTTP bool) (string, error) {
 	return strings.TrimRight(raw, "/"), nil
 }
 
-// newTwilioAPI returns twilio-go's REST client for the 2010-04-01 API,
-// giving up when ctx ends. Like twilio-go itself it honours TWILIO_EDGE and
-// TWILIO_REGION, read here through e so tests control them; a non-nil
-// origin (notify.APIURL) replaces the scheme and host of every request.
-func newTwilioAPI(ctx context.Context, e env, sid, token string, origin *url.URL) *openapi.ApiService {
+// twilioCredentials are the account SID and auth token from the
+// environment, or why they cannot be used.
+func twilioCredentials(e env) (sid, token string, err error) {
+	sid, token = e.getenv("TWILIO_ACCOUNT_SID"), e.getenv("TWILIO_AUTH_TOKEN")
+	switch {
+	case sid == "" || token == "":
+		return "", "", errors.New("set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN to your account's SID (AC…) and auth token, from the Twilio console's Account Info")
+	case !accountSIDRe.MatchString(sid):
+		return "", "", fmt.Errorf("TWILIO_ACCOUNT_SID %q is not an account SID: it is AC followed by 32 hex digits, from the Twilio console's Account Info", sid)
+	}
+	return sid, token, nil
+}
+
+// twilioFromFlags returns the REST client and the account SID a twilio
+// subcommand runs with: its --twilio-api-url (a usage error when refused)
+// and the credentials from the environment.
+func twilioFromFlags(ctx context.Context, e env, fs *flag.FlagSet, apiURL string) (*twilio.RestClient, string, error) {
+	origin, err := notify.APIURL(apiURL)
+	if err != nil {
+		return nil, "", badFlag(fs, "--twilio-api-url: %v", err)
+	}
+	sid, token, err := twilioCredentials(e)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", fs.Name(), err)
+	}
+	return newTwilioClient(ctx, e, sid, token, origin), sid, nil
+}
+
+// newTwilioClient returns twilio-go's REST client (the 2010-04-01 API,
+// voice and messaging among others), giving up when ctx ends. Like
+// twilio-go itself it honours TWILIO_EDGE and TWILIO_REGION, read here
+// through e so tests control them; a non-nil origin (notify.APIURL)
+// replaces the scheme and host of every request, whichever Twilio host
+// (api., voice., messaging.) it was for.
+func newTwilioClient(ctx context.Context, e env, sid, token string, origin *url.URL) *twilio.RestClient {
 	c := &client.Client{
 		Credentials: client.NewCredentials(sid, token),
 		HTTPClient: &http.Client{
@@ -208,7 +235,7 @@ func newTwilioAPI(ctx context.Context, e env, sid, token string, origin *url.URL
 	c.SetAccountSid(sid)
 	rest := twilio.NewRestClientWithParams(twilio.ClientParams{Client: c})
 	rest.Edge, rest.Region = e.getenv("TWILIO_EDGE"), e.getenv("TWILIO_REGION")
-	return rest.Api
+	return rest
 }
 
 // ctxTransport ties every request to ctx (twilio-go builds its requests
@@ -228,12 +255,16 @@ func (t ctxTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(r)
 }
 
+// errNotAccountNumber is findNumber's answer for a number the account
+// does not have.
+var errNotAccountNumber = errors.New("not a phone number of account")
+
 // findNumber returns the account's incoming phone number that is exactly
-// number.
+// number, or an error wrapping errNotAccountNumber.
 func findNumber(api *openapi.ApiService, sid, number string) (*openapi.ApiV2010IncomingPhoneNumber, error) {
 	found, err := api.ListIncomingPhoneNumber(&openapi.ListIncomingPhoneNumberParams{PhoneNumber: &number})
 	if err != nil {
-		return nil, fmt.Errorf("twilio configure: look up %s: %w%s", number, err, authHint(err))
+		return nil, fmt.Errorf("look up %s: %w%s", number, err, authHint(err))
 	}
 	// The PhoneNumber filter also matches partial numbers.
 	for i := range found {
@@ -241,7 +272,7 @@ func findNumber(api *openapi.ApiService, sid, number string) (*openapi.ApiV2010I
 			return &found[i], nil
 		}
 	}
-	return nil, fmt.Errorf("twilio configure: %s is not a phone number of account %s: check --number against the console's Phone Numbers > Active numbers, and that TWILIO_ACCOUNT_SID is the account (or subaccount) that owns it", number, sid)
+	return nil, fmt.Errorf("%s is %w %s", number, errNotAccountNumber, sid)
 }
 
 // printChanges prints the number and, for each setting, its old and new

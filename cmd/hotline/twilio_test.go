@@ -1,17 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"maps"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -22,110 +16,6 @@ const (
 	accountPath    = "/2010-04-01/Accounts/" + testAccountSID
 )
 
-// fakeTwilio is a local stand-in for the part of Twilio's REST API that
-// `twilio configure` uses: listing and updating incoming phone numbers.
-type fakeTwilio struct {
-	t        *testing.T
-	srv      *httptest.Server
-	mu       sync.Mutex
-	numbers  []map[string]any // resources as Twilio's JSON has them
-	requests []fakeRequest
-	status   int // when set, every request gets this error status
-}
-
-// fakeRequest is one request as the fake received it.
-type fakeRequest struct {
-	method, host, path string
-	query, form        url.Values
-	user, password     string
-	contentType        string
-}
-
-func newFakeTwilio(t *testing.T, numbers ...map[string]any) *fakeTwilio {
-	f := &fakeTwilio{t: t, numbers: numbers}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *fakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := r.ParseForm(); err != nil {
-		f.t.Errorf("fake twilio: %v", err)
-	}
-	user, pass, _ := r.BasicAuth()
-	f.requests = append(f.requests, fakeRequest{
-		method: r.Method, host: r.Host, path: r.URL.Path,
-		query: r.URL.Query(), form: r.PostForm, user: user, password: pass,
-		contentType: r.Header.Get("Content-Type"),
-	})
-	w.Header().Set("Content-Type", "application/json")
-	if f.status != 0 {
-		w.WriteHeader(f.status)
-		json.NewEncoder(w).Encode(map[string]any{"code": 20003, "message": "Authenticate", "status": f.status, "more_info": "https://www.twilio.com/docs/errors/20003"})
-		return
-	}
-	switch {
-	case r.Method == http.MethodGet && r.URL.Path == accountPath+"/IncomingPhoneNumbers.json":
-		// Like Twilio, the filter matches partial numbers.
-		list := []map[string]any{}
-		for _, n := range f.numbers {
-			if strings.Contains(n["phone_number"].(string), r.URL.Query().Get("PhoneNumber")) {
-				list = append(list, n)
-			}
-		}
-		json.NewEncoder(w).Encode(map[string]any{"incoming_phone_numbers": list, "page": 0, "page_size": 50, "next_page_uri": nil})
-	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, accountPath+"/IncomingPhoneNumbers/"):
-		sid := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, accountPath+"/IncomingPhoneNumbers/"), ".json")
-		for _, n := range f.numbers {
-			if n["sid"] == sid {
-				for k, field := range map[string]string{"VoiceUrl": "voice_url", "VoiceMethod": "voice_method", "StatusCallback": "status_callback", "StatusCallbackMethod": "status_callback_method", "VoiceFallbackUrl": "voice_fallback_url", "VoiceFallbackMethod": "voice_fallback_method"} {
-					if v, ok := r.PostForm[k]; ok {
-						n[field] = v[0]
-					}
-				}
-				json.NewEncoder(w).Encode(n)
-				return
-			}
-		}
-		w.WriteHeader(http.StatusNotFound)
-		json.NewEncoder(w).Encode(map[string]any{"code": 20404, "message": "not found", "status": 404})
-	default:
-		f.t.Errorf("fake twilio: unexpected %s %s", r.Method, r.URL)
-		w.WriteHeader(http.StatusNotFound)
-	}
-}
-
-// configure runs `hotline twilio configure` in-process against the fake,
-// which it reaches through HOTLINE_TWILIO_API_URL unless vars set it.
-func (f *fakeTwilio) configure(vars map[string]string, args ...string) (stdout, stderr string, code int) {
-	f.t.Helper()
-	if vars == nil {
-		vars = map[string]string{"TWILIO_ACCOUNT_SID": testAccountSID, "TWILIO_AUTH_TOKEN": testAuthToken}
-	}
-	vars = maps.Clone(vars)
-	if _, ok := vars[twilioAPIEnv]; !ok {
-		vars[twilioAPIEnv] = f.srv.URL
-	}
-	var out, errOut bytes.Buffer
-	e := env{getenv: testEnv(vars), stdin: strings.NewReader(""), stdout: &out, stderr: &errOut}
-	err := cmdTwilio(context.Background(), e, append([]string{"configure"}, args...))
-	if err != nil {
-		code = exitCode(err)
-		errOut.WriteString(err.Error())
-	}
-	return out.String(), errOut.String(), code
-}
-
-func (f *fakeTwilio) taken() []fakeRequest {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	r := f.requests
-	f.requests = nil
-	return r
-}
-
 // oldNumber is the support number as a fresh Twilio number has it, pointed
 // at Twilio's demo.
 func oldNumber() map[string]any {
@@ -134,7 +24,7 @@ func oldNumber() map[string]any {
 		"voice_url": "https://demo.twilio.com/welcome/voice/", "voice_method": "GET",
 		"status_callback": "", "status_callback_method": "POST",
 		"voice_fallback_url": "", "voice_fallback_method": "POST",
-		"voice_application_sid": "", "trunk_sid": nil,
+		"voice_application_sid": "", "trunk_sid": nil, "voice_caller_id_lookup": false,
 	}
 }
 
@@ -269,13 +159,7 @@ func TestTwilioConfigureApplicationOnNumber(t *testing.T) {
 
 func TestTwilioConfigureRefusals(t *testing.T) {
 	creds := map[string]string{"TWILIO_ACCOUNT_SID": testAccountSID, "TWILIO_AUTH_TOKEN": testAuthToken}
-	for _, tc := range []struct {
-		name string
-		vars map[string]string
-		args []string
-		code int
-		says string
-	}{
+	for _, tc := range []refusal{
 		{"no number", creds, []string{"--public-url", "https://h.example.com"}, 2, "--number is required"},
 		{"not E.164", creds, []string{"--number", "800-555-0100", "--public-url", "https://h.example.com"}, 2, "is not E.164"},
 		{"no public URL", creds, []string{"--number", "+18005550100"}, 2, "--public-url (or HOTLINE_PUBLIC_URL) is required"},
