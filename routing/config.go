@@ -66,7 +66,7 @@ func LoadConfig(path string) (*Config, error) {
 	return ParseConfig(path, data)
 }
 
-// ParseConfig parses and validates a hotline.yaml (SPEC section 4); name is
+// ParseConfig parses and validates a hotline.yaml (README "Configuration"); name is
 // used in error messages and as Config.Path. Unknown keys are errors. On any
 // mistake it returns a nil Config and ConfigErrors listing all of them.
 //
@@ -126,7 +126,7 @@ func (c *Config) Option(digit string) (Option, bool) {
 }
 
 // DefaultTeam is the team of menu.default: where a caller who never picks an
-// option goes, and what the fallback URL rings (SPEC section 12).
+// option goes, and what the fallback URL rings (README "The call").
 func (c *Config) DefaultTeam() string {
 	if o, ok := c.Option(c.Menu.Default); ok {
 		return o.Team

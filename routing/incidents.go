@@ -20,7 +20,7 @@ func Migrate(ctx context.Context, db *store.DB) error {
 	return db.Migrate(ctx, "routing", migrations)
 }
 
-// Incident statuses (SPEC section 7).
+// Incident statuses (README "Incidents").
 const (
 	StatusInProgress = "in_progress"
 	StatusAnswered   = "answered"

@@ -124,7 +124,7 @@ func (x *OverrideIndex) Boundaries(rotation string, from, to time.Time) []time.T
 // OnCall says who answers for rotation r at t and why. Outside the active
 // window nobody does, overrides included; inside it an override covering t
 // wins, else the member holding the shift; before the first handoff nobody.
-// source is "override:<id>" or "rotation:<rotation id>" (SPEC section 8).
+// source is "override:<id>" or "rotation:<rotation id>" (README "Web page", the schedules view).
 // ov may be nil.
 func OnCall(r *Rotation, ov *OverrideIndex, t time.Time) (engineer, source string, ok bool) {
 	if !r.ActiveAt(t) {

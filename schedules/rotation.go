@@ -69,7 +69,7 @@ func (r *Rotation) shift(k int64) Shift {
 
 // ShiftAt returns the shift covering instant t, whose Start <= t < End. It
 // ignores the active window; ok is false before the first handoff. Handoffs
-// follow the wall clock of r.Location (SPEC section 5). It runs in constant
+// follow the wall clock of r.Location (README "Configuration"). It runs in constant
 // time whatever the shift number.
 func (r *Rotation) ShiftAt(t time.Time) (Shift, bool) {
 	// Handoffs fall on whole seconds, so the second containing t decides.

@@ -29,7 +29,7 @@ type Engineer struct {
 // ShiftKind says how a rotation's shifts are cut.
 type ShiftKind int
 
-// The shift kinds of SPEC section 4.
+// The shift kinds a rotation may have (README "Configuration").
 const (
 	Daily ShiftKind = iota
 	Weekly

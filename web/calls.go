@@ -51,7 +51,7 @@ type callRow struct {
 	HasNote                              bool
 }
 
-// parseCallFilter reads the call log's query parameters (SPEC section 12:
+// parseCallFilter reads the call log's query parameters (README "Web page":
 // from, to, team, status, caller, q).
 func (s *Site) parseCallFilter(q url.Values) (routing.Filter, callForm, string) {
 	cfg := s.Schedules.Config()

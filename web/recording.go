@@ -16,7 +16,7 @@ import (
 )
 
 // RecordingProxy fetches call recordings from Twilio with the account's
-// credentials, so a manager's browser never needs them (SPEC section 10).
+// credentials, so a manager's browser never needs them (README "Web page").
 // The credentials go only to a recording's own media URL on the Twilio
 // origin over https: a stored URL naming another resource of the account
 // (its calls, messages, the recording list) is refused, and a redirect is

@@ -108,7 +108,7 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-// benchReport is what hotline bench prints; its first fields are SPEC §12's.
+// benchReport is what hotline bench prints; its first fields are those README "Commands" documents.
 type benchReport struct {
 	Runs       []benchRun `json:"runs"`
 	PeakRSSMB  float64    `json:"peak_rss_mb"`

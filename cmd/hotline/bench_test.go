@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// TestBenchJSON runs a short bench through run and checks SPEC §12's JSON
-// shape: one run per level with non-zero rates, no failed webhook, the
+// TestBenchJSON runs a short bench through run and checks the shape of its
+// JSON (README "Commands"): one run per level with non-zero rates, no failed webhook, the
 // sampled incidents read back answered, and the database's size at the start.
 func TestBenchJSON(t *testing.T) {
 	if testing.Short() {
@@ -21,7 +21,7 @@ func TestBenchJSON(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench: %v\n%s\n%s", err, errb.String(), out.String())
 	}
-	// The SPEC's fields, decoded strictly by name.
+	// The README's fields, decoded strictly by name.
 	var spec struct {
 		Runs []struct {
 			Connections  *int     `json:"connections"`

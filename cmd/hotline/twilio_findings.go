@@ -24,7 +24,7 @@ const (
 )
 
 // finding is one result of the Twilio preflight. Its text names no
-// engineer's phone number, so serve may log it at any level (STYLE.md).
+// engineer's phone number, so serve may log it at any level.
 type finding struct {
 	level string
 	check string // number, webhooks, caller_name, dialing or texts
