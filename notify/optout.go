@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/store"
 )
 
@@ -22,8 +23,8 @@ var (
 func (o *Outbox) Reply(ctx context.Context, from, body string) (string, error) {
 	word := strings.ToUpper(strings.TrimSpace(body))
 	switch {
-	case from == "":
-		return "", nil
+	case !routing.IsE164(from):
+		return "", nil // no engineer's number: a short code, or not a number
 	case stopWords[word]:
 		now := o.now()
 		return "stop", o.optOut(ctx, from, "replied "+word+" on "+now.UTC().Format(time.DateOnly))

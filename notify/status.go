@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 
 	"github.com/hotline-dev/hotline/routing"
@@ -41,6 +42,13 @@ type Status struct {
 	Status    string
 	ErrorCode string
 }
+
+// messageSID is the shape of a Message SID (SM…, MM… with media);
+// errorCode that of an ErrorCode.
+var (
+	messageSID = regexp.MustCompile(`^[SM]M[0-9a-fA-F]{32}$`)
+	errorCode  = regexp.MustCompile(`^[0-9]{1,6}$`)
+)
 
 // codeOptedOut is Twilio's error for a text to a number that replied STOP.
 const codeOptedOut = 21610
@@ -89,8 +97,11 @@ func failedDetail(status, code string) string {
 // transaction, once: the status moves there once, and the event's key is
 // the SID and status. Error 21610 also marks the number opted out.
 func (o *Outbox) RecordStatus(ctx context.Context, st Status) (bool, error) {
-	if st.SID == "" {
-		return false, nil
+	if !messageSID.MatchString(st.SID) {
+		return false, nil // no message hotline sent: not worth a query
+	}
+	if !errorCode.MatchString(st.ErrorCode) {
+		st.ErrorCode = "" // kept as a number or not at all
 	}
 	tx, err := o.db.Begin(ctx)
 	if err != nil {

@@ -245,7 +245,11 @@ func TestStatusOnlyMovesForward(t *testing.T) {
 // not send, or one that names a row of another message, changes nothing
 // and gets 200 with no body; no input gets a 500.
 func TestUnknownStatusChangesNothing(t *testing.T) {
-	o := newTextOutbox(t, storetest.SQLite(t), TwilioConfig{StatusCallback: statusURL})
+	storetest.Each(t, func(t *testing.T, dsn string) { unknownStatusChangesNothing(t, dsn) })
+}
+
+func unknownStatusChangesNothing(t *testing.T, dsn string) {
+	o := newTextOutbox(t, dsn, TwilioConfig{StatusCallback: statusURL})
 	id := o.queue(t, alice, "answered:1")
 	runOnce(t, o.Outbox)
 	sid, _, _ := o.textStatus(t, id)
@@ -263,7 +267,8 @@ func TestUnknownStatusChangesNothing(t *testing.T) {
 		"/twilio/text-status?sms=99999999999999999999999", "/twilio/text-status?sms=" + strconv.FormatInt(id, 10)} {
 		for _, form := range []url.Values{{}, {"MessageSid": {""}}, {"MessageSid": {sid}, "MessageStatus": {"\x00"}},
 			{"MessageSid": {strings.Repeat("x", 5000)}, "MessageStatus": {"failed"}, "ErrorCode": {"-1"}},
-			{"MessageSid": {sid}, "MessageStatus": {"receiving"}, "ErrorCode": {"abc"}}} {
+			{"MessageSid": {sid}, "MessageStatus": {"receiving"}, "ErrorCode": {"abc"}},
+			{"MessageSid": {"SM\x00" + sid[3:]}, "MessageStatus": {"failed"}}} {
 			if rec := post(o.HandleStatus(), target, form); rec.Code != http.StatusOK {
 				t.Errorf("%s %v: %d, want 200", target, form, rec.Code)
 			}
@@ -271,6 +276,19 @@ func TestUnknownStatusChangesNothing(t *testing.T) {
 	}
 	if _, status, _ := o.textStatus(t, id); status != "" {
 		t.Errorf("status %q after malformed callbacks, want none", status)
+	}
+	// A status with an ErrorCode that is no number keeps the status only.
+	o.callback(t, id, sid, "failed", "3\x0032")
+	if _, status, code := o.textStatus(t, id); status != "failed" || code != "" {
+		t.Errorf("status %q code %q, want failed and no code", status, code)
+	}
+	for _, from := range []string{"", "\x00", "12345", alice + "\x00"} {
+		if rec := post(o.HandleReply(), "/twilio/sms", url.Values{"From": {from}, "Body": {"STOP"}}); rec.Code != http.StatusOK {
+			t.Errorf("reply from %q: %d, want 200", from, rec.Code)
+		}
+	}
+	if got, _ := o.OptedOut(context.Background()); len(got) != 0 {
+		t.Errorf("opted out %q: no number was an engineer's", got)
 	}
 }
 
@@ -395,5 +413,29 @@ func TestFailedCallbackOptsOut(t *testing.T) {
 	o.callback(t, id, sid, "failed", "21610")
 	if got, _ := o.OptedOut(context.Background()); got[alice] == "" {
 		t.Errorf("not opted out after a 21610 failure")
+	}
+}
+
+// TestNewTwilioSender: the sender is a Messaging Service SID or an E.164
+// number, and the callback an absolute URL to which the row's id can be
+// added.
+func TestNewTwilioSender(t *testing.T) {
+	for name, c := range map[string]struct {
+		cfg TwilioConfig
+		ok  bool
+	}{
+		"from":               {TwilioConfig{From: testFrom}, true},
+		"service":            {TwilioConfig{MessagingServiceSID: testService}, true},
+		"no sender":          {TwilioConfig{}, false},
+		"bad service":        {TwilioConfig{MessagingServiceSID: "MG123", From: testFrom}, false},
+		"callback":           {TwilioConfig{From: testFrom, StatusCallback: statusURL}, true},
+		"relative callback":  {TwilioConfig{From: testFrom, StatusCallback: "/twilio/text-status"}, false},
+		"callback has query": {TwilioConfig{From: testFrom, StatusCallback: statusURL + "?a=b"}, false},
+	} {
+		cfg := c.cfg
+		cfg.AccountSID, cfg.AuthToken = testSID, testToken
+		if _, err := NewTwilio(cfg); (err == nil) != c.ok {
+			t.Errorf("%s: NewTwilio error %v, want ok %v", name, err, c.ok)
+		}
 	}
 }

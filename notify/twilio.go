@@ -100,7 +100,7 @@ func NewTwilio(cfg TwilioConfig) (*Twilio, error) {
 		return nil, fmt.Errorf("notify: TWILIO_ACCOUNT_SID is missing or malformed")
 	case !alnum.MatchString(cfg.AuthToken):
 		return nil, fmt.Errorf("notify: the Twilio auth token is missing or malformed")
-	case cfg.MessagingServiceSID != "" && !serviceSID.MatchString(cfg.MessagingServiceSID):
+	case cfg.MessagingServiceSID != "" && !routing.IsMessagingServiceSID(cfg.MessagingServiceSID):
 		return nil, fmt.Errorf("notify: messaging service SID %q is not MG and 32 hex digits", cfg.MessagingServiceSID)
 	case cfg.MessagingServiceSID == "" && !routing.IsE164(cfg.From):
 		return nil, fmt.Errorf("notify: sending number %q is not E.164", mask(cfg.From))
@@ -236,9 +236,6 @@ func mask(n string) string {
 	}
 	return n[:5] + "…" + n[len(n)-4:]
 }
-
-// serviceSID is the shape of a Messaging Service SID.
-var serviceSID = regexp.MustCompile(`^MG[0-9a-fA-F]{32}$`)
 
 // alnum is what twilio-go accepts as an account SID or auth token.
 var alnum = regexp.MustCompile(`^[A-Za-z0-9]+$`)
