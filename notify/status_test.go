@@ -58,6 +58,19 @@ func newTextOutbox(t *testing.T, dsn string, cfg TwilioConfig) *textOutbox {
 	return &textOutbox{Outbox: o, db: db, f: f, c: c, incident: id}
 }
 
+// newSentText is a textOutbox over dsn that has sent one text about its
+// incident, with that text's row id and SID.
+func newSentText(t *testing.T, dsn string) (*textOutbox, int64, string) {
+	t.Helper()
+	o := newTextOutbox(t, dsn, TwilioConfig{StatusCallback: statusURL})
+	id := o.queue(t, alice, "answered:1")
+	if n := runOnce(t, o.Outbox); n != 1 {
+		t.Fatalf("sent %d, want 1", n)
+	}
+	sid, _, _ := o.textStatus(t, id)
+	return o, id, sid
+}
+
 // queue enqueues a text about the outbox's incident and returns its row id.
 func (o *textOutbox) queue(t *testing.T, to, key string) int64 {
 	t.Helper()
@@ -226,10 +239,7 @@ func TestStatusBeforeAndAfterSID(t *testing.T) {
 // TestStatusOnlyMovesForward: a late "sent" or "queued" leaves "delivered"
 // alone, and a delivered text adds no event.
 func TestStatusOnlyMovesForward(t *testing.T) {
-	o := newTextOutbox(t, storetest.SQLite(t), TwilioConfig{StatusCallback: statusURL})
-	id := o.queue(t, alice, "answered:1")
-	runOnce(t, o.Outbox)
-	sid, _, _ := o.textStatus(t, id)
+	o, id, sid := newSentText(t, storetest.SQLite(t))
 	for _, st := range []string{"queued", "delivered", "sent", "queued", "failed", "undelivered"} {
 		o.callback(t, id, sid, st, "")
 	}
@@ -249,10 +259,7 @@ func TestUnknownStatusChangesNothing(t *testing.T) {
 }
 
 func unknownStatusChangesNothing(t *testing.T, dsn string) {
-	o := newTextOutbox(t, dsn, TwilioConfig{StatusCallback: statusURL})
-	id := o.queue(t, alice, "answered:1")
-	runOnce(t, o.Outbox)
-	sid, _, _ := o.textStatus(t, id)
+	o, id, sid := newSentText(t, dsn)
 	other := "SM" + strings.Repeat("f", 32)
 	o.callback(t, 0, other, "failed", "30003")
 	o.callback(t, id, other, "failed", "30003")
@@ -311,10 +318,7 @@ func TestFailedDetail(t *testing.T) {
 // TestTextMetrics: hotline_texts_total counts callbacks by status, and an
 // unknown status as "other".
 func TestTextMetrics(t *testing.T) {
-	o := newTextOutbox(t, storetest.SQLite(t), TwilioConfig{StatusCallback: statusURL})
-	id := o.queue(t, alice, "answered:1")
-	runOnce(t, o.Outbox)
-	sid, _, _ := o.textStatus(t, id)
+	o, id, sid := newSentText(t, storetest.SQLite(t))
 	for _, st := range []string{"queued", "sent", "delivered", "delivered", "read", "bogus"} {
 		o.callback(t, id, sid, st, "")
 	}
@@ -406,10 +410,7 @@ func TestRefusedWith21610OptsOut(t *testing.T) {
 // TestFailedCallbackOptsOut: a text that fails later with 21610 marks the
 // number opted out too.
 func TestFailedCallbackOptsOut(t *testing.T) {
-	o := newTextOutbox(t, storetest.SQLite(t), TwilioConfig{StatusCallback: statusURL})
-	id := o.queue(t, alice, "answered:1")
-	runOnce(t, o.Outbox)
-	sid, _, _ := o.textStatus(t, id)
+	o, id, sid := newSentText(t, storetest.SQLite(t))
 	o.callback(t, id, sid, "failed", "21610")
 	if got, _ := o.OptedOut(context.Background()); got[alice] == "" {
 		t.Errorf("not opted out after a 21610 failure")

@@ -237,7 +237,7 @@ func (o *Outbox) mark(ctx context.Context, out outcome) error {
 	case sent:
 		_, err = o.db.ExecContext(ctx, markSent, out.at.UnixMilli(), out.sid, out.id)
 	case failed:
-		err = o.markFailed(ctx, markFailed, out)
+		err = o.fail(ctx, markFailed, out)
 	case retry:
 		_, err = o.db.ExecContext(ctx, markRetry, out.retryAt.UnixMilli(), out.errText, out.id)
 	case released:
@@ -249,10 +249,10 @@ func (o *Outbox) mark(ctx context.Context, out outcome) error {
 	return nil
 }
 
-// markFailed marks a text failed and, when it is about an incident, adds
+// fail marks a text failed (q is mark's markFailed) and, when it is about an incident, adds
 // the text_failed event in the same transaction: the incident says so once
 // the text is given up, and only then.
-func (o *Outbox) markFailed(ctx context.Context, q string, out outcome) error {
+func (o *Outbox) fail(ctx context.Context, q string, out outcome) error {
 	if out.incident == 0 || o.incidents == nil {
 		_, err := o.db.ExecContext(ctx, q, out.at.UnixMilli(), out.errText, out.id)
 		return err
