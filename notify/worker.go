@@ -249,9 +249,9 @@ func (o *Outbox) mark(ctx context.Context, out outcome) error {
 	return nil
 }
 
-// fail marks a text failed (q is mark's markFailed) and, when it is about an incident, adds
-// the text_failed event in the same transaction: the incident says so once
-// the text is given up, and only then.
+// fail marks a text failed (q is mark's markFailed query) and, when it is
+// about an incident, adds the text_failed event in the same transaction:
+// the incident says so once the text is given up, and only then.
 func (o *Outbox) fail(ctx context.Context, q string, out outcome) error {
 	if out.incident == 0 || o.incidents == nil {
 		_, err := o.db.ExecContext(ctx, q, out.at.UnixMilli(), out.errText, out.id)

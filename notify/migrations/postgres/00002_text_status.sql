@@ -1,6 +1,6 @@
 -- +goose Up
--- As sqlite/00002. What became of each text after Twilio accepted it, from its status
--- callback (docs/twilio.md §8.9: a 201 is not a delivery): the furthest
+-- As sqlite/00002. What became of each text after Twilio accepted it, from
+-- its status callback (docs/twilio.md §8.9: a 201 is not a delivery): the furthest
 -- status reached (queued, sent, delivered, undelivered, failed), its
 -- ErrorCode and when it came (Unix milliseconds). incident_id ties a
 -- call's text to its incident, NULL for the texts of no call.
