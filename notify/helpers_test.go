@@ -88,6 +88,10 @@ type fakeTwilio struct {
 	script   map[string][]reply
 	created  map[string]int // To → messages accepted
 	arrived  chan request
+	// beforeAnswer, when set, runs with each accepted message's form and
+	// SID before the 201 is written: a status callback that wins the race
+	// with Twilio's answer.
+	beforeAnswer func(form url.Values, sid string)
 }
 
 func newFakeTwilio(t testing.TB) *fakeTwilio {
@@ -118,14 +122,32 @@ func (f *fakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
 	if s := f.script[to]; len(s) > 0 {
 		rep, f.script[to] = s[0], s[1:]
 	}
+	var sid string
 	if rep.status == http.StatusCreated {
 		f.created[to]++
-		sid := fmt.Sprintf("SM%032d", len(f.requests))
-		b, _ := json.Marshal(map[string]any{"sid": sid, "to": to, "from": form.Get("From"),
-			"body": form.Get("Body"), "status": "queued", "account_sid": testSID})
+		sid = fmt.Sprintf("SM%032d", len(f.requests))
+		// The fields of Twilio's answer to a create (its Message resource).
+		var from, service any
+		if v := form.Get("From"); v != "" {
+			from = v
+		}
+		if v := form.Get("MessagingServiceSid"); v != "" {
+			service = v
+		}
+		b, _ := json.Marshal(map[string]any{"sid": sid, "to": to, "from": from, "messaging_service_sid": service,
+			"body": form.Get("Body"), "status": "queued", "account_sid": testSID, "api_version": "2010-04-01",
+			"date_created": "Wed, 02 Dec 2026 01:00:00 +0000", "date_updated": "Wed, 02 Dec 2026 01:00:00 +0000",
+			"date_sent": nil, "direction": "outbound-api", "error_code": nil, "error_message": nil,
+			"num_media": "0", "num_segments": "1", "price": nil, "price_unit": "USD",
+			"uri":              "/2010-04-01/Accounts/" + testSID + "/Messages/" + sid + ".json",
+			"subresource_uris": map[string]string{"media": "/2010-04-01/Accounts/" + testSID + "/Messages/" + sid + "/Media.json"}})
 		rep.body = string(b)
 	}
+	hook := f.beforeAnswer
 	f.mu.Unlock()
+	if hook != nil && sid != "" {
+		hook(form, sid)
+	}
 
 	w.Header().Set("Content-Type", "application/json")
 	if rep.retryAfter != "" {

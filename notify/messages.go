@@ -33,7 +33,7 @@ func IncidentURL(publicURL string, id int64) string {
 func Answered(publicURL string, c Call, to string) Message {
 	body := "hotline: you took a call for " + plain(c.Team, 40) + " from " + caller(c) +
 		". Incident: " + IncidentURL(publicURL, c.IncidentID)
-	return Message{To: to, Body: body, Key: answeredKey(c.IncidentID)}
+	return Message{To: to, Body: body, Key: answeredKey(c.IncidentID), IncidentID: c.IncidentID}
 }
 
 // Voicemail is the text about a voicemail to the team's first step: who
@@ -50,7 +50,7 @@ func Voicemail(publicURL string, c Call, to string) Message {
 	if t := fit(head+open, plain(c.Transcript, maxBody), end, 2); t != "" {
 		body = head + open + t + end
 	}
-	return Message{To: to, Body: body, Key: voicemailKey(c.IncidentID), Replace: true}
+	return Message{To: to, Body: body, Key: voicemailKey(c.IncidentID), IncidentID: c.IncidentID, Replace: true}
 }
 
 // caller names who called: the number, with the customer or else the

@@ -9,6 +9,12 @@
 // else. A process that dies after Twilio accepted a message but before that
 // record reached the database sends it again once the lease expires;
 // Twilio's Messages API takes no idempotency key that could prevent it.
+//
+// A 201 from Twilio is not a delivery (docs/twilio.md §8.9): each text asks
+// for a status callback (HandleStatus), whose status is kept on the row, and
+// a text about an incident that ends undelivered or failed adds a
+// text_failed event to it. Numbers that reply STOP (HandleReply) or that
+// Twilio refuses with 21610 get no texts until they reply START.
 package notify
 
 import (
@@ -21,6 +27,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/hotline-dev/hotline/routing"
@@ -55,6 +62,10 @@ type Message struct {
 	// Key names the message for deduplication: a second Enqueue with the
 	// same key queues nothing, so a retried webhook sends one SMS.
 	Key string
+	// IncidentID is the incident the text is about (a call's texts), 0
+	// for none. A text of an incident that is not delivered adds a
+	// text_failed event to it.
+	IncidentID int64
 	// NotBefore delays the message; zero sends it at once.
 	NotBefore time.Time
 	// Replace lets this Enqueue replace the text, number and time of a
@@ -133,6 +144,9 @@ type Outbox struct {
 	log    zerolog.Logger
 	opts   Options
 	wake   chan struct{}
+	// incidents takes the text_failed events (ReportTo); nil: none.
+	incidents *routing.Incidents
+	texts     *prometheus.CounterVec // status callbacks by status
 
 	mu       sync.Mutex
 	unmarked []outcome // results sent but not yet recorded (database down)
@@ -146,7 +160,22 @@ func New(db *store.DB, sender Sender, now func() time.Time, log zerolog.Logger, 
 		db: db, sender: sender, now: now, log: log,
 		opts: opts.withDefaults(),
 		wake: make(chan struct{}, 1),
+		texts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hotline_texts_total",
+			Help: "Text status callbacks from Twilio by status (queued, sent, delivered, undelivered, failed, other)."}, []string{"status"}),
 	}
+}
+
+// ReportTo makes the texts of an incident that are not delivered add a
+// text_failed event to it, in inc. Call it before Run and before serving
+// the status callback.
+func (o *Outbox) ReportTo(inc *routing.Incidents) { o.incidents = inc }
+
+// Collectors returns the outbox's metrics: hotline_texts_total.
+func (o *Outbox) Collectors() []prometheus.Collector {
+	for _, s := range counted {
+		o.texts.WithLabelValues(s) // so each status shows, at 0, before its first callback
+	}
+	return []prometheus.Collector{o.texts}
 }
 
 // Execer is a *sql.DB, *sql.Tx or *store.DB.
@@ -173,8 +202,8 @@ func (o *Outbox) EnqueueTx(ctx context.Context, ex Execer, m Message) (bool, err
 		return false, err
 	}
 	now := o.now()
-	const upsert = `INSERT INTO outbox (created_at, send_after, to_number, body, dedup_key)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO UPDATE
+	const upsert = `INSERT INTO outbox (created_at, send_after, to_number, body, dedup_key, incident_id)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO UPDATE
 		SET to_number = excluded.to_number, body = excluded.body, send_after = excluded.send_after
 		WHERE outbox.sent_at IS NULL AND outbox.failed_at IS NULL AND outbox.attempts = 0 AND outbox.lease_until <= ?`
 	var res sql.Result
@@ -201,13 +230,13 @@ func (o *Outbox) EnqueueTx(ctx context.Context, ex Execer, m Message) (bool, err
 func (o *Outbox) EnqueueAllTx(ctx context.Context, ex Execer, msgs []Message) error {
 	now := o.now()
 	var errs []error
-	args := make([]any, 0, 5*min(len(msgs), insertRows))
+	args := make([]any, 0, rowCols*min(len(msgs), insertRows))
 	flush := func() {
 		if len(args) == 0 {
 			return
 		}
-		if _, err := ex.ExecContext(ctx, insertSQL(len(args)/5), args...); err != nil {
-			errs = append(errs, fmt.Errorf("notify: enqueue %d messages: %w", len(args)/5, err))
+		if _, err := ex.ExecContext(ctx, insertSQL(len(args)/rowCols), args...); err != nil {
+			errs = append(errs, fmt.Errorf("notify: enqueue %d messages: %w", len(args)/rowCols, err))
 		}
 		args = args[:0]
 	}
@@ -223,7 +252,7 @@ func (o *Outbox) EnqueueAllTx(ctx context.Context, ex Execer, msgs []Message) er
 			continue
 		}
 		args = append(args, m.row(now)...)
-		if len(args) == 5*insertRows {
+		if len(args) == rowCols*insertRows {
 			flush()
 		}
 	}
@@ -237,13 +266,17 @@ func (m Message) row(now time.Time) []any {
 	if m.NotBefore.After(now) {
 		after = m.NotBefore
 	}
-	return []any{now.UnixMilli(), after.UnixMilli(), m.To, m.Body, m.Key}
+	incident := sql.NullInt64{Int64: m.IncidentID, Valid: m.IncidentID != 0}
+	return []any{now.UnixMilli(), after.UnixMilli(), m.To, m.Body, m.Key, incident}
 }
+
+// rowCols is the number of values of a row (Message.row).
+const rowCols = 6
 
 // insertSQL queues n messages, skipping those whose key is queued already.
 func insertSQL(n int) string {
-	return `INSERT INTO outbox (created_at, send_after, to_number, body, dedup_key) VALUES ` +
-		store.Placeholders(n, 5) + ` ON CONFLICT (dedup_key) DO NOTHING`
+	return `INSERT INTO outbox (created_at, send_after, to_number, body, dedup_key, incident_id) VALUES ` +
+		store.Placeholders(n, rowCols) + ` ON CONFLICT (dedup_key) DO NOTHING`
 }
 
 // insertRows bounds the rows of one INSERT by EnqueueAllTx.

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -22,7 +23,13 @@ import (
 // that retrying cannot fix is a *SendError whose Permanent reports true;
 // any other error is retried.
 type Sender interface {
-	Send(ctx context.Context, to, body string) (sid string, err error)
+	Send(ctx context.Context, m Outgoing) (sid string, err error)
+}
+
+// Outgoing is one text a worker sends: its outbox row and what it says.
+type Outgoing struct {
+	ID       int64 // the outbox row, named in the status callback's URL
+	To, Body string
 }
 
 // SendError is a send the Messages API refused, or that never got an
@@ -30,6 +37,7 @@ type Sender interface {
 type SendError struct {
 	Status     int           // HTTP status; 0 when no response came back
 	RetryAfter time.Duration // from a 429 or 503's Retry-After header
+	Code       int           // Twilio's error code (e.g. 21610), 0 when none came
 	Err        error
 }
 
@@ -55,7 +63,17 @@ func (e *SendError) Permanent() bool {
 type TwilioConfig struct {
 	AccountSID string // TWILIO_ACCOUNT_SID
 	AuthToken  string // TWILIO_AUTH_TOKEN; never logged
-	From       string // the sending number (E.164), usually hotline.number
+	// From is the sending number (E.164): hotline.sms_from, else
+	// hotline.number. Unused with MessagingServiceSID.
+	From string
+	// MessagingServiceSID (MG…, hotline.messaging_service_sid) sends
+	// through a Messaging Service, which picks the number, instead of
+	// From.
+	MessagingServiceSID string
+	// StatusCallback is the URL Twilio posts each text's status to
+	// (<public URL>/twilio/text-status); the outbox row's id is added as
+	// its query "sms". Empty asks for no callback.
+	StatusCallback string
 	// BaseURL replaces the scheme and host of https://api.twilio.com,
 	// keeping the path (HOTLINE_TWILIO_API_URL), e.g. an httptest server
 	// in tests; see APIURL for what it may be. Empty: Twilio.
@@ -82,8 +100,15 @@ func NewTwilio(cfg TwilioConfig) (*Twilio, error) {
 		return nil, fmt.Errorf("notify: TWILIO_ACCOUNT_SID is missing or malformed")
 	case !alnum.MatchString(cfg.AuthToken):
 		return nil, fmt.Errorf("notify: the Twilio auth token is missing or malformed")
-	case !routing.IsE164(cfg.From):
+	case cfg.MessagingServiceSID != "" && !routing.IsMessagingServiceSID(cfg.MessagingServiceSID):
+		return nil, fmt.Errorf("notify: messaging service SID %q is not MG and 32 hex digits", cfg.MessagingServiceSID)
+	case cfg.MessagingServiceSID == "" && !routing.IsE164(cfg.From):
 		return nil, fmt.Errorf("notify: sending number %q is not E.164", mask(cfg.From))
+	}
+	if cfg.StatusCallback != "" {
+		if u, err := url.Parse(cfg.StatusCallback); err != nil || u.Host == "" || u.RawQuery != "" {
+			return nil, fmt.Errorf("notify: status callback %q is not an absolute URL without a query", cfg.StatusCallback)
+		}
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 15 * time.Second
@@ -129,8 +154,11 @@ func loopback(host string) bool {
 	return err == nil && ip.Unmap().IsLoopback()
 }
 
-// Send posts one message: To, From and Body.
-func (t *Twilio) Send(ctx context.Context, to, body string) (string, error) {
+// Send posts one message: To, Body, From or MessagingServiceSid, and the
+// StatusCallback naming m's row, so the callback finds the row even when it
+// arrives before the worker has recorded the SID of Twilio's answer (the
+// two race; docs/twilio.md §8.1 says the same of calls).
+func (t *Twilio) Send(ctx context.Context, m Outgoing) (string, error) {
 	// A client per message: twilio-go's CreateMessage takes no context, so
 	// the transport carries this send's context and notes the status.
 	tr := &attempt{ctx: ctx, base: t.base, next: t.cfg.Transport}
@@ -144,7 +172,16 @@ func (t *Twilio) Send(ctx context.Context, to, body string) (string, error) {
 		Timeout:       t.cfg.Timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	msg, err := rc.Api.CreateMessage(&openapi.CreateMessageParams{To: &to, From: &t.cfg.From, Body: &body})
+	params := (&openapi.CreateMessageParams{}).SetTo(m.To).SetBody(m.Body)
+	if t.cfg.MessagingServiceSID != "" {
+		params.SetMessagingServiceSid(t.cfg.MessagingServiceSID)
+	} else {
+		params.SetFrom(t.cfg.From)
+	}
+	if t.cfg.StatusCallback != "" {
+		params.SetStatusCallback(t.cfg.StatusCallback + "?sms=" + strconv.FormatInt(m.ID, 10))
+	}
+	msg, err := rc.Api.CreateMessage(params)
 	if tr.status >= 200 && tr.status < 300 {
 		// Accepted, even if the answer did not decode: sending again
 		// would text the engineer twice.
@@ -156,7 +193,12 @@ func (t *Twilio) Send(ctx context.Context, to, body string) (string, error) {
 	if err == nil {
 		err = fmt.Errorf("unexpected HTTP status %d", tr.status)
 	}
-	return "", &SendError{Status: tr.status, RetryAfter: tr.retryAfter, Err: err}
+	se := &SendError{Status: tr.status, RetryAfter: tr.retryAfter, Err: err}
+	var te *client.TwilioRestError
+	if errors.As(err, &te) {
+		se.Code = te.Code
+	}
+	return "", se
 }
 
 // attempt is the transport of one send: it points the request at the base

@@ -2,9 +2,13 @@ package notify
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
+
+	"github.com/hotline-dev/hotline/routing"
 )
 
 // claimed is a message a worker holds the lease of.
@@ -12,7 +16,8 @@ type claimed struct {
 	id       int64
 	to, body string
 	key      string
-	attempt  int // this attempt's number, counted from 1
+	attempt  int   // this attempt's number, counted from 1
+	incident int64 // 0: the text is about no incident
 }
 
 // What became of a claimed message.
@@ -27,13 +32,17 @@ const (
 
 // outcome is what became of one claimed message, to be recorded.
 type outcome struct {
-	id      int64
-	key     string
-	result  result
-	at      time.Time
-	sid     string // Twilio's message SID when sent
-	retryAt time.Time
-	errText string
+	id       int64
+	key      string
+	incident int64 // the text's incident, told when the text fails
+	result   result
+	at       time.Time
+	sid      string // Twilio's message SID when sent
+	retryAt  time.Time
+	errText  string
+	// why is the text_failed event's detail when a failure is the
+	// number's, not hotline's: the engineer opted out.
+	why string
 }
 
 // Run delivers due messages until ctx ends: every Options.Poll, and at once
@@ -75,11 +84,24 @@ func (o *Outbox) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	optedOut, err := o.optedOutAmong(ctx, batch)
+	if err != nil {
+		// Without the list a text could go to a number that replied
+		// STOP: give the leases back and try again at the next poll.
+		for _, c := range batch {
+			o.record(ctx, outcome{id: c.id, key: c.key, result: released})
+		}
+		return 0, err
+	}
 	n := 0
 	for _, c := range batch {
 		if ctx.Err() != nil {
 			// Not sent: give the lease back so another worker may try.
 			o.record(ctx, outcome{id: c.id, key: c.key, result: released})
+			continue
+		}
+		if why, ok := optedOut[c.to]; ok {
+			o.record(ctx, o.refuse(c, why))
 			continue
 		}
 		out := o.send(ctx, c)
@@ -102,7 +124,7 @@ func (o *Outbox) claim(ctx context.Context) ([]claimed, error) {
 			WHERE sent_at IS NULL AND failed_at IS NULL AND send_after <= ? AND lease_until <= ?
 			ORDER BY send_after, id LIMIT ?)
 		AND sent_at IS NULL AND failed_at IS NULL AND lease_until <= ?
-		RETURNING id, to_number, body, dedup_key, attempts`
+		RETURNING id, to_number, body, dedup_key, attempts, incident_id`
 	rows, err := o.db.QueryContext(ctx, q, now+o.opts.Lease.Milliseconds(), now, now, o.opts.Batch, now)
 	if err != nil {
 		return nil, fmt.Errorf("notify: claim: %w", err)
@@ -111,9 +133,11 @@ func (o *Outbox) claim(ctx context.Context) ([]claimed, error) {
 	var out []claimed
 	for rows.Next() {
 		var c claimed
-		if err := rows.Scan(&c.id, &c.to, &c.body, &c.key, &c.attempt); err != nil {
+		var incident sql.NullInt64
+		if err := rows.Scan(&c.id, &c.to, &c.body, &c.key, &c.attempt, &incident); err != nil {
 			return nil, fmt.Errorf("notify: claim: %w", err)
 		}
+		c.incident = incident.Int64
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
@@ -127,9 +151,9 @@ func (o *Outbox) claim(ctx context.Context) ([]claimed, error) {
 // it could lose Twilio's answer to a message it accepted, and the message
 // would go twice.
 func (o *Outbox) send(ctx context.Context, c claimed) outcome {
-	sid, err := o.sender.Send(context.WithoutCancel(ctx), c.to, c.body)
+	sid, err := o.sender.Send(context.WithoutCancel(ctx), Outgoing{ID: c.id, To: c.to, Body: c.body})
 	now := o.now()
-	out := outcome{id: c.id, key: c.key, at: now}
+	out := outcome{id: c.id, key: c.key, incident: c.incident, at: now}
 	if err == nil {
 		out.result, out.sid = sent, sid
 		o.log.Info().Int64("sms", c.id).Str("key", c.key).Str("to", mask(c.to)).
@@ -140,8 +164,18 @@ func (o *Outbox) send(ctx context.Context, c claimed) outcome {
 	var se *SendError
 	permanent := errors.As(err, &se) && se.Permanent()
 	switch {
+	case se != nil && se.Code == codeOptedOut:
+		// The engineer replied STOP where hotline did not see it (another
+		// webhook on the number): remember it, so no text is tried again.
+		out.result, out.why = failed, codeWords(codeOptedOut)
+		if err := o.optOut(ctx, c.to, "Twilio refused a text with error 21610"); err != nil {
+			o.log.Error().Err(err).Str("to", mask(c.to)).Msg("sms: record opt-out")
+		}
 	case permanent:
 		out.result = failed
+		if se.Code != 0 {
+			out.why = "not sent: " + codeWords(se.Code)
+		}
 	case c.attempt >= o.opts.MaxAttempts:
 		out.result = failed
 		out.errText = fmt.Sprintf("gave up after %d attempts: %s", c.attempt, out.errText)
@@ -203,7 +237,7 @@ func (o *Outbox) mark(ctx context.Context, out outcome) error {
 	case sent:
 		_, err = o.db.ExecContext(ctx, markSent, out.at.UnixMilli(), out.sid, out.id)
 	case failed:
-		_, err = o.db.ExecContext(ctx, markFailed, out.at.UnixMilli(), out.errText, out.id)
+		err = o.fail(ctx, markFailed, out)
 	case retry:
 		_, err = o.db.ExecContext(ctx, markRetry, out.retryAt.UnixMilli(), out.errText, out.id)
 	case released:
@@ -213,4 +247,42 @@ func (o *Outbox) mark(ctx context.Context, out outcome) error {
 		return fmt.Errorf("notify: record %s: %w", out.key, err)
 	}
 	return nil
+}
+
+// fail marks a text failed (q is mark's markFailed query) and, when it is
+// about an incident, adds the text_failed event in the same transaction:
+// the incident says so once the text is given up, and only then.
+func (o *Outbox) fail(ctx context.Context, q string, out outcome) error {
+	if out.incident == 0 || o.incidents == nil {
+		_, err := o.db.ExecContext(ctx, q, out.at.UnixMilli(), out.errText, out.id)
+		return err
+	}
+	tx, err := o.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, q, out.at.UnixMilli(), out.errText, out.id); err != nil {
+		return err
+	}
+	why := out.why
+	if why == "" {
+		why = "not sent: " + out.errText
+	}
+	// One failure per row: the key is the row's, as the worker gives a
+	// row up once.
+	e := routing.Event{At: out.at, Type: routing.EventTextFailed, Detail: why, Key: "text_failed:sms" + strconv.FormatInt(out.id, 10)}
+	if _, err := o.incidents.AddEventTx(ctx, tx, out.incident, e); err != nil && !errors.Is(err, routing.ErrNotFound) {
+		return err
+	}
+	return tx.Commit()
+}
+
+// refuse is the outcome of a text to a number that opted out: failed,
+// never sent.
+func (o *Outbox) refuse(c claimed, why string) outcome {
+	text := "not sent: the number opted out of texts (" + why + "); it must reply START to get texts again"
+	o.log.Warn().Int64("sms", c.id).Str("key", c.key).Str("to", mask(c.to)).Msg("sms not sent: the number opted out")
+	return outcome{id: c.id, key: c.key, incident: c.incident, result: failed, at: o.now(), errText: text,
+		why: "not sent: the engineer opted out of texts (" + why + ")"}
 }

@@ -285,6 +285,10 @@ func (p *parser) hotline(o *object) Hotline {
 // messagingServiceRe is a Messaging Service SID.
 var messagingServiceRe = regexp.MustCompile(`^MG[0-9a-fA-F]{32}$`)
 
+// IsMessagingServiceSID reports whether s is a Messaging Service SID: MG
+// and 32 hex digits.
+func IsMessagingServiceSID(s string) bool { return messagingServiceRe.MatchString(s) }
+
 func (p *parser) engineer(o *object, seen ids) (schedules.Engineer, bool) {
 	id, ok := p.define(o, seen, "engineer")
 	e := schedules.Engineer{ID: id, Name: id}

@@ -30,6 +30,7 @@ const (
 	EventMissed     EventType = "missed"
 	EventHangup     EventType = "hangup"
 	EventCompleted  EventType = "completed"
+	EventTextFailed EventType = "text_failed"
 )
 
 // EventTypeInfo is one line of the table of event types: the label a
@@ -64,6 +65,7 @@ var EventTypes = []EventTypeInfo{
 	{EventMissed, "Missed", "hotline ended the call: nobody accepted and no message was taken"},
 	{EventHangup, "Caller hung up", "the caller hung up before anyone accepted"},
 	{EventCompleted, "Call ended", "Twilio's final status, or hotline closing a call whose final status never arrived"},
+	{EventTextFailed, "Text not delivered", "a text about the call ended undelivered or failed, or was not sent (the engineer opted out); the detail gives Twilio's error code and its meaning"},
 }
 
 // Label is the type's name for people; an unknown type (a row written by

@@ -29,6 +29,9 @@ type schedulesPage struct {
 	// CalendarURL is a link just made, shown once.
 	Calendars   []option
 	CalendarURL string
+	// OptedOut are the engineers who get no texts, e.g. "Alice Smith:
+	// opted out of texts (replied STOP on 2026-12-02)".
+	OptedOut []string
 }
 
 // teamSchedule is one team: its chain now, its timeline and its gaps.
@@ -40,7 +43,9 @@ type teamSchedule struct {
 	Gaps     []segmentRow
 }
 
-type stepRow struct{ Name, Phone, Source string }
+// stepRow is one engineer of a chain; Texts says why they get no texts,
+// empty when they do.
+type stepRow struct{ Name, Phone, Source, Texts string }
 
 // segmentRow is a stretch of time with one chain.
 type segmentRow struct {
@@ -83,6 +88,13 @@ func (s *Site) renderSchedules(w http.ResponseWriter, r *http.Request, status in
 		s.unavailable(w, r, "schedule", err)
 		return
 	}
+	optedOut := map[string]string{}
+	if s.OptOuts != nil {
+		if optedOut, err = s.OptOuts.OptedOut(ctx); err != nil {
+			s.unavailable(w, r, "schedule", err)
+			return
+		}
+	}
 	p := schedulesPage{Page: pageOf(r, "Schedules", "schedules"), Now: now.In(loc).Format(dateTimeLayout + " MST"), Form: form}
 	p.Error = problem
 	end := now.Add(ScheduleDays * 24 * time.Hour)
@@ -92,7 +104,17 @@ func (s *Site) renderSchedules(w http.ResponseWriter, r *http.Request, status in
 			s.unavailable(w, r, "schedule", err)
 			return
 		}
+		for i, st := range ts.Now {
+			if why, ok := optedOut[st.Phone]; ok {
+				ts.Now[i].Texts = textsOff(why)
+			}
+		}
 		p.Teams = append(p.Teams, ts)
+	}
+	for _, e := range cfg.Engineers {
+		if why, ok := optedOut[e.Phone]; ok {
+			p.OptedOut = append(p.OptedOut, e.Name+": "+textsOff(why))
+		}
 	}
 	for _, o := range list {
 		if !o.To.After(now) {
@@ -119,6 +141,9 @@ func (s *Site) renderSchedules(w http.ResponseWriter, r *http.Request, status in
 	}
 	s.render(w, r, status, "schedules.html", p)
 }
+
+// textsOff says that an engineer gets no texts, and why.
+func textsOff(why string) string { return "opted out of texts (" + why + ")" }
 
 type calendarURLKey struct{}
 

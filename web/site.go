@@ -81,6 +81,16 @@ type SiteDeps struct {
 	// an origin for form posts.
 	PublicURL string
 	Now       func() time.Time
+	// OptOuts says which engineers' numbers opted out of texts, shown on
+	// the schedules page. Nil shows none.
+	OptOuts TextOptOuts
+}
+
+// TextOptOuts is what the site needs of the SMS outbox (notify.Outbox):
+// the numbers that opted out of texts, each with why in words, e.g.
+// "replied STOP on 2026-12-02".
+type TextOptOuts interface {
+	OptedOut(ctx context.Context) (map[string]string, error)
 }
 
 // Site is the manager web page: sign-in, the call log, incidents, stats,

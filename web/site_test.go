@@ -67,7 +67,12 @@ type site struct {
 	incidents *routing.Incidents
 	overrides *schedules.Store
 	now       time.Time
+	// optedOut are the numbers the site is told opted out of texts.
+	optedOut map[string]string
 }
+
+// OptedOut plays notify.Outbox for the site (SiteDeps.OptOuts).
+func (s *site) OptedOut(context.Context) (map[string]string, error) { return s.optedOut, nil }
 
 // newTestSite serves the site over the database at dsn (see
 // storetest.Each).
@@ -99,7 +104,7 @@ func newTestSite(t *testing.T, dsn, publicURL string) *site {
 		Log: zerolog.Nop(), Users: users, Sessions: NewSessions(db, now), Incidents: s.incidents,
 		Schedules: routing.NewRouter(cfg, s.overrides), Overrides: s.overrides,
 		Announce: routing.NewAnnouncements(db, s.overrides, now), PublicURL: publicURL, Now: now,
-		Recordings: &RecordingProxy{AuthToken: "tok"},
+		Recordings: &RecordingProxy{AuthToken: "tok"}, OptOuts: s,
 	}).Register(r)
 	s.srv = httptest.NewServer(r)
 	t.Cleanup(s.srv.Close)

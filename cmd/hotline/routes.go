@@ -14,6 +14,7 @@ import (
 
 	"github.com/hotline-dev/hotline/calendar"
 	"github.com/hotline-dev/hotline/ivr"
+	"github.com/hotline-dev/hotline/notify"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 	"github.com/hotline-dev/hotline/store"
@@ -31,6 +32,7 @@ type deps struct {
 	registry  *prometheus.Registry
 	announce  *routing.Announcements
 	users     *web.Users
+	outbox    *notify.Outbox // the SMS outbox: its status callback and replies
 	authToken string
 	// accountSID signs recording downloads with authToken; empty reads it
 	// from each recording URL (env TWILIO_ACCOUNT_SID).
@@ -67,6 +69,8 @@ func routes(d deps) http.Handler {
 	tw.Handle("/recorded", flow.HandleRecorded()).Methods(http.MethodPost)
 	tw.Handle("/no-message", flow.HandleNoMessage()).Methods(http.MethodPost)
 	tw.Handle("/transcript", flow.HandleTranscript()).Methods(http.MethodPost)
+	tw.Handle("/text-status", d.outbox.HandleStatus()).Methods(http.MethodPost)
+	tw.Handle("/sms", d.outbox.HandleReply()).Methods(http.MethodPost)
 
 	// One guard checks the passwords of the sign-in form and the API, so
 	// their failures count together and their hashing shares one bound.
@@ -89,7 +93,7 @@ func routes(d deps) http.Handler {
 			token, err := calendarTokens.Rotate(ctx, calendar.Kind(kind), id, actor)
 			return calendar.URL(d.publicURL, token), err
 		},
-		PublicURL: d.publicURL, Now: d.now, Guard: guard,
+		PublicURL: d.publicURL, Now: d.now, Guard: guard, OptOuts: d.outbox,
 	}).Register(r)
 	return r
 }

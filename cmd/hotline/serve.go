@@ -104,6 +104,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	urls := wantedSettings(strings.TrimRight(s.publicURL, "/"))
 	log.Info().Str("voice_url", urls[0].value).Str("status_callback_url", urls[2].value).Str("fallback_url", urls[4].value).
 		Msg("give the Twilio number these URLs, each with HTTP POST (or run 'hotline twilio configure')")
+	log.Info().Str("sms_url", strings.TrimRight(s.publicURL, "/")+"/twilio/sms").
+		Msg("give the number texts are sent from this \"A message comes in\" URL, with HTTP POST, so STOP replies reach hotline")
 	checkTwilioAtStart(ctx, e, o, s.cfg, log)
 	fmt.Fprintf(e.stdout, "hotline: listening on http://%s (public URL %s)\n", s.addr, s.publicURL)
 	return s.serve(ctx)
@@ -156,7 +158,7 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 	}
 	var sender notify.Sender
 	if o.accountSID != "" {
-		tw, err := notify.NewTwilio(notify.TwilioConfig{AccountSID: o.accountSID, AuthToken: o.authToken, From: a.cfg.Hotline.Number, BaseURL: o.twilioAPI})
+		tw, err := notify.NewTwilio(textSender(a.cfg.Hotline, o, s.publicURL))
 		if err != nil {
 			writer.Close()
 			ln.Close()
@@ -166,12 +168,14 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 		sender, s.sending = tw, true
 	}
 	s.outbox = notify.New(a.db, sender, time.Now, log, notify.Options{})
+	s.outbox.ReportTo(incidents)
+	registry.MustRegister(s.outbox.Collectors()...)
 	s.texts = newCallTexts(s.outbox, a.db, incidents, a.router, s.publicURL, log)
 	writer.OnCommit(s.texts.committed)
 	s.http = &http.Server{
 		Handler: routes(deps{
 			log: log, db: a.db, router: a.router, incidents: s.incidents, writer: writer, metrics: metrics, registry: registry,
-			announce: s.announce, users: s.users,
+			announce: s.announce, users: s.users, outbox: s.outbox,
 			authToken: s.authToken, accountSID: o.accountSID, twilioAPI: o.twilioAPI, publicURL: s.publicURL, trustedProxies: s.trusted, now: time.Now,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -182,6 +186,21 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 	}
 	log.Info().Str("addr", s.addr).Str("config", o.config).Str("spool", writer.SpoolPath()).Str("revision", a.cfg.Revision[:12]).Msg("hotline started")
 	return s, nil
+}
+
+// textSender is how the outbox reaches the Messages API: as the Messaging
+// Service when hotline.messaging_service_sid is set, else from
+// hotline.sms_from or hotline.number (routing.Hotline.TextSender), with each
+// text's status posted to /twilio/text-status.
+func textSender(h routing.Hotline, o serveOptions, publicURL string) notify.TwilioConfig {
+	cfg := notify.TwilioConfig{AccountSID: o.accountSID, AuthToken: o.authToken, BaseURL: o.twilioAPI,
+		StatusCallback: strings.TrimRight(publicURL, "/") + "/twilio/text-status"}
+	if h.MessagingServiceSID != "" {
+		cfg.MessagingServiceSID = h.MessagingServiceSID
+	} else {
+		cfg.From = h.TextSender()
+	}
+	return cfg
 }
 
 // serve answers requests until ctx ends, re-reading the config on SIGHUP,

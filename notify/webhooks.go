@@ -1,0 +1,65 @@
+package notify
+
+import (
+	"net/http"
+	"strconv"
+)
+
+// HandleStatus serves a text's status callback (<public URL>/twilio/text-status,
+// behind the signature check): MessageSid, MessageStatus and ErrorCode,
+// with the outbox row as the query "sms". It answers 200 with an empty
+// body, for a text that is not the outbox's too (Twilio ignores the body,
+// docs/twilio.md §3.8), and 503 only when the database fails, never 500.
+func (o *Outbox) HandleStatus() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := Status{
+			SID:       first(r.PostFormValue("MessageSid"), r.PostFormValue("SmsSid")),
+			Status:    first(r.PostFormValue("MessageStatus"), r.PostFormValue("SmsStatus")),
+			ErrorCode: r.PostFormValue("ErrorCode"),
+		}
+		// A malformed id names no row: the SID alone is then looked up.
+		st.Outbox, _ = strconv.ParseInt(r.URL.Query().Get("sms"), 10, 64)
+		o.countStatus(st.Status)
+		ours, err := o.RecordStatus(r.Context(), st)
+		if err != nil {
+			o.log.Error().Err(err).Str("twilio_sid", st.SID).Msg("sms status callback")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		if !ours {
+			o.log.Info().Str("twilio_sid", st.SID).Str("status", st.Status).Msg("sms status callback for a text the outbox did not send")
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// HandleReply serves the texts that come in to the SMS number
+// (<public URL>/twilio/sms, its "A message comes in" webhook, behind the
+// signature check): a STOP word opts the sender out, a START word back in
+// (Reply). It answers an empty <Response/>: Twilio sends the standard
+// opt-out and opt-in answers itself.
+func (o *Outbox) HandleReply() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		from := r.PostFormValue("From")
+		change, err := o.Reply(r.Context(), from, r.PostFormValue("Body"))
+		if err != nil {
+			o.log.Error().Err(err).Str("from", mask(from)).Msg("sms reply")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		if change != "" {
+			o.log.Info().Str("from", mask(from)).Str("change", change).Msg("sms opt-out changed")
+		}
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		_, _ = w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Response/>`))
+	})
+}
+
+// first returns a, or b when a is empty (Twilio still sends the older
+// SmsSid and SmsStatus names beside MessageSid and MessageStatus).
+func first(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
