@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 )
@@ -27,7 +28,7 @@ const lookback = 35 * 24 * time.Hour
 // place (a shift's end moving with an override keeps its UID). A shift
 // that began more than five weeks ago starts at the window's edge and has
 // a UID without a start, so that edge moving each day does not renew it.
-func Build(cfg *routing.Config, idx *schedules.OverrideIndex, subject Subject, now time.Time) (Feed, error) {
+func Build(cfg *config.Config, idx *schedules.OverrideIndex, subject Subject, now time.Time) (Feed, error) {
 	from, to := now.Add(-lookback), now.Add(Horizon)
 	var shifts []Shift
 	var err error

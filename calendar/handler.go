@@ -11,13 +11,13 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/schedules"
 )
 
 // Source is where feeds come from; *routing.Router is one.
 type Source interface {
-	Config() *routing.Config
+	Config() *config.Config
 	Overrides(ctx context.Context) (*schedules.OverrideIndex, error)
 }
 

@@ -17,6 +17,7 @@ import (
 	ics "github.com/arran4/golang-ical"
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 	"github.com/hotline-dev/hotline/store"
@@ -53,7 +54,7 @@ func newHarness(t testing.TB, dsn string, now time.Time, overrides ...schedules.
 			t.Fatal(err)
 		}
 	}
-	cfg, err := routing.LoadConfig(filepath.Join("testdata", "dst.yaml"))
+	cfg, err := config.LoadConfig(filepath.Join("testdata", "dst.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

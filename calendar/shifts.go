@@ -15,6 +15,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 )
@@ -37,7 +38,7 @@ type Shift struct {
 
 // TeamShifts returns team's chain over [from, to): one shift per place
 // and holder, ordered by start, then place.
-func TeamShifts(cfg *routing.Config, idx *schedules.OverrideIndex, team string, from, to time.Time) ([]Shift, error) {
+func TeamShifts(cfg *config.Config, idx *schedules.OverrideIndex, team string, from, to time.Time) ([]Shift, error) {
 	t, ok := cfg.Team(team)
 	if !ok {
 		return nil, fmt.Errorf("calendar: %w %q", routing.ErrUnknownTeam, team)
@@ -80,7 +81,7 @@ func TeamShifts(cfg *routing.Config, idx *schedules.OverrideIndex, team string, 
 
 // EngineerShifts returns, across all teams, the shifts in which engineer
 // is in a team's chain over [from, to), ordered by start.
-func EngineerShifts(cfg *routing.Config, idx *schedules.OverrideIndex, engineer string, from, to time.Time) ([]Shift, error) {
+func EngineerShifts(cfg *config.Config, idx *schedules.OverrideIndex, engineer string, from, to time.Time) ([]Shift, error) {
 	var out []Shift
 	for _, t := range cfg.Teams {
 		shifts, err := TeamShifts(cfg, idx, t.ID, from, to)

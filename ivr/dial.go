@@ -10,6 +10,8 @@ import (
 
 	"github.com/twilio/twilio-go/twiml"
 
+	"github.com/hotline-dev/hotline/config"
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/routing"
 )
 
@@ -23,12 +25,12 @@ const (
 
 // route resolves the option's team chain at this moment, records the
 // choice and starts ringing. prefix verbs are spoken first.
-func (f *Flow) route(w http.ResponseWriter, r *http.Request, c caller, o routing.Option, detail string, prefix ...twiml.Element) {
+func (f *Flow) route(w http.ResponseWriter, r *http.Request, c caller, o config.Option, detail string, prefix ...twiml.Element) {
 	chain := f.chain(r.Context(), o.Team)
 	st := callState{Team: o.Team, Chain: chain, From: r.PostForm.Get("From"), Call: r.PostForm.Get("CallSid"), caller: c}
-	f.next(w, r, st, routing.Update{Team: o.Team, MenuDigit: o.Digit}, []routing.Event{
-		{At: f.now(), Type: routing.EventMenu, Detail: detail, Key: "menu:choice"},
-		{At: f.now(), Type: routing.EventRoute, Detail: routeDetail(o.Team, chain), Key: "route"},
+	f.next(w, r, st, incident.Update{Team: o.Team, MenuDigit: o.Digit}, []incident.Event{
+		{At: f.now(), Type: incident.EventMenu, Detail: detail, Key: "menu:choice"},
+		{At: f.now(), Type: incident.EventRoute, Detail: routeDetail(o.Team, chain), Key: "route"},
 	}, prefix...)
 }
 
@@ -76,7 +78,7 @@ func routeDetail(team string, chain []routing.Step) string {
 // is exhausted, and to voicemail or an apology when the passes are too. The
 // caller's update and events are written together with next's own, so a
 // webhook costs one commit.
-func (f *Flow) next(w http.ResponseWriter, r *http.Request, st callState, upd routing.Update, events []routing.Event, prefix ...twiml.Element) {
+func (f *Flow) next(w http.ResponseWriter, r *http.Request, st callState, upd incident.Update, events []incident.Event, prefix ...twiml.Element) {
 	cfg := f.router.Config()
 	team, _ := cfg.Team(st.Team)
 	repeat := 0
@@ -92,7 +94,7 @@ func (f *Flow) next(w http.ResponseWriter, r *http.Request, st callState, upd ro
 	}
 	step := st.Chain[st.Step]
 	f.record(r.Context(), parentSid(r), upd, append(events,
-		withKey(f.engineerEvent(routing.EventRing, step, fmt.Sprintf("step %d, pass %d, %ds", st.Step+1, st.Pass+1, int(step.Timeout/time.Second))), st.key("ring")))...)
+		withKey(f.engineerEvent(incident.EventRing, step, fmt.Sprintf("step %d, pass %d, %ds", st.Step+1, st.Pass+1, int(step.Timeout/time.Second))), st.key("ring")))...)
 	verbs := prefix
 	if st.Step > 0 || st.Pass > 0 {
 		verbs = append(verbs, f.prompt(st.Lang, "still_trying"))
@@ -114,7 +116,7 @@ func (f *Flow) next(w http.ResponseWriter, r *http.Request, st callState, upd ro
 }
 
 // endOfChain takes a voicemail when the team allows it, else apologises.
-func (f *Flow) endOfChain(w http.ResponseWriter, r *http.Request, st callState, team *routing.Team, upd routing.Update, events []routing.Event, prefix ...twiml.Element) {
+func (f *Flow) endOfChain(w http.ResponseWriter, r *http.Request, st callState, team *config.Team, upd incident.Update, events []incident.Event, prefix ...twiml.Element) {
 	if team == nil || team.Voicemail {
 		if len(events) > 0 {
 			f.record(r.Context(), parentSid(r), upd, events...)
@@ -128,9 +130,9 @@ func (f *Flow) endOfChain(w http.ResponseWriter, r *http.Request, st callState, 
 		)...)
 		return
 	}
-	upd.Status = routing.StatusMissed
+	upd.Status = incident.StatusMissed
 	f.record(r.Context(), parentSid(r), upd, append(events,
-		routing.Event{At: f.now(), Type: routing.EventMissed, Detail: "nobody accepted; the team takes no voicemail", Key: "missed"})...)
+		incident.Event{At: f.now(), Type: incident.EventMissed, Detail: "nobody accepted; the team takes no voicemail", Key: "missed"})...)
 	f.writeTwiML(w, append(prefix, f.prompt(st.Lang, "apology"), twiml.VoiceHangup{})...)
 }
 
@@ -229,13 +231,13 @@ func (f *Flow) HandleWhisperAnswer() http.Handler {
 		}
 		digits := r.PostForm.Get("Digits")
 		if digits == "1" {
-			f.record(r.Context(), call, routing.Update{},
-				withKey(f.engineerEvent(routing.EventAccepted, step, "pressed 1"+unknown), key))
+			f.record(r.Context(), call, incident.Update{},
+				withKey(f.engineerEvent(incident.EventAccepted, step, "pressed 1"+unknown), key))
 			f.writeCached(w, "connecting", func() []twiml.Element { return []twiml.Element{f.prompt("", "connecting")} })
 			return
 		}
-		f.record(r.Context(), call, routing.Update{},
-			withKey(f.engineerEvent(routing.EventDeclined, step, "pressed "+strconv.Quote(digits)+unknown), key))
+		f.record(r.Context(), call, incident.Update{},
+			withKey(f.engineerEvent(incident.EventDeclined, step, "pressed "+strconv.Quote(digits)+unknown), key))
 		f.writeTwiML(w, f.prompt("", "declined"), twiml.VoiceHangup{})
 	})
 }
@@ -258,9 +260,9 @@ func (f *Flow) HandleDialDone() http.Handler {
 		step := st.Chain[st.Step]
 		dialStatus := r.PostForm.Get("DialCallStatus")
 		if f.bridged(r, callSid, st.key("whisper")) {
-			upd := routing.Update{Status: routing.StatusAnswered, AnsweredBy: step.Engineer, AnsweredAt: f.now(), AnsweredAtKey: st.key("whisper"), Supersedes: hangupKey}
+			upd := incident.Update{Status: incident.StatusAnswered, AnsweredBy: step.Engineer, AnsweredAt: f.now(), AnsweredAtKey: st.key("whisper"), Supersedes: hangupKey}
 			if f.record(ctx, callSid, upd,
-				withKey(f.engineerEvent(routing.EventBridged, step, "talked to the caller"), st.key("dial"))) {
+				withKey(f.engineerEvent(incident.EventBridged, step, "talked to the caller"), st.key("dial"))) {
 				f.metrics.escalated(st.Pass*len(st.Chain) + st.Step + 1)
 			}
 			f.hangUp(w)
@@ -268,14 +270,14 @@ func (f *Flow) HandleDialDone() http.Handler {
 		}
 		if r.PostForm.Get("CallStatus") == "completed" || dialStatus == "canceled" {
 			// The caller hung up while we were ringing.
-			f.record(ctx, callSid, routing.Update{Status: routing.StatusAbandoned},
-				withKey(f.engineerEvent(routing.EventHangup, step, "caller hung up while ringing"), st.key("dial")))
+			f.record(ctx, callSid, incident.Update{Status: incident.StatusAbandoned},
+				withKey(f.engineerEvent(incident.EventHangup, step, "caller hung up while ringing"), st.key("dial")))
 			f.hangUp(w)
 			return
 		}
-		events := []routing.Event{f.dialOutcome(st, step, dialStatus)}
+		events := []incident.Event{f.dialOutcome(st, step, dialStatus)}
 		st.Step++
-		f.next(w, r, st, routing.Update{}, events)
+		f.next(w, r, st, incident.Update{}, events)
 	})
 }
 
@@ -292,22 +294,22 @@ func (f *Flow) dialUnreadable(w http.ResponseWriter, r *http.Request) {
 	form := r.PostForm
 	callSid := form.Get("CallSid")
 	if f.bridged(r, callSid, unreadableKey("whisper")) {
-		f.record(r.Context(), callSid, routing.Update{Status: routing.StatusAnswered, AnsweredAt: f.now(), AnsweredAtKey: unreadableKey("whisper"), Supersedes: hangupKey},
-			withKey(f.engineerEvent(routing.EventBridged, routing.Step{}, "talked to the caller"+unknownEngineer), unreadableKey("dial")))
+		f.record(r.Context(), callSid, incident.Update{Status: incident.StatusAnswered, AnsweredAt: f.now(), AnsweredAtKey: unreadableKey("whisper"), Supersedes: hangupKey},
+			withKey(f.engineerEvent(incident.EventBridged, routing.Step{}, "talked to the caller"+unknownEngineer), unreadableKey("dial")))
 		f.hangUp(w)
 		return
 	}
 	if form.Get("CallStatus") == "completed" || form.Get("DialCallStatus") == "canceled" {
-		f.record(r.Context(), callSid, routing.Update{Status: routing.StatusAbandoned},
-			withKey(f.engineerEvent(routing.EventHangup, routing.Step{}, "caller hung up while ringing"+unknownEngineer), unreadableKey("dial")))
+		f.record(r.Context(), callSid, incident.Update{Status: incident.StatusAbandoned},
+			withKey(f.engineerEvent(incident.EventHangup, routing.Step{}, "caller hung up while ringing"+unknownEngineer), unreadableKey("dial")))
 		f.hangUp(w)
 		return
 	}
 	team := f.router.Config().DefaultTeam()
 	chain := f.chain(r.Context(), team)
 	st := callState{Team: team, Chain: chain, From: form.Get("From"), Call: callSid, Restart: 1}
-	f.next(w, r, st, routing.Update{}, []routing.Event{{
-		At: f.now(), Type: routing.EventRoute, Key: unreadableKey("route"),
+	f.next(w, r, st, incident.Update{}, []incident.Event{{
+		At: f.now(), Type: incident.EventRoute, Key: unreadableKey("route"),
 		Detail: "call state unreadable after a dial (" + form.Get("DialCallStatus") + "): starting over, " + routeDetail(team, chain),
 	}}, f.prompt("", "sorry"))
 }
@@ -332,32 +334,32 @@ func (f *Flow) bridged(r *http.Request, callSid, whisperKey string) bool {
 		f.log.Error().Err(err).Str("call_sid", callSid).Msg("read the whisper's key; taking the dial as not bridged")
 		return false
 	}
-	return typ == routing.EventAccepted
+	return typ == incident.EventAccepted
 }
 
 // dialOutcome names why a step did not bridge. A leg that answered but was
 // not bridged either declined (already recorded by the whisper, so the
 // outcome is skipped) or pressed nothing: usually the engineer's own
 // voicemail.
-func (f *Flow) dialOutcome(st callState, step routing.Step, dialStatus string) routing.Event {
-	var typ routing.EventType
+func (f *Flow) dialOutcome(st callState, step routing.Step, dialStatus string) incident.Event {
+	var typ incident.EventType
 	var detail string
 	switch dialStatus {
 	case "busy":
-		typ, detail = routing.EventBusy, "line busy"
+		typ, detail = incident.EventBusy, "line busy"
 	case "no-answer":
-		typ, detail = routing.EventNoAnswer, "no answer"
+		typ, detail = incident.EventNoAnswer, "no answer"
 	case "failed":
-		typ, detail = routing.EventFailed, "call failed"
+		typ, detail = incident.EventFailed, "call failed"
 	default:
-		e := withKey(f.engineerEvent(routing.EventNoKey, step, "answered but no key pressed (voicemail?)"), st.key("dial"))
+		e := withKey(f.engineerEvent(incident.EventNoKey, step, "answered but no key pressed (voicemail?)"), st.key("dial"))
 		e.UnlessKey = st.key("whisper")
 		return e
 	}
 	return withKey(f.engineerEvent(typ, step, detail), st.key("dial"))
 }
 
-func withKey(e routing.Event, key string) routing.Event {
+func withKey(e incident.Event, key string) incident.Event {
 	e.Key = key
 	return e
 }

@@ -14,28 +14,31 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/twilio/twilio-go/twiml"
 
+	"github.com/hotline-dev/hotline/announce"
+	"github.com/hotline-dev/hotline/config"
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/routing"
 )
 
 // Router is what the call flow needs from routing: the config in force and
 // a team's chain at a moment.
 type Router interface {
-	Config() *routing.Config
+	Config() *config.Config
 	Chain(ctx context.Context, team string, at time.Time) ([]routing.Step, error)
 }
 
 // Recorder is what the call flow needs from the incident log.
 type Recorder interface {
-	StartIncident(ctx context.Context, in routing.Incident, first routing.Event) (int64, bool, error)
-	Record(ctx context.Context, callSid string, upd routing.Update, events ...routing.Event) (bool, error)
+	StartIncident(ctx context.Context, in incident.Incident, first incident.Event) (int64, bool, error)
+	Record(ctx context.Context, callSid string, upd incident.Update, events ...incident.Event) (bool, error)
 	// EventType is the type of the event with key on the call's incident,
 	// "" when it has none.
-	EventType(ctx context.Context, callSid, key string) (routing.EventType, error)
+	EventType(ctx context.Context, callSid, key string) (incident.EventType, error)
 }
 
 // Announcer gives the announcements to speak before the menu.
 type Announcer interface {
-	ActiveAnnouncements(ctx context.Context, t time.Time) ([]routing.Announcement, error)
+	ActiveAnnouncements(ctx context.Context, t time.Time) ([]announce.Announcement, error)
 }
 
 // Flow holds the call flow's dependencies. Its handlers keep no per-call
@@ -54,7 +57,7 @@ type Flow struct {
 
 	mu         sync.Mutex
 	lastChain  map[string][]routing.Step // last good resolution per team, for fail-open
-	cachedCfg  *routing.Config           // the config cachedDocs were rendered for
+	cachedCfg  *config.Config            // the config cachedDocs were rendered for
 	cachedDocs map[string]string         // see writeCached
 }
 
@@ -188,7 +191,7 @@ func parentSid(r *http.Request) string {
 
 // record writes events and an update, logging (not failing on) errors: a
 // database problem must never cost the caller the call.
-func (f *Flow) record(ctx context.Context, callSid string, upd routing.Update, events ...routing.Event) bool {
+func (f *Flow) record(ctx context.Context, callSid string, upd incident.Update, events ...incident.Event) bool {
 	applied, err := f.incidents.Record(ctx, callSid, upd, events...)
 	if err != nil {
 		f.log.Error().Err(err).Str("call_sid", callSid).Msg("record incident event")
@@ -199,12 +202,12 @@ func (f *Flow) record(ctx context.Context, callSid string, upd routing.Update, e
 
 // engineerEvent returns an event about step's engineer, with the name and
 // number as they are now copied onto it.
-func (f *Flow) engineerEvent(typ routing.EventType, st routing.Step, detail string) routing.Event {
+func (f *Flow) engineerEvent(typ incident.EventType, st routing.Step, detail string) incident.Event {
 	name := st.Name
 	if name == "" {
 		if e, ok := f.router.Config().Engineer(st.Engineer); ok {
 			name = e.Name
 		}
 	}
-	return routing.Event{At: f.now(), Type: typ, Engineer: st.Engineer, EngineerName: name, EngineerPhone: st.Phone, Detail: detail}
+	return incident.Event{At: f.now(), Type: typ, Engineer: st.Engineer, EngineerName: name, EngineerPhone: st.Phone, Detail: detail}
 }

@@ -15,6 +15,9 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/announce"
+	"github.com/hotline-dev/hotline/config"
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/routing"
 )
 
@@ -91,13 +94,13 @@ func (n node) find(name string) (node, bool) {
 // fakeRecorder keeps events in memory.
 type fakeRecorder struct {
 	mu      sync.Mutex
-	events  []routing.Event
-	updates []routing.Update
-	started []routing.Incident
+	events  []incident.Event
+	updates []incident.Update
+	started []incident.Incident
 	err     error
 }
 
-func (f *fakeRecorder) StartIncident(_ context.Context, in routing.Incident, first routing.Event) (int64, bool, error) {
+func (f *fakeRecorder) StartIncident(_ context.Context, in incident.Incident, first incident.Event) (int64, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.started = append(f.started, in)
@@ -105,7 +108,7 @@ func (f *fakeRecorder) StartIncident(_ context.Context, in routing.Incident, fir
 	return 1, true, f.err
 }
 
-func (f *fakeRecorder) Record(_ context.Context, _ string, u routing.Update, evs ...routing.Event) (bool, error) {
+func (f *fakeRecorder) Record(_ context.Context, _ string, u incident.Update, evs ...incident.Event) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
@@ -117,7 +120,7 @@ func (f *fakeRecorder) Record(_ context.Context, _ string, u routing.Update, evs
 }
 
 // EventType finds the last recorded event with key, whatever the call.
-func (f *fakeRecorder) EventType(_ context.Context, _, key string) (routing.EventType, error) {
+func (f *fakeRecorder) EventType(_ context.Context, _, key string) (incident.EventType, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i := len(f.events) - 1; i >= 0; i-- {
@@ -139,7 +142,7 @@ func stateQuery(f *Flow, st callState) string {
 
 func newTestFlow(t *testing.T) (*Flow, *fakeRecorder) {
 	t.Helper()
-	cfg, err := routing.ParseConfig("flow.yaml", []byte(flowConfig))
+	cfg, err := config.ParseConfig("flow.yaml", []byte(flowConfig))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,9 +356,9 @@ languages:
 `
 
 // fixedAnnouncer serves the same announcements at any time.
-type fixedAnnouncer []routing.Announcement
+type fixedAnnouncer []announce.Announcement
 
-func (a fixedAnnouncer) ActiveAnnouncements(context.Context, time.Time) ([]routing.Announcement, error) {
+func (a fixedAnnouncer) ActiveAnnouncements(context.Context, time.Time) ([]announce.Announcement, error) {
 	return a, nil
 }
 
@@ -365,13 +368,13 @@ func newOneOptionFlow(t *testing.T, languages bool, announcements ...string) (*F
 	if languages {
 		src += spanishBlock
 	}
-	cfg, err := routing.ParseConfig("one.yaml", []byte(src))
+	cfg, err := config.ParseConfig("one.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var list fixedAnnouncer
 	for i, m := range announcements {
-		list = append(list, routing.Announcement{ID: int64(i + 1), Message: m})
+		list = append(list, announce.Announcement{ID: int64(i + 1), Message: m})
 	}
 	rec := &fakeRecorder{}
 	now := func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
@@ -508,13 +511,13 @@ func TestDialDoneWithoutDialBridged(t *testing.T) {
 	form := url.Values{"CallSid": {"CA1"}, "CallStatus": {"in-progress"}, "DialCallStatus": {"completed"}}
 	for _, tc := range []struct {
 		name   string
-		key    routing.EventType
+		key    incident.EventType
 		bridge bool
-	}{{"accepted", routing.EventAccepted, true}, {"declined", routing.EventDeclined, false}, {"no key", "", false}} {
+	}{{"accepted", incident.EventAccepted, true}, {"declined", incident.EventDeclined, false}, {"no key", "", false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, rec := newTestFlow(t)
 			if tc.key != "" {
-				rec.events = append(rec.events, routing.Event{Type: tc.key, Key: st.key("whisper")})
+				rec.events = append(rec.events, incident.Event{Type: tc.key, Key: st.key("whisper")})
 			}
 			doc := post(t, f.HandleDialDone(), "/twilio/dial?"+stateQuery(f, st), form)
 			if !tc.bridge {
@@ -522,7 +525,7 @@ func TestDialDoneWithoutDialBridged(t *testing.T) {
 					t.Errorf("not bridged must escalate: %v", doc.verbs())
 				}
 				for _, u := range rec.updates {
-					if u.Status == routing.StatusAnswered {
+					if u.Status == incident.StatusAnswered {
 						t.Errorf("answered without an accept: %+v", u)
 					}
 				}
@@ -531,7 +534,7 @@ func TestDialDoneWithoutDialBridged(t *testing.T) {
 			if got := strings.Join(doc.verbs(), ","); got != "Hangup" {
 				t.Errorf("an accepted step ends the call: %s", got)
 			}
-			if len(rec.updates) != 1 || rec.updates[0].Status != routing.StatusAnswered || rec.updates[0].AnsweredBy != "alice" || rec.updates[0].Supersedes != hangupKey {
+			if len(rec.updates) != 1 || rec.updates[0].Status != incident.StatusAnswered || rec.updates[0].AnsweredBy != "alice" || rec.updates[0].Supersedes != hangupKey {
 				t.Errorf("updates %+v", rec.updates)
 			}
 		})

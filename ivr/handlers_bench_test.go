@@ -13,6 +13,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/config"
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/store"
 )
@@ -21,7 +23,7 @@ import (
 // the group-commit writer and SQLite with synchronous=FULL.
 type benchFlow struct {
 	srv    http.Handler
-	writer *routing.Writer
+	writer *incident.Writer
 	state  string // the query of a routed call's dial URLs: its sealed state
 }
 
@@ -33,15 +35,15 @@ func newBenchFlow(b *testing.B) *benchFlow {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := routing.Migrate(ctx, db); err != nil {
+	if err := incident.Migrate(ctx, db); err != nil {
 		b.Fatal(err)
 	}
-	w, err := routing.NewWriter(routing.NewIncidents(db), path+".spool", 400*time.Millisecond, zerolog.Nop())
+	w, err := incident.NewWriter(incident.NewIncidents(db), path+".spool", 400*time.Millisecond, zerolog.Nop())
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { w.Close(); db.Close() })
-	cfg, err := routing.ParseConfig("flow.yaml", []byte(flowConfig))
+	cfg, err := config.ParseConfig("flow.yaml", []byte(flowConfig))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,7 +7,8 @@ import (
 
 	"github.com/twilio/twilio-go/twiml"
 
-	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/config"
+	"github.com/hotline-dev/hotline/incident"
 )
 
 // pinTries is how many PINs a caller may enter.
@@ -35,18 +36,18 @@ func (f *Flow) pinPrompt(try int) []twiml.Element {
 // hotline.caller_id_attestation trusts: a caller ID alone can be spoofed.
 // A withheld number is no one's. A customer's number without that
 // attestation is logged and the caller is treated as unidentified.
-func (f *Flow) customerByCallerID(r *http.Request) (routing.Customer, bool) {
+func (f *Flow) customerByCallerID(r *http.Request) (config.Customer, bool) {
 	cfg := f.router.Config()
 	form := r.PostForm
 	cu, ok := cfg.CustomerByNumber(form.Get("From"))
 	if !ok {
-		return routing.Customer{}, false
+		return config.Customer{}, false
 	}
 	if verstat := form.Get("StirVerstat"); !cfg.AttestationPassed(verstat) {
 		f.log.Info().Str("call_sid", form.Get("CallSid")).Str("customer", cu.ID).Str("stir_verstat", verstat).
 			Str("caller_id_attestation", cfg.Hotline.CallerIDAttestation).
 			Msg("caller ID of a customer without the STIR/SHAKEN attestation hotline.caller_id_attestation asks for; not identified by it")
-		return routing.Customer{}, false
+		return config.Customer{}, false
 	}
 	return cu, true
 }
@@ -61,8 +62,8 @@ func (f *Flow) HandlePIN() http.Handler {
 			f.identified(w, r, cu, "PIN", false)
 			return
 		}
-		f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{}, routing.Event{
-			At: f.now(), Type: routing.EventPINInvalid, Detail: "try " + strconv.Itoa(try) + " of " + strconv.Itoa(pinTries), Key: "pin:" + strconv.Itoa(try),
+		f.record(r.Context(), r.PostForm.Get("CallSid"), incident.Update{}, incident.Event{
+			At: f.now(), Type: incident.EventPINInvalid, Detail: "try " + strconv.Itoa(try) + " of " + strconv.Itoa(pinTries), Key: "pin:" + strconv.Itoa(try),
 		})
 		if try >= pinTries {
 			f.unknownCaller(w, r, false)
@@ -74,9 +75,9 @@ func (f *Flow) HandlePIN() http.Handler {
 
 // identified records the customer on the incident, welcomes them by name
 // (after the greeting, when greet) and plays the menu.
-func (f *Flow) identified(w http.ResponseWriter, r *http.Request, cu routing.Customer, how string, greet bool) {
-	f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{Customer: cu.ID},
-		routing.Event{At: f.now(), Type: routing.EventIdentified, Detail: "customer " + cu.ID + " by " + how, Key: "identified"})
+func (f *Flow) identified(w http.ResponseWriter, r *http.Request, cu config.Customer, how string, greet bool) {
+	f.record(r.Context(), r.PostForm.Get("CallSid"), incident.Update{Customer: cu.ID},
+		incident.Event{At: f.now(), Type: incident.EventIdentified, Detail: "customer " + cu.ID + " by " + how, Key: "identified"})
 	opened := "welcome"
 	if greet {
 		opened = "greeting|welcome"
@@ -98,18 +99,18 @@ func (f *Flow) unknownCaller(w http.ResponseWriter, r *http.Request, first bool)
 	cfg := f.router.Config()
 	callSid := r.PostForm.Get("CallSid")
 	switch cfg.Hotline.UnknownCallers {
-	case routing.UnknownReject:
-		f.record(r.Context(), callSid, routing.Update{Status: routing.StatusMissed},
-			routing.Event{At: f.now(), Type: routing.EventRejected, Detail: "unknown caller", Key: "rejected"})
+	case config.UnknownReject:
+		f.record(r.Context(), callSid, incident.Update{Status: incident.StatusMissed},
+			incident.Event{At: f.now(), Type: incident.EventRejected, Detail: "unknown caller", Key: "rejected"})
 		if first {
 			f.writeTwiML(w, twiml.VoiceReject{Reason: "rejected"})
 			return
 		}
 		f.writeTwiML(w, f.sayIn("", cfg.Prompt("", "unknown_caller")), twiml.VoiceHangup{})
-	case routing.UnknownVoicemail:
+	case config.UnknownVoicemail:
 		st := callState{Team: cfg.DefaultTeam(), From: r.PostForm.Get("From")}
-		f.endOfChain(w, r, st, nil, routing.Update{Team: st.Team},
-			[]routing.Event{{At: f.now(), Type: routing.EventRoute, Detail: "unknown caller: straight to voicemail", Key: "route"}}, f.greeting(caller{})...)
+		f.endOfChain(w, r, st, nil, incident.Update{Team: st.Team},
+			[]incident.Event{{At: f.now(), Type: incident.EventRoute, Detail: "unknown caller: straight to voicemail", Key: "route"}}, f.greeting(caller{})...)
 	default:
 		f.offerMenu(w, r, caller{}, "greeting", f.greeting)
 	}

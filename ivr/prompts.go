@@ -3,14 +3,14 @@ package ivr
 import (
 	"strings"
 
-	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/config"
 )
 
 // spokenNumber spells a phone number digit by digit so text-to-speech
 // reads "+15555550101" as digits, not as a quantity; a caller ID that is
 // no number (withheld, SIP, an app) is said as what it is.
 func spokenNumber(n string) string {
-	if words, number := routing.CallerWords(n); !number {
+	if words, number := config.CallerWords(n); !number {
 		return words
 	}
 	var b strings.Builder

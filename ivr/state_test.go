@@ -17,6 +17,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/config"
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/ivr/sim"
 	"github.com/hotline-dev/hotline/routing"
 )
@@ -33,7 +35,7 @@ const (
 // newFlowWith is newTestFlow keyed by token and writing to rec.
 func newFlowWith(t *testing.T, token string, rec *fakeRecorder) *Flow {
 	t.Helper()
-	cfg, err := routing.ParseConfig("flow.yaml", []byte(flowConfig))
+	cfg, err := config.ParseConfig("flow.yaml", []byte(flowConfig))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,8 +242,8 @@ func TestUnreadableStateFailsOpen(t *testing.T) {
 			if !ok || next.Restart != 1 || next.Step != 0 || next.From != callerNumber || len(next.Chain) != 2 {
 				t.Errorf("the restarted chain's state %+v, %t", next, ok)
 			}
-			if !slices.ContainsFunc(rec.events, func(e routing.Event) bool { return e.Key == "route:unreadable" }) ||
-				!slices.ContainsFunc(rec.events, func(e routing.Event) bool { return e.Key == "ring:r1:p0:s0" }) {
+			if !slices.ContainsFunc(rec.events, func(e incident.Event) bool { return e.Key == "route:unreadable" }) ||
+				!slices.ContainsFunc(rec.events, func(e incident.Event) bool { return e.Key == "ring:r1:p0:s0" }) {
 				t.Errorf("events %+v: want the restart and its ring, with keys of their own", rec.events)
 			}
 
@@ -249,7 +251,7 @@ func TestUnreadableStateFailsOpen(t *testing.T) {
 			if got := strings.Join(bridged.verbs(), ","); got != "Hangup" {
 				t.Errorf("a bridged call without its state: %s, want the call ended, not rung again", got)
 			}
-			if !slices.ContainsFunc(rec.updates, func(u routing.Update) bool { return u.Status == routing.StatusAnswered }) {
+			if !slices.ContainsFunc(rec.updates, func(u incident.Update) bool { return u.Status == incident.StatusAnswered }) {
 				t.Errorf("a bridged call without its state is not answered: %+v", rec.updates)
 			}
 
@@ -372,7 +374,7 @@ func TestTokenRotatedMidCall(t *testing.T) {
 					t.Errorf("no event %q among %v", k, keys)
 				}
 			}
-			if !slices.ContainsFunc(rec.updates, func(u routing.Update) bool { return u.Status == routing.StatusAnswered }) {
+			if !slices.ContainsFunc(rec.updates, func(u incident.Update) bool { return u.Status == incident.StatusAnswered }) {
 				t.Errorf("the call is not answered: %+v", rec.updates)
 			}
 		})

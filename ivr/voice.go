@@ -9,7 +9,9 @@ import (
 
 	"github.com/twilio/twilio-go/twiml"
 
-	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/announce"
+	"github.com/hotline-dev/hotline/config"
+	"github.com/hotline-dev/hotline/incident"
 )
 
 // caller is who is calling and in which language, as far as hotline knows;
@@ -33,9 +35,9 @@ func (c caller) add(q url.Values) url.Values {
 
 // startIncident opens the call's incident; a database problem is logged,
 // never passed on to the caller.
-func (f *Flow) startIncident(r *http.Request, detail string) routing.Incident {
+func (f *Flow) startIncident(r *http.Request, detail string) incident.Incident {
 	form := r.PostForm
-	in := routing.Incident{
+	in := incident.Incident{
 		CallSid:    form.Get("CallSid"),
 		From:       form.Get("From"),
 		CallerName: form.Get("CallerName"),
@@ -45,7 +47,7 @@ func (f *Flow) startIncident(r *http.Request, detail string) routing.Incident {
 		StartedAt:         f.now(),
 		ConfigRevision:    f.router.Config().Revision,
 	}
-	first := routing.Event{At: in.StartedAt, Type: routing.EventIncoming, Detail: detail, Key: "incoming"}
+	first := incident.Event{At: in.StartedAt, Type: incident.EventIncoming, Detail: detail, Key: "incoming"}
 	if _, _, err := f.incidents.StartIncident(r.Context(), in, first); err != nil {
 		f.log.Error().Err(err).Str("call_sid", in.CallSid).Msg("start incident")
 	}
@@ -61,20 +63,20 @@ func (f *Flow) HandleIncoming() http.Handler {
 			return
 		}
 		cfg := f.router.Config()
-		who, _ := routing.CallerWords(r.PostForm.Get("From"))
+		who, _ := config.CallerWords(r.PostForm.Get("From"))
 		f.startIncident(r, "call from "+who)
 		switch cfg.Hotline.Identify {
-		case routing.IdentifyCallerID, routing.IdentifyCallerIDOrPIN:
+		case config.IdentifyCallerID, config.IdentifyCallerIDOrPIN:
 			if cu, ok := f.customerByCallerID(r); ok {
 				f.identified(w, r, cu, "caller ID", true)
 				return
 			}
-			if cfg.Hotline.Identify == routing.IdentifyCallerID {
+			if cfg.Hotline.Identify == config.IdentifyCallerID {
 				f.unknownCaller(w, r, true)
 				return
 			}
 			f.writeTwiML(w, append(f.greeting(caller{}), f.pinPrompt(1)...)...)
-		case routing.IdentifyPIN:
+		case config.IdentifyPIN:
 			f.writeTwiML(w, append(f.greeting(caller{}), f.pinPrompt(1)...)...)
 		default:
 			f.offerMenu(w, r, caller{}, "greeting", f.greeting)
@@ -197,8 +199,8 @@ func (f *Flow) HandleMenu() http.Handler {
 		}
 		if l, ok := cfg.LanguageByDigit(digits); ok && c.Lang == "" {
 			c.Lang = l.Code
-			f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{},
-				routing.Event{At: f.now(), Type: routing.EventLanguage, Detail: l.Code, Key: "language"})
+			f.record(r.Context(), r.PostForm.Get("CallSid"), incident.Update{},
+				incident.Event{At: f.now(), Type: incident.EventLanguage, Detail: l.Code, Key: "language"})
 			f.writeTwiML(w, append(f.greeting(c), f.menu(c, 1, plays+1)...)...)
 			return
 		}
@@ -215,8 +217,8 @@ func (f *Flow) HandleMenu() http.Handler {
 		if digits != "" {
 			verbs = append(verbs, f.sayIn(c.Lang, cfg.Prompt(c.Lang, "invalid_choice")))
 		}
-		f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{}, routing.Event{
-			At: f.now(), Type: routing.EventMenu, Detail: menuMiss(digits, attempt), Key: "menu:" + strconv.Itoa(attempt),
+		f.record(r.Context(), r.PostForm.Get("CallSid"), incident.Update{}, incident.Event{
+			At: f.now(), Type: incident.EventMenu, Detail: menuMiss(digits, attempt), Key: "menu:" + strconv.Itoa(attempt),
 		})
 		f.writeTwiML(w, append(verbs, f.menu(c, attempt+1, plays+1)...)...)
 	})
@@ -231,8 +233,8 @@ func (f *Flow) routeOnly(w http.ResponseWriter, r *http.Request, c caller, digit
 	o := cfg.Menu.Options[0]
 	if l, ok := cfg.LanguageByDigit(digits); ok && c.Lang == "" {
 		c.Lang = l.Code
-		f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{},
-			routing.Event{At: f.now(), Type: routing.EventLanguage, Detail: l.Code, Key: "language"})
+		f.record(r.Context(), r.PostForm.Get("CallSid"), incident.Update{},
+			incident.Event{At: f.now(), Type: incident.EventLanguage, Detail: l.Code, Key: "language"})
 		f.route(w, r, c, o, "only option, in "+l.Code, f.greeting(c)...)
 		return
 	}
@@ -245,7 +247,7 @@ func (f *Flow) routeOnly(w http.ResponseWriter, r *http.Request, c caller, digit
 
 // activeAnnouncements are the announcements in force. A database problem
 // skips them rather than the call.
-func (f *Flow) activeAnnouncements(ctx context.Context) []routing.Announcement {
+func (f *Flow) activeAnnouncements(ctx context.Context) []announce.Announcement {
 	if f.announcer == nil {
 		return nil
 	}
@@ -258,7 +260,7 @@ func (f *Flow) activeAnnouncements(ctx context.Context) []routing.Announcement {
 }
 
 // announcements are announcements as Say verbs, with how to skip them.
-func (f *Flow) announcements(c caller, list []routing.Announcement) []twiml.Element {
+func (f *Flow) announcements(c caller, list []announce.Announcement) []twiml.Element {
 	if len(list) == 0 {
 		return nil
 	}

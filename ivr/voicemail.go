@@ -7,7 +7,7 @@ import (
 
 	"github.com/twilio/twilio-go/twiml"
 
-	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/incident"
 )
 
 // Twilio's limits on recordings and transcription (README "The call"):
@@ -64,8 +64,8 @@ func (f *Flow) HandleRecorded() http.Handler {
 		recording := form.Get("RecordingUrl")
 		seconds, _ := strconv.Atoi(form.Get("RecordingDuration"))
 		if recording == "" || (form.Get("Digits") == "hangup" && seconds == 0) {
-			f.record(r.Context(), callSid, routing.Update{Status: routing.StatusAbandoned},
-				routing.Event{At: f.now(), Type: routing.EventHangup, Detail: "caller hung up at the voicemail prompt", Key: "voicemail"})
+			f.record(r.Context(), callSid, incident.Update{Status: incident.StatusAbandoned},
+				incident.Event{At: f.now(), Type: incident.EventHangup, Detail: "caller hung up at the voicemail prompt", Key: "voicemail"})
 			f.hangUp(w)
 			return
 		}
@@ -74,10 +74,10 @@ func (f *Flow) HandleRecorded() http.Handler {
 			f.noMessage(w, r, st, "recording of "+strconv.Itoa(seconds)+" s: no message")
 			return
 		}
-		upd := routing.Update{Status: routing.StatusVoicemail, RecordingURL: recording, Supersedes: hangupKey,
+		upd := incident.Update{Status: incident.StatusVoicemail, RecordingURL: recording, Supersedes: hangupKey,
 			NoTranscript: !f.transcribes(st.Lang) || seconds < minTranscribedSec || seconds > maxTranscribed}
 		f.record(r.Context(), callSid, upd,
-			routing.Event{At: f.now(), Type: routing.EventVoicemail, Detail: "message of " + strconv.Itoa(seconds) + " s", Key: "voicemail"})
+			incident.Event{At: f.now(), Type: incident.EventVoicemail, Detail: "message of " + strconv.Itoa(seconds) + " s", Key: "voicemail"})
 		f.writeTwiML(w, f.prompt(st.Lang, "voicemail_done"), twiml.VoiceHangup{})
 	})
 }
@@ -94,8 +94,8 @@ func (f *Flow) HandleNoMessage() http.Handler {
 // noMessage ends a call whose voicemail holds no message: missed, and "We
 // did not receive a message".
 func (f *Flow) noMessage(w http.ResponseWriter, r *http.Request, st callState, detail string) {
-	f.record(r.Context(), r.PostForm.Get("CallSid"), routing.Update{Status: routing.StatusMissed},
-		routing.Event{At: f.now(), Type: routing.EventMissed, Detail: detail, Key: "voicemail"})
+	f.record(r.Context(), r.PostForm.Get("CallSid"), incident.Update{Status: incident.StatusMissed},
+		incident.Event{At: f.now(), Type: incident.EventMissed, Detail: detail, Key: "voicemail"})
 	f.writeTwiML(w, f.prompt(st.Lang, "no_message"), twiml.VoiceHangup{})
 }
 
@@ -105,8 +105,8 @@ func (f *Flow) HandleTranscript() http.Handler {
 		form := r.PostForm
 		text := form.Get("TranscriptionText")
 		detail := "transcription " + form.Get("TranscriptionStatus")
-		f.record(r.Context(), form.Get("CallSid"), routing.Update{Transcript: text},
-			routing.Event{At: f.now(), Type: routing.EventTranscript, Detail: detail, Key: "transcript"})
+		f.record(r.Context(), form.Get("CallSid"), incident.Update{Transcript: text},
+			incident.Event{At: f.now(), Type: incident.EventTranscript, Detail: detail, Key: "transcript"})
 		f.writeEmpty(w)
 	})
 }
@@ -126,13 +126,13 @@ func (f *Flow) HandleStatus() http.Handler {
 			f.writeEmpty(w)
 			return
 		}
-		upd := routing.Update{Status: routing.StatusAbandoned, EndedAt: f.now()}
+		upd := incident.Update{Status: incident.StatusAbandoned, EndedAt: f.now()}
 		if d, err := strconv.Atoi(form.Get("CallDuration")); err == nil && d >= 0 {
 			upd.DurationS = &d
 		}
 		f.record(r.Context(), form.Get("CallSid"), upd,
-			routing.Event{At: f.now(), Type: routing.EventHangup, Detail: "caller hung up before anyone accepted", Key: hangupKey, IfInProgress: true},
-			routing.Event{At: f.now(), Type: routing.EventCompleted, Detail: "call ended: " + status, Key: "status"})
+			incident.Event{At: f.now(), Type: incident.EventHangup, Detail: "caller hung up before anyone accepted", Key: hangupKey, IfInProgress: true},
+			incident.Event{At: f.now(), Type: incident.EventCompleted, Detail: "call ended: " + status, Key: "status"})
 		f.writeEmpty(w)
 	})
 }

@@ -9,13 +9,15 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/config"
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/routing"
 )
 
 // flowFrom is a flow over the config src.
 func flowFrom(t *testing.T, src string) (*Flow, *fakeRecorder) {
 	t.Helper()
-	cfg, err := routing.ParseConfig("flow.yaml", []byte(src))
+	cfg, err := config.ParseConfig("flow.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,12 +98,12 @@ func TestShortRecordingIsNoMessage(t *testing.T) {
 			}
 			upd, ev := rec.updates[0], rec.events[0]
 			if secs < 2 {
-				if upd.Status != routing.StatusMissed || upd.RecordingURL != "" || ev.Type != routing.EventMissed || !strings.Contains(said, "We did not receive a message") {
+				if upd.Status != incident.StatusMissed || upd.RecordingURL != "" || ev.Type != incident.EventMissed || !strings.Contains(said, "We did not receive a message") {
 					t.Errorf("a %d s recording: update %+v, event %+v, said %q; want missed, no recording, no message", secs, upd, ev, said)
 				}
 				return
 			}
-			if upd.Status != routing.StatusVoicemail || upd.RecordingURL == "" || ev.Type != routing.EventVoicemail || !strings.Contains(said, "Your message has been recorded") {
+			if upd.Status != incident.StatusVoicemail || upd.RecordingURL == "" || ev.Type != incident.EventVoicemail || !strings.Contains(said, "Your message has been recorded") {
 				t.Errorf("a %d s recording: update %+v, event %+v, said %q; want a voicemail", secs, upd, ev, said)
 			}
 		})
@@ -130,7 +132,7 @@ func TestNoTranscriptToWaitFor(t *testing.T) {
 			"CallSid": {"CA1"}, "RecordingUrl": {"https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1"},
 			"RecordingDuration": {strconv.Itoa(c.secs)}, "Digits": {"#"},
 		})
-		if len(rec.updates) != 1 || rec.updates[0].Status != routing.StatusVoicemail || rec.updates[0].NoTranscript != c.none {
+		if len(rec.updates) != 1 || rec.updates[0].Status != incident.StatusVoicemail || rec.updates[0].NoTranscript != c.none {
 			t.Errorf("lang %q, %d s: updates %+v, want a voicemail with NoTranscript %v", c.lang, c.secs, rec.updates, c.none)
 		}
 	}

@@ -30,7 +30,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
-	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/config"
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/store"
 )
 
@@ -80,7 +81,7 @@ func (m *Message) check() error {
 	switch {
 	case m.Key == "":
 		return fmt.Errorf("%w: no key", ErrInvalid)
-	case !routing.IsE164(m.To):
+	case !config.IsE164(m.To):
 		return fmt.Errorf("%w: %q is not an E.164 number", ErrInvalid, mask(m.To))
 	case m.Body == "":
 		return fmt.Errorf("%w: empty text", ErrInvalid)
@@ -145,7 +146,7 @@ type Outbox struct {
 	opts   Options
 	wake   chan struct{}
 	// incidents takes the text_failed events (ReportTo); nil: none.
-	incidents *routing.Incidents
+	incidents *incident.Incidents
 	texts     *prometheus.CounterVec // status callbacks by status
 
 	mu       sync.Mutex
@@ -168,7 +169,7 @@ func New(db *store.DB, sender Sender, now func() time.Time, log zerolog.Logger, 
 // ReportTo makes the texts of an incident that are not delivered add a
 // text_failed event to it, in inc. Call it before Run and before serving
 // the status callback.
-func (o *Outbox) ReportTo(inc *routing.Incidents) { o.incidents = inc }
+func (o *Outbox) ReportTo(inc *incident.Incidents) { o.incidents = inc }
 
 // Collectors returns the outbox's metrics: hotline_texts_total.
 func (o *Outbox) Collectors() []prometheus.Collector {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/store"
 )
 
@@ -23,7 +23,7 @@ var (
 func (o *Outbox) Reply(ctx context.Context, from, body string) (string, error) {
 	word := strings.ToUpper(strings.TrimSpace(body))
 	switch {
-	case !routing.IsE164(from):
+	case !config.IsE164(from):
 		return "", nil // no engineer's number: a short code, or not a number
 	case stopWords[word]:
 		now := o.now()

@@ -7,13 +7,13 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/schedules"
 )
 
 // Schedule is what reminders are computed from; *routing.Router is one.
 type Schedule interface {
-	Config() *routing.Config
+	Config() *config.Config
 	Overrides(ctx context.Context) (*schedules.OverrideIndex, error)
 }
 

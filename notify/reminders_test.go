@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 	"github.com/hotline-dev/hotline/store/storetest"
@@ -60,7 +61,7 @@ func (o overrides) Generation(context.Context) (int64, error)                   
 
 func remindersRouter(t *testing.T) *routing.Router {
 	t.Helper()
-	cfg, err := routing.ParseConfig("reminders.yaml", []byte(remindersYAML))
+	cfg, err := config.ParseConfig("reminders.yaml", []byte(remindersYAML))
 	if err != nil {
 		t.Fatal(err)
 	}

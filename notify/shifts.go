@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 )
@@ -30,7 +31,7 @@ type ShiftStart struct {
 // starting or ending. Overrides and windows are applied as the call path
 // applies them (schedules.OnCall); a handoff to the engineer who already
 // holds the rotation starts nothing.
-func ShiftStarts(cfg *routing.Config, idx *schedules.OverrideIndex, from, to time.Time) []ShiftStart {
+func ShiftStarts(cfg *config.Config, idx *schedules.OverrideIndex, from, to time.Time) []ShiftStart {
 	used := teamsOf(cfg)
 	var out []ShiftStart
 	for _, rot := range cfg.Rotations {
@@ -82,7 +83,7 @@ func rotationStarts(rot *schedules.Rotation, idx *schedules.OverrideIndex, from,
 
 // teamsOf maps each rotation id to where teams use it: "Operations
 // (primary)", in config order.
-func teamsOf(cfg *routing.Config) map[string][]string {
+func teamsOf(cfg *config.Config) map[string][]string {
 	out := make(map[string][]string)
 	for _, t := range cfg.Teams {
 		for i, step := range t.Escalation {
@@ -100,7 +101,7 @@ func teamsOf(cfg *routing.Config) map[string][]string {
 // ShiftReminder is the hand-off reminder for s: "hotline: you are on call
 // for Operations (primary) from Mon 2 Mar 09:00 EST to Mon 9 Mar 09:00 EST."
 // Times are on the wall clock of loc, the rotation's zone.
-func ShiftReminder(cfg *routing.Config, s ShiftStart, loc *time.Location) string {
+func ShiftReminder(cfg *config.Config, s ShiftStart, loc *time.Location) string {
 	if loc == nil {
 		loc = time.UTC
 	}

@@ -8,7 +8,7 @@ import (
 	"regexp"
 	"strconv"
 
-	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/store"
 )
 
@@ -171,9 +171,9 @@ func (o *Outbox) recordStatus(ctx context.Context, tx *store.Tx, st Status) (boo
 		}
 	}
 	if r.incident.Valid && o.incidents != nil {
-		e := routing.Event{At: now, Type: routing.EventTextFailed, Detail: failedDetail(st.Status, st.ErrorCode),
+		e := incident.Event{At: now, Type: incident.EventTextFailed, Detail: failedDetail(st.Status, st.ErrorCode),
 			Key: "text_failed:" + st.SID + ":" + st.Status}
-		if _, err := o.incidents.AddEventTx(ctx, tx, r.incident.Int64, e); err != nil && !errors.Is(err, routing.ErrNotFound) {
+		if _, err := o.incidents.AddEventTx(ctx, tx, r.incident.Int64, e); err != nil && !errors.Is(err, incident.ErrNotFound) {
 			return false, fmt.Errorf("notify: status of %s: %w", st.SID, err)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/store"
 	"github.com/hotline-dev/hotline/store/storetest"
 )
@@ -35,7 +35,7 @@ func newTextOutbox(t *testing.T, dsn string, cfg TwilioConfig) *textOutbox {
 	t.Helper()
 	ctx := context.Background()
 	db, f, c := openDB(t, dsn), newFakeTwilio(t), newClock("2026-12-02T01:00:00Z")
-	if err := routing.Migrate(ctx, db); err != nil {
+	if err := incident.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
 	cfg.AccountSID, cfg.AuthToken, cfg.BaseURL = testSID, testToken, f.URL
@@ -46,9 +46,9 @@ func newTextOutbox(t *testing.T, dsn string, cfg TwilioConfig) *textOutbox {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inc := routing.NewIncidents(db)
-	id, _, err := inc.StartIncident(ctx, routing.Incident{CallSid: "CA0001", From: "+15555550123", To: testFrom, StartedAt: c.Now(), ConfigRevision: "r1"},
-		routing.Event{At: c.Now(), Type: routing.EventIncoming})
+	inc := incident.NewIncidents(db)
+	id, _, err := inc.StartIncident(ctx, incident.Incident{CallSid: "CA0001", From: "+15555550123", To: testFrom, StartedAt: c.Now(), ConfigRevision: "r1"},
+		incident.Event{At: c.Now(), Type: incident.EventIncoming})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func (o *textOutbox) textStatus(t *testing.T, id int64) (sid, status, code strin
 func (o *textOutbox) failures(t *testing.T) []string {
 	t.Helper()
 	rows, err := o.db.QueryContext(context.Background(), `SELECT detail FROM incident_events WHERE incident_id = ? AND type = ? ORDER BY id`,
-		o.incident, string(routing.EventTextFailed))
+		o.incident, string(incident.EventTextFailed))
 	if err != nil {
 		t.Fatal(err)
 	}

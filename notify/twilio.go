@@ -16,7 +16,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
-	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/config"
 )
 
 // Sender delivers one SMS and returns the provider's message id. A failure
@@ -100,9 +100,9 @@ func NewTwilio(cfg TwilioConfig) (*Twilio, error) {
 		return nil, fmt.Errorf("notify: TWILIO_ACCOUNT_SID is missing or malformed")
 	case !alnum.MatchString(cfg.AuthToken):
 		return nil, fmt.Errorf("notify: the Twilio auth token is missing or malformed")
-	case cfg.MessagingServiceSID != "" && !routing.IsMessagingServiceSID(cfg.MessagingServiceSID):
+	case cfg.MessagingServiceSID != "" && !config.IsMessagingServiceSID(cfg.MessagingServiceSID):
 		return nil, fmt.Errorf("notify: messaging service SID %q is not MG and 32 hex digits", cfg.MessagingServiceSID)
-	case cfg.MessagingServiceSID == "" && !routing.IsE164(cfg.From):
+	case cfg.MessagingServiceSID == "" && !config.IsE164(cfg.From):
 		return nil, fmt.Errorf("notify: sending number %q is not E.164", mask(cfg.From))
 	}
 	if cfg.StatusCallback != "" {

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/incident"
 )
 
 // claimed is a message a worker holds the lease of.
@@ -271,8 +271,8 @@ func (o *Outbox) fail(ctx context.Context, q string, out outcome) error {
 	}
 	// One failure per row: the key is the row's, as the worker gives a
 	// row up once.
-	e := routing.Event{At: out.at, Type: routing.EventTextFailed, Detail: why, Key: "text_failed:sms" + strconv.FormatInt(out.id, 10)}
-	if _, err := o.incidents.AddEventTx(ctx, tx, out.incident, e); err != nil && !errors.Is(err, routing.ErrNotFound) {
+	e := incident.Event{At: out.at, Type: incident.EventTextFailed, Detail: why, Key: "text_failed:sms" + strconv.FormatInt(out.id, 10)}
+	if _, err := o.incidents.AddEventTx(ctx, tx, out.incident, e); err != nil && !errors.Is(err, incident.ErrNotFound) {
 		return err
 	}
 	return tx.Commit()

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/schedules"
 )
 
@@ -35,7 +36,7 @@ type OverrideSource interface {
 // overrides. It keeps the override index cached and rebuilds it only when the
 // store's generation changes; the config is swapped atomically on reload.
 type Router struct {
-	cfg       atomic.Pointer[Config]
+	cfg       atomic.Pointer[config.Config]
 	overrides OverrideSource
 
 	mu    sync.Mutex
@@ -44,18 +45,18 @@ type Router struct {
 }
 
 // NewRouter returns a Router over cfg. overrides may be nil (no overrides).
-func NewRouter(cfg *Config, overrides OverrideSource) *Router {
+func NewRouter(cfg *config.Config, overrides OverrideSource) *Router {
 	r := &Router{overrides: overrides, gen: -1}
 	r.cfg.Store(cfg)
 	return r
 }
 
 // Config returns the config in force.
-func (r *Router) Config() *Config { return r.cfg.Load() }
+func (r *Router) Config() *config.Config { return r.cfg.Load() }
 
 // SetConfig swaps in a newly loaded config; calls already routed keep the
 // chain they carry in their URLs.
-func (r *Router) SetConfig(cfg *Config) { r.cfg.Store(cfg) }
+func (r *Router) SetConfig(cfg *config.Config) { r.cfg.Store(cfg) }
 
 // Overrides returns the current override index, rebuilding it when the
 // store changed since the last call.
@@ -91,7 +92,7 @@ func (r *Router) Chain(ctx context.Context, team string, at time.Time) ([]Step, 
 
 // ResolveChain is the pure resolution of a team's chain at instant at. A step
 // that resolves to nobody is left out; an empty chain is an empty slice.
-func ResolveChain(cfg *Config, idx *schedules.OverrideIndex, team string, at time.Time) ([]Step, error) {
+func ResolveChain(cfg *config.Config, idx *schedules.OverrideIndex, team string, at time.Time) ([]Step, error) {
 	t, ok := cfg.Team(team)
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownTeam, team)
@@ -108,7 +109,7 @@ func ResolveChain(cfg *Config, idx *schedules.OverrideIndex, team string, at tim
 	return chain, nil
 }
 
-func resolveStep(cfg *Config, idx *schedules.OverrideIndex, es EscalationStep, at time.Time) (engineer, source string) {
+func resolveStep(cfg *config.Config, idx *schedules.OverrideIndex, es config.EscalationStep, at time.Time) (engineer, source string) {
 	if es.Engineer != "" {
 		return es.Engineer, "engineer"
 	}
@@ -138,7 +139,7 @@ type Segment struct {
 // the same, resolving it once per interval between the instants at which
 // any of the team's rotations or overrides can change its answer. Adjacent
 // stretches with the same chain (same engineers, same sources) are merged.
-func Segments(cfg *Config, idx *schedules.OverrideIndex, team string, from, to time.Time) ([]Segment, error) {
+func Segments(cfg *config.Config, idx *schedules.OverrideIndex, team string, from, to time.Time) ([]Segment, error) {
 	t, ok := cfg.Team(team)
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownTeam, team)
@@ -185,7 +186,7 @@ type Gap struct {
 }
 
 // Gaps lists the intervals in [from, to) where team's chain is empty.
-func Gaps(cfg *Config, idx *schedules.OverrideIndex, team string, from, to time.Time) ([]Gap, error) {
+func Gaps(cfg *config.Config, idx *schedules.OverrideIndex, team string, from, to time.Time) ([]Gap, error) {
 	segs, err := Segments(cfg, idx, team, from, to)
 	if err != nil {
 		return nil, err

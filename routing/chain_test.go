@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/schedules"
 )
 
@@ -58,9 +59,9 @@ rotations:
     start: "2026-11-02"
 `
 
-func parseChainConfig(t testing.TB) *Config {
+func parseChainConfig(t testing.TB) *config.Config {
 	t.Helper()
-	cfg, err := ParseConfig("chain.yaml", []byte(chainConfig))
+	cfg, err := config.ParseConfig("chain.yaml", []byte(chainConfig))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +180,7 @@ func TestRouterCachesOverrides(t *testing.T) {
 }
 
 // benchConfig builds a team whose escalation walks 20 rotations.
-func benchConfig(b *testing.B) *Config {
+func benchConfig(b *testing.B) *config.Config {
 	var y strings.Builder
 	y.WriteString("hotline: {number: \"+18005550100\", timezone: \"America/New_York\", greeting: \"Hi.\"}\n")
 	y.WriteString("menu: {options: [{digit: \"1\", label: \"x\", team: big}]}\n")
@@ -195,7 +196,7 @@ func benchConfig(b *testing.B) *Config {
 	for i := range 20 {
 		fmt.Fprintf(&y, "  - {id: r%d, members: [e%d, e%d], shift: weekly, handoff: \"Mon 09:00\", start: \"2026-01-05\"}\n", i, i, i+20)
 	}
-	cfg, err := ParseConfig("bench.yaml", []byte(y.String()))
+	cfg, err := config.ParseConfig("bench.yaml", []byte(y.String()))
 	if err != nil {
 		b.Fatal(err)
 	}

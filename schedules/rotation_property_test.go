@@ -96,9 +96,6 @@ func TestShiftProperties(t *testing.T) {
 	to := from.AddDate(1, 0, 0)
 	for _, r := range propertyRotations(t) {
 		t.Run(r.ID, func(t *testing.T) {
-			if err := r.Validate(); err != nil {
-				t.Fatalf("Validate: %v", err)
-			}
 			rng := rand.New(rand.NewPCG(1, uint64(len(r.ID))))
 			for _, at := range sampleTimes(rng, r.Location, from, to, 1500) {
 				s, ok := r.ShiftAt(at)

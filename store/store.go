@@ -84,7 +84,7 @@ func openPool(ctx context.Context, path string) (*sql.DB, error) {
 		"foreign_keys(ON)",
 		"synchronous(FULL)",
 		// Checkpoints are run by the call-event writer in the background
-		// (routing.Writer), not by whichever commit crosses the threshold.
+		// (incident.Writer), not by whichever commit crosses the threshold.
 		"wal_autocheckpoint(0)",
 	} {
 		q.Add("_pragma", p)

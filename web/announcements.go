@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hotline-dev/hotline/announce"
 	"github.com/hotline-dev/hotline/problem"
-	"github.com/hotline-dev/hotline/routing"
 )
 
 // announcementsPage lists announcements and posts new ones.
@@ -29,7 +29,7 @@ type announcementRow struct {
 func (s *Site) handleAnnouncements() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		loc := s.loc()
-		p := announcementsPage{Page: pageOf(r, "Announcements", "announcements"), Max: routing.MaxAnnouncement,
+		p := announcementsPage{Page: pageOf(r, "Announcements", "announcements"), Max: announce.MaxAnnouncement,
 			Until: s.Now().In(loc).Add(2 * time.Hour).Format(inputLayout)}
 		status := http.StatusOK
 		if r.Method == http.MethodPost {

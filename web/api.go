@@ -11,13 +11,14 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/routing"
 )
 
 // IncidentReader is what the pages and the API read of the incident log.
 type IncidentReader interface {
-	FindIncidents(ctx context.Context, f routing.Filter) ([]routing.Incident, error)
-	Incident(ctx context.Context, id int64) (routing.Incident, error)
+	FindIncidents(ctx context.Context, f incident.Filter) ([]incident.Incident, error)
+	Incident(ctx context.Context, id int64) (incident.Incident, error)
 }
 
 // OnCallReader answers who is on call.
@@ -88,7 +89,7 @@ func RequireAPIUser(guard *Guard, sessions SessionReader, log zerolog.Logger) fu
 func HandleAPIIncidents(incidents IncidentReader, log zerolog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		f := routing.Filter{Status: q.Get("status"), Team: q.Get("team"), Caller: q.Get("caller"), Customer: q.Get("customer")}
+		f := incident.Filter{Status: q.Get("status"), Team: q.Get("team"), Caller: q.Get("caller"), Customer: q.Get("customer")}
 		var err error
 		if f.From, err = optionalTime(q.Get("from")); err != nil {
 			writeJSONError(w, http.StatusBadRequest, "from: "+err.Error())
@@ -111,7 +112,7 @@ func HandleAPIIncidents(incidents IncidentReader, log zerolog.Logger) http.Handl
 			return
 		}
 		writeJSON(w, http.StatusOK, struct {
-			Incidents []routing.Incident `json:"incidents"`
+			Incidents []incident.Incident `json:"incidents"`
 		}{list})
 	})
 }
@@ -125,7 +126,7 @@ func HandleAPIIncident(incidents IncidentReader, log zerolog.Logger) http.Handle
 			return
 		}
 		in, err := incidents.Incident(r.Context(), id)
-		if errors.Is(err, routing.ErrNotFound) {
+		if errors.Is(err, incident.ErrNotFound) {
 			writeJSONError(w, http.StatusNotFound, "no such incident")
 			return
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/announce"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/store/storetest"
 )
@@ -58,7 +59,7 @@ func newAttackSite(t *testing.T, dsn string, trusted ...netip.Prefix) (*site, *s
 	NewSite(SiteDeps{
 		Log: log, Users: users, Sessions: sessions, Incidents: s.incidents,
 		Schedules: router, Overrides: s.overrides,
-		Announce: routing.NewAnnouncements(s.db, s.overrides, now), Now: now,
+		Announce: announce.NewAnnouncements(s.db, s.overrides, now), Now: now,
 		Recordings: &RecordingProxy{AuthToken: "tok"}, Guard: guard,
 	}).Register(r)
 	s.srv.Close()

@@ -13,7 +13,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/config"
+	"github.com/hotline-dev/hotline/incident"
 )
 
 // PageSize is the number of calls on one page of the call log.
@@ -53,12 +54,12 @@ type callRow struct {
 
 // parseCallFilter reads the call log's query parameters (README "Web page":
 // from, to, team, status, caller, q).
-func (s *Site) parseCallFilter(q url.Values) (routing.Filter, callForm, string) {
+func (s *Site) parseCallFilter(q url.Values) (incident.Filter, callForm, string) {
 	cfg := s.Schedules.Config()
 	loc := s.loc()
 	form := callForm{From: q.Get("from"), To: q.Get("to"), Team: q.Get("team"), Status: q.Get("status"),
 		Caller: strings.TrimSpace(q.Get("caller")), Customer: q.Get("customer"), Q: strings.TrimSpace(q.Get("q"))}
-	f := routing.Filter{Team: form.Team, Status: form.Status, Caller: form.Caller, Customer: form.Customer, Q: form.Q}
+	f := incident.Filter{Team: form.Team, Status: form.Status, Caller: form.Caller, Customer: form.Customer, Q: form.Q}
 	var problems []string
 	var err error
 	if form.From != "" {
@@ -111,7 +112,7 @@ func (s *Site) handleCalls() http.Handler {
 			return
 		}
 		if b := q.Get("before"); b != "" {
-			c, err := routing.ParseCursor(b)
+			c, err := incident.ParseCursor(b)
 			if err != nil {
 				p.Error = "The page link is damaged; showing the newest calls."
 			} else {
@@ -131,7 +132,7 @@ func (s *Site) handleCalls() http.Handler {
 			for k, v := range filters {
 				older[k] = v
 			}
-			older.Set("before", routing.CursorOf(list[len(list)-1]).String())
+			older.Set("before", incident.CursorOf(list[len(list)-1]).String())
 			p.Older = withQuery("/", older)
 		}
 		loc := s.loc()
@@ -142,7 +143,7 @@ func (s *Site) handleCalls() http.Handler {
 	})
 }
 
-func (s *Site) callRow(cfg *routing.Config, loc *time.Location, in routing.Incident) callRow {
+func (s *Site) callRow(cfg *config.Config, loc *time.Location, in incident.Incident) callRow {
 	row := callRow{
 		ID: in.ID, Link: "/incidents/" + strconv.FormatInt(in.ID, 10),
 		Time: in.StartedAt.In(loc).Format(dateTimeLayout), CallerName: shownText(in.CallerName), CallerNumber: shownText(in.From),
@@ -193,7 +194,7 @@ func (s *Site) handleCallsCSV() http.Handler {
 		cw := csv.NewWriter(&deadlineWriter{w: w, rc: http.NewResponseController(w), wait: s.downloads.write, end: time.Now().Add(s.downloads.total)})
 		_ = cw.Write([]string{"id", "started_at", "caller_number", "caller_name", "team", "menu_digit", "status",
 			"answered_by", "answered_by_name", "time_to_answer_s", "duration_s", "transcript", "note", "customer"})
-		err := s.Incidents.EachIncident(r.Context(), f, func(in routing.Incident) error {
+		err := s.Incidents.EachIncident(r.Context(), f, func(in incident.Incident) error {
 			rec := []string{strconv.FormatInt(in.ID, 10), in.StartedAt.UTC().Format(time.RFC3339), phoneCell(in.From),
 				textCell(in.CallerName), in.Team, in.MenuDigit, in.Status, "", "", "", "", "", textCell(in.Note), ""}
 			if in.Customer != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 	"github.com/hotline-dev/hotline/store"
@@ -28,15 +29,15 @@ type manyCalls struct {
 	ended chan error
 }
 
-func (m manyCalls) EachIncident(ctx context.Context, _ routing.Filter, fn func(routing.Incident) error) error {
+func (m manyCalls) EachIncident(ctx context.Context, _ incident.Filter, fn func(incident.Incident) error) error {
 	err := func() error {
 		at := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 		for i := range m.n {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			in := routing.Incident{ID: int64(i + 1), StartedAt: at.Add(time.Duration(i) * time.Second), From: "+15555550123",
-				CallerName: "A caller with a fairly long name", Team: "ops", MenuDigit: "1", Status: routing.StatusMissed}
+			in := incident.Incident{ID: int64(i + 1), StartedAt: at.Add(time.Duration(i) * time.Second), From: "+15555550123",
+				CallerName: "A caller with a fairly long name", Team: "ops", MenuDigit: "1", Status: incident.StatusMissed}
 			if err := fn(in); err != nil {
 				return err
 			}
@@ -68,7 +69,7 @@ func downloadSite(t *testing.T, calls IncidentLog, writeTimeout time.Duration, l
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t, storetest.SQLite(t))
-	for _, m := range []func(context.Context, *store.DB) error{schedules.Migrate, routing.Migrate, Migrate} {
+	for _, m := range []func(context.Context, *store.DB) error{schedules.Migrate, incident.Migrate, Migrate} {
 		if err := m(ctx, db); err != nil {
 			t.Fatal(err)
 		}

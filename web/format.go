@@ -9,7 +9,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/config"
+	"github.com/hotline-dev/hotline/incident"
 )
 
 // funcs are the template helpers; every value they return is plain text,
@@ -77,11 +78,11 @@ func parseWhen(s string, loc *time.Location, endOfDay bool) (time.Time, error) {
 
 // statusLabels names the incident statuses for people, in filter order.
 var statusLabels = []struct{ Value, Label string }{
-	{routing.StatusAnswered, "Answered"},
-	{routing.StatusVoicemail, "Voicemail"},
-	{routing.StatusMissed, "Missed"},
-	{routing.StatusAbandoned, "Abandoned"},
-	{routing.StatusInProgress, "In progress"},
+	{incident.StatusAnswered, "Answered"},
+	{incident.StatusVoicemail, "Voicemail"},
+	{incident.StatusMissed, "Missed"},
+	{incident.StatusAbandoned, "Abandoned"},
+	{incident.StatusInProgress, "In progress"},
 }
 
 func statusLabel(s string) string {
@@ -110,7 +111,7 @@ func withQuery(path string, q url.Values) string {
 }
 
 // engineerName is the configured name of an engineer id, or the id.
-func engineerName(cfg *routing.Config, id string) string {
+func engineerName(cfg *config.Config, id string) string {
 	if e, ok := cfg.Engineer(id); ok && e.Name != "" {
 		return e.Name
 	}
@@ -118,7 +119,7 @@ func engineerName(cfg *routing.Config, id string) string {
 }
 
 // teamName is the configured name of a team id, or the id.
-func teamName(cfg *routing.Config, id string) string {
+func teamName(cfg *config.Config, id string) string {
 	if t, ok := cfg.Team(id); ok && t.Name != "" {
 		return t.Name
 	}

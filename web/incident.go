@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/problem"
-	"github.com/hotline-dev/hotline/routing"
 )
 
 // incidentPage is one call with its timeline.
@@ -33,7 +33,7 @@ func (s *Site) handleIncident() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := pathID(r)
 		in, err := s.Incidents.Incident(r.Context(), id)
-		if errors.Is(err, routing.ErrNotFound) {
+		if errors.Is(err, incident.ErrNotFound) {
 			s.fail(w, r, http.StatusNotFound, "There is no call "+strconv.FormatInt(id, 10)+".")
 			return
 		}
@@ -45,13 +45,13 @@ func (s *Site) handleIncident() http.Handler {
 	})
 }
 
-func (s *Site) incidentPage(r *http.Request, in routing.Incident, note string) incidentPage {
+func (s *Site) incidentPage(r *http.Request, in incident.Incident, note string) incidentPage {
 	cfg := s.Schedules.Config()
 	loc := s.loc()
 	p := incidentPage{
 		Page: pageOf(r, "Call "+strconv.FormatInt(in.ID, 10), "calls"),
 		Call: s.callRow(cfg, loc, in), CallSid: in.CallSid, MenuDigit: in.MenuDigit, Revision: in.ConfigRevision,
-		Note: shownText(note), MaxNote: routing.MaxNote,
+		Note: shownText(note), MaxNote: incident.MaxNote,
 	}
 	if len(p.Revision) > 12 {
 		p.Revision = p.Revision[:12]
@@ -82,7 +82,7 @@ func (s *Site) handleNote() http.Handler {
 		note := cleanInput(r.PostFormValue("note"))
 		err := s.Incidents.SetNote(r.Context(), s.Overrides, id, note, actorOf(r))
 		switch {
-		case errors.Is(err, routing.ErrNotFound):
+		case errors.Is(err, incident.ErrNotFound):
 			s.fail(w, r, http.StatusNotFound, "There is no call "+strconv.FormatInt(id, 10)+".")
 		case isProblem(err, problem.Invalid):
 			in, gerr := s.Incidents.Incident(r.Context(), id)

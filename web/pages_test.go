@@ -15,7 +15,9 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 
-	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/announce"
+	"github.com/hotline-dev/hotline/config"
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/store/storetest"
 )
 
@@ -25,14 +27,14 @@ const evilName = `<img src=x onerror=alert(1)>`
 func (s *site) addCall(sid, from, name, transcript string, at time.Time) int64 {
 	s.t.Helper()
 	ctx := context.Background()
-	id, _, err := s.incidents.StartIncident(ctx, routing.Incident{CallSid: sid, From: from, CallerName: name, To: "+18005550100",
-		StartedAt: at, ConfigRevision: "rev"}, routing.Event{At: at, Type: "incoming", Detail: "call from " + from, Key: "incoming"})
+	id, _, err := s.incidents.StartIncident(ctx, incident.Incident{CallSid: sid, From: from, CallerName: name, To: "+18005550100",
+		StartedAt: at, ConfigRevision: "rev"}, incident.Event{At: at, Type: "incoming", Detail: "call from " + from, Key: "incoming"})
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	upd := routing.Update{Team: "ops", MenuDigit: "1", Status: routing.StatusVoicemail, EndedAt: at.Add(time.Minute),
+	upd := incident.Update{Team: "ops", MenuDigit: "1", Status: incident.StatusVoicemail, EndedAt: at.Add(time.Minute),
 		RecordingURL: "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/Recordings/RE1", Transcript: transcript}
-	if _, err := s.incidents.Record(ctx, sid, upd, routing.Event{At: at.Add(30 * time.Second), Type: "voicemail", Detail: "message of 20 s", Key: "voicemail"}); err != nil {
+	if _, err := s.incidents.Record(ctx, sid, upd, incident.Event{At: at.Add(30 * time.Second), Type: "voicemail", Detail: "message of 20 s", Key: "voicemail"}); err != nil {
 		s.t.Fatal(err)
 	}
 	return id
@@ -41,7 +43,7 @@ func (s *site) addCall(sid, from, name, transcript string, at time.Time) int64 {
 func TestPagesRender(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		s := newTestSite(t, dsn, "")
-		if _, err := s.incidents.Seed(context.Background(), mustConfig(t), routing.SeedOptions{N: 300, End: s.now, Days: 20, Seed: 1}); err != nil {
+		if _, err := s.incidents.Seed(context.Background(), mustConfig(t), incident.SeedOptions{N: 300, End: s.now, Days: 20, Seed: 1}); err != nil {
 			t.Fatal(err)
 		}
 		id := s.addCall("CAevil", "+15555550199", evilName, "<script>alert(2)</script> call me", s.now.Add(-time.Minute))
@@ -203,28 +205,28 @@ func TestRecordingProxy(t *testing.T) {
 // fakeLog is an incident log holding only recording URLs by id.
 type fakeLog map[int64]string
 
-func (f fakeLog) Incident(_ context.Context, id int64) (routing.Incident, error) {
+func (f fakeLog) Incident(_ context.Context, id int64) (incident.Incident, error) {
 	u, ok := f[id]
 	if !ok {
-		return routing.Incident{}, routing.ErrNotFound
+		return incident.Incident{}, incident.ErrNotFound
 	}
-	return routing.Incident{ID: id, RecordingURL: &u}, nil
+	return incident.Incident{ID: id, RecordingURL: &u}, nil
 }
 
-func (fakeLog) FindIncidents(context.Context, routing.Filter) ([]routing.Incident, error) {
+func (fakeLog) FindIncidents(context.Context, incident.Filter) ([]incident.Incident, error) {
 	return nil, nil
 }
-func (fakeLog) EachIncident(context.Context, routing.Filter, func(routing.Incident) error) error {
+func (fakeLog) EachIncident(context.Context, incident.Filter, func(incident.Incident) error) error {
 	return nil
 }
-func (fakeLog) Stats(context.Context, time.Time, time.Time, *time.Location) (routing.Stats, error) {
-	return routing.Stats{}, nil
+func (fakeLog) Stats(context.Context, time.Time, time.Time, *time.Location) (incident.Stats, error) {
+	return incident.Stats{}, nil
 }
-func (fakeLog) SetNote(context.Context, routing.Auditor, int64, string, string) error { return nil }
+func (fakeLog) SetNote(context.Context, announce.Auditor, int64, string, string) error { return nil }
 
-func mustConfig(t *testing.T) *routing.Config {
+func mustConfig(t *testing.T) *config.Config {
 	t.Helper()
-	cfg, err := routing.ParseConfig("test.yaml", []byte(testConfig))
+	cfg, err := config.ParseConfig("test.yaml", []byte(testConfig))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/incident"
 )
 
 // RecordingProxy fetches call recordings from Twilio with the account's
@@ -123,7 +123,7 @@ func withoutCredentials(req *http.Request, via []*http.Request) error {
 func (s *Site) handleRecording() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in, err := s.Incidents.Incident(r.Context(), pathID(r))
-		if errors.Is(err, routing.ErrNotFound) || (err == nil && in.RecordingURL == nil) {
+		if errors.Is(err, incident.ErrNotFound) || (err == nil && in.RecordingURL == nil) {
 			http.Error(w, "no recording for this call", http.StatusNotFound)
 			return
 		}

@@ -32,7 +32,7 @@ func TestRefusalsSayWhy(t *testing.T) {
 		if code != http.StatusBadRequest || !strings.Contains(body, tc.want) {
 			t.Errorf("POST %s: %d, want 400 saying %q:\n%s", tc.path, code, tc.want, excerpt(body))
 		}
-		for _, plumbing := range []string{"routing:", "schedules:", "web:", "invalid"} {
+		for _, plumbing := range []string{"incident:", "announce:", "schedules:", "web:", "invalid"} {
 			if strings.Contains(body, plumbing) {
 				t.Errorf("POST %s shows %q to the user", tc.path, plumbing)
 			}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/problem"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
@@ -176,7 +177,7 @@ func (s *Site) handleRotateCalendar() http.Handler {
 
 // teamSchedule resolves a team's chain over [from, to) once per stretch in
 // which no rotation, window or override of the team changes its answer.
-func (s *Site) teamSchedule(cfg *routing.Config, idx *schedules.OverrideIndex, t routing.Team, from, to time.Time) (teamSchedule, error) {
+func (s *Site) teamSchedule(cfg *config.Config, idx *schedules.OverrideIndex, t config.Team, from, to time.Time) (teamSchedule, error) {
 	loc := s.loc()
 	ts := teamSchedule{ID: t.ID, Name: t.Name}
 	chain, err := routing.ResolveChain(cfg, idx, t.ID, from)

@@ -16,6 +16,9 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/announce"
+	"github.com/hotline-dev/hotline/config"
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 	"github.com/hotline-dev/hotline/store"
@@ -30,15 +33,15 @@ var staticFS embed.FS
 // IncidentLog is what the pages read and write of the incident log.
 type IncidentLog interface {
 	IncidentReader
-	EachIncident(ctx context.Context, f routing.Filter, fn func(routing.Incident) error) error
-	Stats(ctx context.Context, from, to time.Time, loc *time.Location) (routing.Stats, error)
-	SetNote(ctx context.Context, audit routing.Auditor, id int64, note, actor string) error
+	EachIncident(ctx context.Context, f incident.Filter, fn func(incident.Incident) error) error
+	Stats(ctx context.Context, from, to time.Time, loc *time.Location) (incident.Stats, error)
+	SetNote(ctx context.Context, audit announce.Auditor, id int64, note, actor string) error
 }
 
 // Schedules is what the pages need of the router: the live config, the
 // chains and the override index.
 type Schedules interface {
-	Config() *routing.Config
+	Config() *config.Config
 	WhoIsOnCall(ctx context.Context, team string, at time.Time) (routing.OnCall, error)
 	Overrides(ctx context.Context) (*schedules.OverrideIndex, error)
 }
@@ -54,9 +57,9 @@ type OverrideStore interface {
 
 // Announcer posts and lists announcements.
 type Announcer interface {
-	AddAnnouncement(ctx context.Context, message string, until time.Time, actor string) (routing.Announcement, error)
+	AddAnnouncement(ctx context.Context, message string, until time.Time, actor string) (announce.Announcement, error)
 	ExpireAnnouncement(ctx context.Context, id int64, actor string) error
-	ListAnnouncements(ctx context.Context, limit int) ([]routing.Announcement, error)
+	ListAnnouncements(ctx context.Context, limit int) ([]announce.Announcement, error)
 }
 
 // SiteDeps is everything the manager pages are built from.

@@ -15,6 +15,9 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/announce"
+	"github.com/hotline-dev/hotline/config"
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 	"github.com/hotline-dev/hotline/store"
@@ -64,7 +67,7 @@ type site struct {
 	t         *testing.T
 	srv       *httptest.Server
 	db        *store.DB
-	incidents *routing.Incidents
+	incidents *incident.Incidents
 	overrides *schedules.Store
 	now       time.Time
 	// optedOut are the numbers the site is told opted out of texts.
@@ -80,18 +83,18 @@ func newTestSite(t *testing.T, dsn, publicURL string) *site {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t, dsn)
-	for _, m := range []func(context.Context, *store.DB) error{schedules.Migrate, routing.Migrate, Migrate} {
+	for _, m := range []func(context.Context, *store.DB) error{schedules.Migrate, incident.Migrate, announce.Migrate, Migrate} {
 		if err := m(ctx, db); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cfg, err := routing.ParseConfig("test.yaml", []byte(testConfig))
+	cfg, err := config.ParseConfig("test.yaml", []byte(testConfig))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &site{t: t, db: db, now: time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC)}
 	now := func() time.Time { return s.now }
-	s.incidents = routing.NewIncidents(db)
+	s.incidents = incident.NewIncidents(db)
 	s.overrides = schedules.NewStore(db, now)
 	users := NewUsers(db, now)
 	for name, role := range map[string]string{"ann": RoleManager, "root": RoleAdmin} {
@@ -103,7 +106,7 @@ func newTestSite(t *testing.T, dsn, publicURL string) *site {
 	NewSite(SiteDeps{
 		Log: zerolog.Nop(), Users: users, Sessions: NewSessions(db, now), Incidents: s.incidents,
 		Schedules: routing.NewRouter(cfg, s.overrides), Overrides: s.overrides,
-		Announce: routing.NewAnnouncements(db, s.overrides, now), PublicURL: publicURL, Now: now,
+		Announce: announce.NewAnnouncements(db, s.overrides, now), PublicURL: publicURL, Now: now,
 		Recordings: &RecordingProxy{AuthToken: "tok"}, OptOuts: s,
 	}).Register(r)
 	s.srv = httptest.NewServer(r)

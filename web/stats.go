@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/incident"
 )
 
 // MaxStatsDays is the longest range the stats page computes at once.
@@ -41,7 +41,7 @@ type engineerRow struct {
 	Median                                                            string
 }
 
-func engineerRowOf(name string, e routing.EngineerTally) engineerRow {
+func engineerRowOf(name string, e incident.EngineerTally) engineerRow {
 	r := engineerRow{Name: name, Rung: e.Rung, Accepted: e.Accepted, Declined: e.Declined, NoKey: e.NoKey,
 		NoAnswer: e.NoAnswer, Busy: e.Busy, Failed: e.Failed, Answered: e.Answered, AcceptRate: e.AcceptRate(), Median: "–"}
 	if e.Answered > 0 {
@@ -50,7 +50,7 @@ func engineerRowOf(name string, e routing.EngineerTally) engineerRow {
 	return r
 }
 
-func rowOf(name string, t routing.Tally) tallyRow {
+func rowOf(name string, t incident.Tally) tallyRow {
 	r := tallyRow{Name: name, Calls: t.Calls, Answered: t.Answered, Voicemail: t.Voicemail, Missed: t.Missed,
 		Abandoned: t.Abandoned, AnswerRate: t.AnswerRate(), Median: "–", P90: "–"}
 	if t.Answered > 0 {

@@ -7,8 +7,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hotline-dev/hotline/announce"
 	"github.com/hotline-dev/hotline/problem"
-	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 )
 
@@ -54,7 +54,7 @@ func cmdAnnounce(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	store := routing.NewAnnouncements(db, schedules.NewStore(db, time.Now), time.Now)
+	store := announce.NewAnnouncements(db, schedules.NewStore(db, time.Now), time.Now)
 	switch sub {
 	case "list", "ls":
 		list, err := store.ListAnnouncements(ctx, 100)

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/hotline-dev/hotline/examples"
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/ivr/sim"
-	"github.com/hotline-dev/hotline/routing"
 )
 
 // Limits of hotline bench: it must stay a bounded local load test.
@@ -206,7 +206,7 @@ func runBench(ctx context.Context, e env, o benchOptions) (*benchReport, error) 
 		if !o.json {
 			fmt.Fprintf(e.stderr, "bench: writing %d incidents…\n", o.seed)
 		}
-		if _, err := s.incidents.Seed(ctx, s.cfg, routing.SeedOptions{N: o.seed, End: time.Now(), Seed: 1}); err != nil {
+		if _, err := s.incidents.Seed(ctx, s.cfg, incident.SeedOptions{N: o.seed, End: time.Now(), Seed: 1}); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("bench: %w", err)
 		}
@@ -291,7 +291,7 @@ func templateCall(ctx context.Context, s *server) (*sim.Sequence, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: template call: %w", err)
 	}
-	if in, err := s.incidents.IncidentByCallSid(ctx, res.CallSid); err != nil || in.Status != routing.StatusAnswered {
+	if in, err := s.incidents.IncidentByCallSid(ctx, res.CallSid); err != nil || in.Status != incident.StatusAnswered {
 		return nil, fmt.Errorf("bench: the template call was not answered (%v)", err)
 	}
 	return sim.NewSequence(res.Requests)

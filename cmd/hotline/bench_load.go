@@ -15,8 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/ivr/sim"
-	"github.com/hotline-dev/hotline/routing"
 )
 
 // target is a server the load generator drives: hotline (server set) or
@@ -211,7 +211,7 @@ func verify(ctx context.Context, s *server, ws []*worker) (ok, bad int) {
 				return ok, bad
 			}
 			in, err := s.incidents.IncidentByCallSid(ctx, sid)
-			if err == nil && in.Status == routing.StatusAnswered && in.EndedAt != nil {
+			if err == nil && in.Status == incident.StatusAnswered && in.EndedAt != nil {
 				ok++
 			} else {
 				bad++

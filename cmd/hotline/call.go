@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/ivr/sim"
-	"github.com/hotline-dev/hotline/routing"
 )
 
 // statusOrderFlag holds the values of call --status-order.
@@ -26,7 +26,7 @@ func cmdCall(ctx context.Context, e env, args []string) error {
 	to := fs.String("to", "", "the support number dialled (default hotline.number from --config)")
 	name := fs.String("caller-name", "", "the caller's name (CNAM)")
 	verstat := fs.String("stir-verstat", "TN-Validation-Passed-A", "the caller ID's STIR/SHAKEN verification Twilio sends as StirVerstat (\"\" for none)")
-	config := fs.String("config", envOr(e, "HOTLINE_CONFIG", defaultConfig), "config file, to turn engineer ids into phone numbers")
+	configFile := fs.String("config", envOr(e, "HOTLINE_CONFIG", defaultConfig), "config file, to turn engineer ids into phone numbers")
 	message := fs.String("voicemail", "Hello, this is a test message.", "what the caller says if asked for a voicemail (\"\" for nothing)")
 	hangup := fs.String("hangup", "", "the caller hangs up: menu, ring:N, record or talk (on the bridged engineer)")
 	order := fs.String("status-order", "last", "when the final status callback arrives against the action Twilio requests after the caller hung up: last, first or concurrent (real Twilio guarantees none)")
@@ -54,8 +54,8 @@ func cmdCall(ctx context.Context, e env, args []string) error {
 	if token == "" {
 		return errors.New("call: set TWILIO_AUTH_TOKEN to the server's auth token so the requests are signed")
 	}
-	var cfg *routing.Config
-	if c, err := routing.LoadConfig(*config); err == nil {
+	var cfg *config.Config
+	if c, err := config.LoadConfig(*configFile); err == nil {
 		cfg = c
 	}
 	script := sim.Script{From: *from, To: *to, CallerName: *name, StirVerstat: *verstat, Presses: presses,
@@ -73,11 +73,11 @@ func cmdCall(ctx context.Context, e env, args []string) error {
 		phone := id
 		if !strings.HasPrefix(id, "+") {
 			if cfg == nil {
-				return fmt.Errorf("call: --engineer %s: cannot read %s to find %s's number; give the number instead (+1555...=%s)", spec, *config, id, how)
+				return fmt.Errorf("call: --engineer %s: cannot read %s to find %s's number; give the number instead (+1555...=%s)", spec, *configFile, id, how)
 			}
 			eng, found := cfg.Engineer(id)
 			if !found {
-				return fmt.Errorf("call: --engineer %s: no engineer %q in %s", spec, id, *config)
+				return fmt.Errorf("call: --engineer %s: no engineer %q in %s", spec, id, *configFile)
 			}
 			phone = eng.Phone
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 )
@@ -37,7 +38,7 @@ func cmdCheck(ctx context.Context, e env, args []string) error {
 			return err
 		}
 	}
-	cfg, err := routing.LoadConfig(c.config)
+	cfg, err := config.LoadConfig(c.config)
 	if err != nil {
 		return err
 	}
@@ -76,7 +77,7 @@ func cmdCheck(ctx context.Context, e env, args []string) error {
 }
 
 // teamLocation is the zone of the team's first rotation, else the line's.
-func teamLocation(cfg *routing.Config, t *routing.Team) *time.Location {
+func teamLocation(cfg *config.Config, t *config.Team) *time.Location {
 	for _, s := range t.Escalation {
 		for _, id := range s.Rotations {
 			if r, ok := cfg.Rotation(id); ok && r.Location != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/examples"
 	"github.com/hotline-dev/hotline/ivr/sim"
 	"github.com/hotline-dev/hotline/routing"
@@ -236,7 +237,7 @@ func TestDemo(t *testing.T) {
 // weekend rotation and its backup name the same engineer, one behaviour per
 // chain position made that engineer accept at once, and TestDemo failed.
 func TestDemoScriptsOnAnyDate(t *testing.T) {
-	cfg, err := routing.ParseConfig("hotline.yaml", examples.Config)
+	cfg, err := config.ParseConfig("hotline.yaml", examples.Config)
 	if err != nil {
 		t.Fatal(err)
 	}

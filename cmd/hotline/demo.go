@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/examples"
 	"github.com/hotline-dev/hotline/ivr/sim"
 	"github.com/hotline-dev/hotline/routing"
@@ -115,7 +116,7 @@ type demoCall struct {
 
 // demoScripts returns the quick start's three calls, given chain, each
 // team's escalation chain at the moment of the calls.
-func demoScripts(cfg *routing.Config, chain func(team string) []routing.Step) []demoCall {
+func demoScripts(cfg *config.Config, chain func(team string) []routing.Step) []demoCall {
 	first, second := cfg.Menu.Options[0], cfg.Menu.Options[len(cfg.Menu.Options)-1]
 	firstChain, secondChain := chain(first.Team), chain(second.Team)
 	return []demoCall{

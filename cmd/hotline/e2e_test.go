@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/ivr/sim"
-	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/store/storetest"
 )
 
@@ -208,20 +208,20 @@ func transcript(r *sim.Result) string {
 // incident reads the call's incident through the JSON API, once hotline is
 // ready: a write that took longer than writeWait was answered from the
 // spool and reaches the database only when the spool is replayed.
-func (h *hotline) incident(callSid string) routing.Incident {
+func (h *hotline) incident(callSid string) incident.Incident {
 	h.t.Helper()
 	h.waitReady()
-	var list struct{ Incidents []routing.Incident }
+	var list struct{ Incidents []incident.Incident }
 	h.getJSON("/api/v1/incidents?limit=1000", &list)
 	for _, in := range list.Incidents {
 		if in.CallSid == callSid {
-			var full routing.Incident
+			var full incident.Incident
 			h.getJSON(fmt.Sprintf("/api/v1/incidents/%d", in.ID), &full)
 			return full
 		}
 	}
 	h.t.Fatalf("no incident for %s among %d", callSid, len(list.Incidents))
-	return routing.Incident{}
+	return incident.Incident{}
 }
 
 func (h *hotline) getJSON(path string, v any) {
@@ -244,7 +244,7 @@ func (h *hotline) getJSON(path string, v any) {
 
 // eventTypes lists an incident's event types with their engineers, e.g.
 // "ring:alice".
-func eventTypes(in routing.Incident) []string {
+func eventTypes(in incident.Incident) []string {
 	var out []string
 	for _, e := range in.Events {
 		s := string(e.Type)
@@ -275,7 +275,7 @@ func countPrefix(list []string, prefix string) int {
 	return n
 }
 
-func wantStatus(t *testing.T, in routing.Incident, status, answeredBy string) {
+func wantStatus(t *testing.T, in incident.Incident, status, answeredBy string) {
 	t.Helper()
 	got := ""
 	if in.AnsweredBy != nil {
@@ -486,7 +486,7 @@ func TestForgedSignatureWritesNothing(t *testing.T) {
 				t.Errorf("%s signature: %d, want 403", name, resp.StatusCode)
 			}
 		}
-		var list struct{ Incidents []routing.Incident }
+		var list struct{ Incidents []incident.Incident }
 		h.getJSON("/api/v1/incidents", &list)
 		if len(list.Incidents) != 0 {
 			t.Errorf("a forged webhook wrote %d incidents", len(list.Incidents))
@@ -513,7 +513,7 @@ func TestRetriedWebhooksAddNothing(t *testing.T) {
 			t.Errorf("replaying every webhook changed the timeline from %v to %v", eventTypes(before), eventTypes(after))
 		}
 		wantStatus(t, after, "answered", "bob")
-		var list struct{ Incidents []routing.Incident }
+		var list struct{ Incidents []incident.Incident }
 		h.getJSON("/api/v1/incidents", &list)
 		if len(list.Incidents) != 1 {
 			t.Errorf("%d incidents, want 1", len(list.Incidents))

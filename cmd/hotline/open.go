@@ -5,7 +5,10 @@ import (
 	"flag"
 	"time"
 
+	"github.com/hotline-dev/hotline/announce"
 	"github.com/hotline-dev/hotline/calendar"
+	"github.com/hotline-dev/hotline/config"
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/notify"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
@@ -46,7 +49,7 @@ func (c *common) registerSpool(fs *flag.FlagSet, e env) {
 
 // spoolPath is where the call-event writer spools: --spool, else next to
 // the SQLite file, else ./hotline.spool. An instance that finds it locked
-// by another spools to a file of its own beside it (routing.NewWriter).
+// by another spools to a file of its own beside it (incident.NewWriter).
 func (c common) spoolPath() string {
 	switch {
 	case c.spool != "":
@@ -64,7 +67,7 @@ func openDB(ctx context.Context, dsn string) (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range []func(context.Context, *store.DB) error{schedules.Migrate, routing.Migrate, web.Migrate, notify.Migrate, calendar.Migrate} {
+	for _, m := range []func(context.Context, *store.DB) error{schedules.Migrate, incident.Migrate, announce.Migrate, web.Migrate, notify.Migrate, calendar.Migrate} {
 		if err := m(ctx, db); err != nil {
 			db.Close()
 			return nil, err
@@ -75,14 +78,14 @@ func openDB(ctx context.Context, dsn string) (*store.DB, error) {
 
 // app is the loaded config and open database most commands work on.
 type app struct {
-	cfg       *routing.Config
+	cfg       *config.Config
 	db        *store.DB
 	overrides *schedules.Store
 	router    *routing.Router
 }
 
 func openApp(ctx context.Context, c common, now func() time.Time) (*app, error) {
-	cfg, err := routing.LoadConfig(c.config)
+	cfg, err := config.LoadConfig(c.config)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/config"
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/ivr/sim"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/store/storetest"
@@ -52,7 +54,7 @@ func startOrderServer(t *testing.T, dsn string) (*server, *sim.Twilio) {
 
 // orderCall places a call that must meet no protocol error and returns
 // its incident, with its events.
-func orderCall(t *testing.T, s *server, tw *sim.Twilio, script sim.Script) (*sim.Result, routing.Incident) {
+func orderCall(t *testing.T, s *server, tw *sim.Twilio, script sim.Script) (*sim.Result, incident.Incident) {
 	t.Helper()
 	script.From, script.To = "+15555550123", "+18005550100"
 	res, err := tw.Call(context.Background(), script)
@@ -89,10 +91,10 @@ func queuedText(t *testing.T, s *server, key string) (to, body string) {
 
 // noEarlyHangup fails when the timeline still says the caller hung up
 // before anyone accepted, or rang past the engineer who answered.
-func noEarlyHangup(t *testing.T, in routing.Incident) {
+func noEarlyHangup(t *testing.T, in incident.Incident) {
 	t.Helper()
 	for _, e := range in.Events {
-		if e.Type == routing.EventHangup {
+		if e.Type == incident.EventHangup {
 			t.Errorf("timeline keeps a hang-up (%s): %v", e.Detail, eventTypes(in))
 		}
 	}
@@ -108,7 +110,7 @@ func TestVoicemailWhateverTheStatusOrder(t *testing.T) {
 		for _, o := range statusOrders {
 			t.Run(o.name, func(t *testing.T) {
 				_, in := orderCall(t, s, tw, sim.Script{Presses: []string{"1"}, Voicemail: "The VPN is down.", HangupAfter: "record", StatusOrder: o.order})
-				wantStatus(t, in, routing.StatusVoicemail, "")
+				wantStatus(t, in, incident.StatusVoicemail, "")
 				if in.RecordingURL == nil || !strings.HasPrefix(*in.RecordingURL, "https://") || in.EndedAt == nil || in.DurationS == nil {
 					t.Errorf("incident %+v", in)
 				}
@@ -132,7 +134,7 @@ func TestBridgedWhateverTheStatusOrder(t *testing.T) {
 			t.Run(o.name, func(t *testing.T) {
 				_, in := orderCall(t, s, tw, sim.Script{Presses: []string{"1"}, HangupAfter: "talk", StatusOrder: o.order,
 					Engineers: map[string]sim.Behaviour{alice: sim.Accept, bob: sim.Accept}})
-				wantStatus(t, in, routing.StatusAnswered, "alice")
+				wantStatus(t, in, incident.StatusAnswered, "alice")
 				if in.AnsweredAt == nil || in.EndedAt == nil || in.DurationS == nil {
 					t.Errorf("incident %+v", in)
 				}
@@ -164,7 +166,7 @@ func TestDialWithoutOptionalParameters(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				res, in := orderCall(t, s, tw, sim.Script{Presses: []string{"1"}, HangupAfter: tc.hangup, StatusOrder: tc.order,
 					OmitDialBridged: true, OmitParentCallSid: true, Engineers: map[string]sim.Behaviour{alice: sim.Accept, bob: sim.Accept}})
-				wantStatus(t, in, routing.StatusAnswered, "alice")
+				wantStatus(t, in, incident.StatusAnswered, "alice")
 				if ev := eventTypes(in); countPrefix(ev, "accepted:alice") != 1 || countPrefix(ev, "ring:bob") != 0 {
 					t.Errorf("events %v", ev)
 				}
@@ -195,16 +197,16 @@ func TestDialWithoutOptionalParameters(t *testing.T) {
 // that arrived first (the text's key keeps the two to one text). Before
 // both, nothing.
 func TestAnsweredTextWhicheverWriteEndsIt(t *testing.T) {
-	cfg, err := routing.LoadConfig("testdata/e2e.yaml")
+	cfg, err := config.LoadConfig("testdata/e2e.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &callTexts{router: routing.NewRouter(cfg, nil), publicURL: "https://hotline.example.com", now: time.Now}
 	who, ended := "alice", time.Now()
-	in := routing.Incident{ID: 7, Team: "ops", From: "+15555550123", Status: routing.StatusAnswered, AnsweredBy: &who, EndedAt: &ended}
-	bridge := routing.Committed{CallSid: "CA1", Update: routing.Update{Status: routing.StatusAnswered}, Closed: routing.StatusAnswered}
-	end := routing.Committed{CallSid: "CA1", Update: routing.Update{Status: routing.StatusAbandoned, EndedAt: ended}}
-	for name, w := range map[string]routing.Committed{"bridge after the end": bridge, "end after the bridge": end} {
+	in := incident.Incident{ID: 7, Team: "ops", From: "+15555550123", Status: incident.StatusAnswered, AnsweredBy: &who, EndedAt: &ended}
+	bridge := incident.Committed{CallSid: "CA1", Update: incident.Update{Status: incident.StatusAnswered}, Closed: incident.StatusAnswered}
+	end := incident.Committed{CallSid: "CA1", Update: incident.Update{Status: incident.StatusAbandoned, EndedAt: ended}}
+	for name, w := range map[string]incident.Committed{"bridge after the end": bridge, "end after the bridge": end} {
 		if msgs := c.messages(context.Background(), w, in); len(msgs) != 1 || msgs[0].To != alice || msgs[0].Key != "answered:7" {
 			t.Errorf("%s: texts %+v", name, msgs)
 		}
@@ -227,7 +229,7 @@ func TestEscalationPastPersonalVoicemail(t *testing.T) {
 			t.Run(o.name, func(t *testing.T) {
 				res, in := orderCall(t, s, tw, sim.Script{Presses: []string{"1"}, HangupAfter: "talk", StatusOrder: o.order,
 					Engineers: map[string]sim.Behaviour{alice: sim.Voicemail, bob: sim.Accept}})
-				wantStatus(t, in, routing.StatusAnswered, "bob")
+				wantStatus(t, in, incident.StatusAnswered, "bob")
 				ev := eventTypes(in)
 				if countPrefix(ev, "no_key:alice") != 1 || countPrefix(ev, "accepted:alice") != 0 || countPrefix(ev, "bridged:bob") != 1 {
 					t.Errorf("events %v", ev)
@@ -251,7 +253,7 @@ func TestHangupWhileRingingWhateverTheStatusOrder(t *testing.T) {
 		for _, o := range statusOrders {
 			t.Run(o.name, func(t *testing.T) {
 				res, in := orderCall(t, s, tw, sim.Script{Presses: []string{"1"}, HangupAfter: "ring:1", StatusOrder: o.order})
-				wantStatus(t, in, routing.StatusAbandoned, "")
+				wantStatus(t, in, incident.StatusAbandoned, "")
 				if in.EndedAt == nil {
 					t.Errorf("incident not closed: %+v", in)
 				}
@@ -276,7 +278,7 @@ func TestCallTokenLeftOutOfTheSignature(t *testing.T) {
 	if err != nil {
 		t.Fatalf("call: %v\n%s", err, transcript(res))
 	}
-	wantStatus(t, h.incident(res.CallSid), routing.StatusAnswered, "alice")
+	wantStatus(t, h.incident(res.CallSid), incident.StatusAnswered, "alice")
 	relaxed := 0
 	for _, r := range res.Requests {
 		if _, ok := r.Params["CallToken"]; ok {

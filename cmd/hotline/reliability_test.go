@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/ivr/sim"
-	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/store/storetest"
 )
 
@@ -108,7 +108,7 @@ func TestDatabaseLockedDeclinedCall(t *testing.T) {
 	want, got := h.incident(direct.CallSid), h.incident(spooled.CallSid)
 	wantStatus(t, want, "answered", "bob")
 	wantStatus(t, got, "answered", "bob")
-	timeline := func(in routing.Incident) string {
+	timeline := func(in incident.Incident) string {
 		var lines []string
 		for _, e := range in.Events {
 			lines = append(lines, string(e.Type)+" "+e.Engineer+" "+e.Detail)
@@ -275,24 +275,24 @@ func TestStaleCallClosedAtStart(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		db := storetest.Open(t, dsn)
-		if err := routing.Migrate(ctx, db); err != nil {
+		if err := incident.Migrate(ctx, db); err != nil {
 			t.Fatal(err)
 		}
-		inc := routing.NewIncidents(db)
+		inc := incident.NewIncidents(db)
 		started := time.Now().Add(-5 * time.Hour)
-		if _, _, err := inc.StartIncident(ctx, routing.Incident{CallSid: "CAstale", From: "+15555550123", To: "+18005550100", StartedAt: started, ConfigRevision: "r"},
-			routing.Event{At: started, Type: "incoming", Key: "incoming"}); err != nil {
+		if _, _, err := inc.StartIncident(ctx, incident.Incident{CallSid: "CAstale", From: "+15555550123", To: "+18005550100", StartedAt: started, ConfigRevision: "r"},
+			incident.Event{At: started, Type: "incoming", Key: "incoming"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := inc.Record(ctx, "CAstale", routing.Update{Team: "ops"},
-			routing.Event{At: started.Add(time.Second), Type: "ring", Engineer: "alice", Key: "ring:p0:s0"},
-			routing.Event{At: started.Add(9 * time.Second), Type: "accepted", Engineer: "alice", Key: "whisper:p0:s0"}); err != nil {
+		if _, err := inc.Record(ctx, "CAstale", incident.Update{Team: "ops"},
+			incident.Event{At: started.Add(time.Second), Type: "ring", Engineer: "alice", Key: "ring:p0:s0"},
+			incident.Event{At: started.Add(9 * time.Second), Type: "accepted", Engineer: "alice", Key: "whisper:p0:s0"}); err != nil {
 			t.Fatal(err)
 		}
 		h := startHotline(t, dsn)
 		deadline := time.Now().Add(10 * time.Second)
 		in := h.incident("CAstale")
-		for in.Status == routing.StatusInProgress && time.Now().Before(deadline) {
+		for in.Status == incident.StatusInProgress && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
 			in = h.incident("CAstale")
 		}

@@ -12,7 +12,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/announce"
 	"github.com/hotline-dev/hotline/calendar"
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/ivr"
 	"github.com/hotline-dev/hotline/notify"
 	"github.com/hotline-dev/hotline/routing"
@@ -26,11 +28,11 @@ type deps struct {
 	log       zerolog.Logger
 	db        *store.DB
 	router    *routing.Router
-	incidents *routing.Incidents
-	writer    *routing.Writer // the durable write path of the call flow
+	incidents *incident.Incidents
+	writer    *incident.Writer // the durable write path of the call flow
 	metrics   *ivr.Metrics
 	registry  *prometheus.Registry
-	announce  *routing.Announcements
+	announce  *announce.Announcements
 	users     *web.Users
 	outbox    *notify.Outbox // the SMS outbox: its status callback and replies
 	authToken string
@@ -109,7 +111,7 @@ func handleHealth() http.Handler {
 // reach it; else 503, with a body naming each reason, e.g. "database
 // unavailable: …; spool unwritable: …: no space left on device; 125 writes
 // held in memory".
-func handleReady(db *store.DB, writer *routing.Writer) http.Handler {
+func handleReady(db *store.DB, writer *incident.Writer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/incident"
 )
 
 // cmdSeed fills the incident log with realistic finished calls, for demos
@@ -37,7 +37,7 @@ func cmdSeed(ctx context.Context, e env, args []string) error {
 	defer a.Close()
 	start := time.Now()
 	last := start
-	wrote, err := routing.NewIncidents(a.db).Seed(ctx, a.cfg, routing.SeedOptions{
+	wrote, err := incident.NewIncidents(a.db).Seed(ctx, a.cfg, incident.SeedOptions{
 		N: *n, End: start, Days: *days, Seed: *seed,
 		Progress: func(done int) {
 			if time.Since(last) >= 5*time.Second {

@@ -18,10 +18,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/announce"
+	"github.com/hotline-dev/hotline/config"
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/ivr"
 	"github.com/hotline-dev/hotline/notify"
-
 	"github.com/hotline-dev/hotline/routing"
+
 	"github.com/hotline-dev/hotline/web"
 )
 
@@ -38,11 +41,11 @@ type server struct {
 	publicURL string
 	authToken string
 	trusted   []netip.Prefix // proxies whose X-Forwarded-For is believed
-	incidents *routing.Incidents
-	writer    *routing.Writer
+	incidents *incident.Incidents
+	writer    *incident.Writer
 	metrics   *ivr.Metrics
 	registry  *prometheus.Registry
-	announce  *routing.Announcements
+	announce  *announce.Announcements
 	users     *web.Users
 	outbox    *notify.Outbox
 	texts     *callTexts
@@ -121,8 +124,8 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 	if err != nil {
 		return nil, err
 	}
-	incidents := routing.NewIncidents(a.db)
-	writer, err := routing.NewWriter(incidents, o.spoolPath(), writeWait, log)
+	incidents := incident.NewIncidents(a.db)
+	writer, err := incident.NewWriter(incidents, o.spoolPath(), writeWait, log)
 	if err != nil {
 		a.Close()
 		return nil, err
@@ -149,7 +152,7 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 		writer:    writer,
 		metrics:   metrics,
 		registry:  registry,
-		announce:  routing.NewAnnouncements(a.db, a.overrides, time.Now),
+		announce:  announce.NewAnnouncements(a.db, a.overrides, time.Now),
 		users:     web.NewUsers(a.db, time.Now),
 		listener:  ln,
 	}
@@ -190,9 +193,9 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 
 // textSender is how the outbox reaches the Messages API: as the Messaging
 // Service when hotline.messaging_service_sid is set, else from
-// hotline.sms_from or hotline.number (routing.Hotline.TextSender), with each
+// hotline.sms_from or hotline.number (config.Hotline.TextSender), with each
 // text's status posted to /twilio/text-status.
-func textSender(h routing.Hotline, o serveOptions, publicURL string) notify.TwilioConfig {
+func textSender(h config.Hotline, o serveOptions, publicURL string) notify.TwilioConfig {
 	cfg := notify.TwilioConfig{AccountSID: o.accountSID, AuthToken: o.authToken, BaseURL: o.twilioAPI,
 		StatusCallback: strings.TrimRight(publicURL, "/") + "/twilio/text-status"}
 	if h.MessagingServiceSID != "" {
@@ -212,11 +215,10 @@ func (s *server) serve(ctx context.Context) error {
 	defer signal.Stop(hup)
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.listener) }()
-	watch := newCoverageWatch(s.router, s.log)
-	s.registry.MustRegister(watch.gauge)
+	watch := routing.NewCoverageWatch(s.router, s.log, s.registry)
 	work, stopWork := context.WithCancel(ctx)
 	defer stopWork()
-	go watch.run(work)
+	go watch.Run(work)
 	go s.texts.run(work)
 	go s.closeStale(work, time.Now)
 	if s.sending {
@@ -244,22 +246,22 @@ func (s *server) serve(ctx context.Context) error {
 }
 
 // staleEvery is how often serve looks for calls whose final status never
-// arrived (routing.StaleAfter).
+// arrived (incident.StaleAfter).
 const staleEvery = 10 * time.Minute
 
 // closeStale closes the calls still in progress past the longest call, at
 // start and every staleEvery until ctx ends. Every instance may run it: a
-// call is closed once (routing.Incidents.CloseStale).
+// call is closed once (incident.Incidents.CloseStale).
 func (s *server) closeStale(ctx context.Context, now func() time.Time) {
 	tick := time.NewTicker(staleEvery)
 	defer tick.Stop()
 	for {
-		n, err := s.writer.CloseStale(ctx, now(), routing.StaleAfter)
+		n, err := s.writer.CloseStale(ctx, now(), incident.StaleAfter)
 		if err != nil && ctx.Err() == nil {
 			s.log.Error().Err(err).Msg("closing stale calls")
 		}
 		if n > 0 {
-			s.log.Warn().Int("calls", n).Dur("after", routing.StaleAfter).Msg("closed calls whose final status never arrived")
+			s.log.Warn().Int("calls", n).Dur("after", incident.StaleAfter).Msg("closed calls whose final status never arrived")
 		}
 		select {
 		case <-ctx.Done():
@@ -296,7 +298,7 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 // reload re-reads the config file; an invalid one is refused and the old
 // one keeps running.
 func (s *server) reload() {
-	cfg, err := routing.LoadConfig(s.cfg.Path)
+	cfg, err := config.LoadConfig(s.cfg.Path)
 	if err != nil {
 		s.log.Error().Err(err).Msg("config reload refused; keeping the running config")
 		return

@@ -6,13 +6,15 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/config"
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/notify"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/store"
 )
 
 // voicemailWait is how long a voicemail text waits for its transcript, when
-// one was asked for (routing.Update.NoTranscript is false).
+// one was asked for (incident.Update.NoTranscript is false).
 const voicemailWait = 3 * time.Minute
 
 // callTexts queues the texts that follow a call, from the writer's commits:
@@ -22,21 +24,21 @@ const voicemailWait = 3 * time.Minute
 type callTexts struct {
 	outbox    *notify.Outbox
 	db        *store.DB
-	incidents *routing.Incidents
+	incidents *incident.Incidents
 	router    *routing.Router
 	publicURL string
 	now       func() time.Time
 	log       zerolog.Logger
-	pending   chan routing.Committed
+	pending   chan incident.Committed
 }
 
 // textsEvery is how long call writes are gathered before their texts are
 // queued together.
 const textsEvery = 250 * time.Millisecond
 
-func newCallTexts(outbox *notify.Outbox, db *store.DB, incidents *routing.Incidents, router *routing.Router, publicURL string, log zerolog.Logger) *callTexts {
+func newCallTexts(outbox *notify.Outbox, db *store.DB, incidents *incident.Incidents, router *routing.Router, publicURL string, log zerolog.Logger) *callTexts {
 	return &callTexts{outbox: outbox, db: db, incidents: incidents, router: router, publicURL: publicURL,
-		now: time.Now, log: log, pending: make(chan routing.Committed, 8192)}
+		now: time.Now, log: log, pending: make(chan incident.Committed, 8192)}
 }
 
 // committed takes the writes that may call for a text: a call that ended,
@@ -44,9 +46,9 @@ func newCallTexts(outbox *notify.Outbox, db *store.DB, incidents *routing.Incide
 // callback can arrive before the Dial action), a voicemail and its
 // transcript. It runs in the writer's notification goroutine and only
 // hands them on.
-func (c *callTexts) committed(batch []routing.Committed) {
+func (c *callTexts) committed(batch []incident.Committed) {
 	for _, w := range batch {
-		if !w.Update.EndedAt.IsZero() || w.Closed == routing.StatusVoicemail || w.Closed == routing.StatusAnswered || w.Update.Transcript != "" {
+		if !w.Update.EndedAt.IsZero() || w.Closed == incident.StatusVoicemail || w.Closed == incident.StatusAnswered || w.Update.Transcript != "" {
 			c.pending <- w
 		}
 	}
@@ -56,7 +58,7 @@ func (c *callTexts) committed(batch []routing.Committed) {
 func (c *callTexts) run(ctx context.Context) {
 	tick := time.NewTicker(textsEvery)
 	defer tick.Stop()
-	var batch []routing.Committed
+	var batch []incident.Committed
 	for {
 		select {
 		case <-ctx.Done():
@@ -74,7 +76,7 @@ func (c *callTexts) run(ctx context.Context) {
 
 // queue writes the texts of a batch of call writes in one transaction,
 // reading the batch's incidents together.
-func (c *callTexts) queue(ctx context.Context, batch []routing.Committed) {
+func (c *callTexts) queue(ctx context.Context, batch []incident.Committed) {
 	sids := make([]string, len(batch))
 	for i, w := range batch {
 		sids[i] = w.CallSid
@@ -115,17 +117,17 @@ func (c *callTexts) queue(ctx context.Context, batch []routing.Committed) {
 // that ended after an engineer accepted texts that engineer, once both are
 // written, in whichever order (the text's key keeps it to one); a voicemail
 // (and later its transcript) texts the team's current first step.
-func (c *callTexts) messages(ctx context.Context, w routing.Committed, in routing.Incident) []notify.Message {
+func (c *callTexts) messages(ctx context.Context, w incident.Committed, in incident.Incident) []notify.Message {
 	var out []notify.Message
-	ended := (!w.Update.EndedAt.IsZero() || w.Closed == routing.StatusAnswered) && in.EndedAt != nil
-	voicemail := w.Closed == routing.StatusVoicemail || w.Update.Transcript != ""
+	ended := (!w.Update.EndedAt.IsZero() || w.Closed == incident.StatusAnswered) && in.EndedAt != nil
+	voicemail := w.Closed == incident.StatusVoicemail || w.Update.Transcript != ""
 	call := c.call(in)
 	switch {
-	case ended && in.Status == routing.StatusAnswered && in.AnsweredBy != nil:
+	case ended && in.Status == incident.StatusAnswered && in.AnsweredBy != nil:
 		if e, ok := c.router.Config().Engineer(*in.AnsweredBy); ok {
 			out = append(out, notify.Answered(c.publicURL, call, e.Phone))
 		}
-	case voicemail && in.Status == routing.StatusVoicemail:
+	case voicemail && in.Status == incident.StatusVoicemail:
 		chain, err := c.router.Chain(ctx, in.Team, c.now())
 		if err != nil || len(chain) == 0 {
 			return nil
@@ -139,11 +141,11 @@ func (c *callTexts) messages(ctx context.Context, w routing.Committed, in routin
 	return out
 }
 
-func (c *callTexts) call(in routing.Incident) notify.Call {
+func (c *callTexts) call(in incident.Incident) notify.Call {
 	cfg := c.router.Config()
 	// A withheld, SIP or app caller ID is no number to call back: the text
 	// says what it is instead.
-	from, _ := routing.CallerWords(in.From)
+	from, _ := config.CallerWords(in.From)
 	call := notify.Call{IncidentID: in.ID, Team: in.Team, From: from, CallerName: in.CallerName}
 	if t, ok := cfg.Team(in.Team); ok {
 		call.Team = t.Name

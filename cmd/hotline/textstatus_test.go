@@ -17,8 +17,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/ivr/sim"
-	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/store/storetest"
 	"github.com/hotline-dev/hotline/web"
 )
@@ -109,10 +109,10 @@ func waitText(t *testing.T, s *server, key string) (sent bool) {
 }
 
 // textFailures are the details of an incident's text_failed events.
-func textFailures(in routing.Incident) []string {
+func textFailures(in incident.Incident) []string {
 	var out []string
 	for _, e := range in.Events {
-		if e.Type == routing.EventTextFailed {
+		if e.Type == incident.EventTextFailed {
 			out = append(out, e.Detail)
 		}
 	}

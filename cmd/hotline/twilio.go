@@ -16,8 +16,8 @@ import (
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
+	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/notify"
-	"github.com/hotline-dev/hotline/routing"
 )
 
 // twilioTimeout bounds each request to Twilio's REST API.
@@ -115,7 +115,7 @@ func twilioConfigure(ctx context.Context, e env, args []string) error {
 	switch {
 	case *number == "":
 		return badFlag(fs, "--number is required")
-	case !routing.IsE164(*number):
+	case !config.IsE164(*number):
 		return badFlag(fs, "--number %q is not E.164: write it as + and the country code and number, digits only, e.g. +18005550100", *number)
 	case *public == "":
 		return badFlag(fs, "--public-url (or HOTLINE_PUBLIC_URL) is required")

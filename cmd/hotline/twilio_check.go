@@ -7,8 +7,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/notify"
-	"github.com/hotline-dev/hotline/routing"
 )
 
 // twilioCheckSynopsis is the usage of twilio check.
@@ -44,7 +44,7 @@ func twilioCheck(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := routing.LoadConfig(c.config)
+	cfg, err := config.LoadConfig(c.config)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func twilioCheck(ctx context.Context, e env, args []string) error {
 // deserves. It neither delays nor stops serving: a line that cannot dial
 // out still answers calls, and the log says what to fix. cfg is the config
 // at start (a reload does not run it again).
-func checkTwilioAtStart(ctx context.Context, e env, o serveOptions, cfg *routing.Config, log zerolog.Logger) {
+func checkTwilioAtStart(ctx context.Context, e env, o serveOptions, cfg *config.Config, log zerolog.Logger) {
 	if o.accountSID == "" {
 		return // no account: no texts, no REST API to ask
 	}

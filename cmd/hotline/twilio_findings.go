@@ -13,7 +13,7 @@ import (
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 	messaging "github.com/twilio/twilio-go/rest/messaging/v1"
 
-	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/config"
 )
 
 // The levels of a finding: a fail is something that stops calls or texts.
@@ -44,7 +44,7 @@ func (f finding) String() string {
 type preflight struct {
 	rest   *twilio.RestClient
 	sid    string // the account
-	cfg    *routing.Config
+	cfg    *config.Config
 	public string // the public URL as given, perhaps empty
 	found  []finding
 }
@@ -57,7 +57,7 @@ func (p *preflight) add(level, check, what, fix string) {
 // calls and texts need (docs/twilio.md §8.8, §8.9) and returns one finding
 // per check, in the order printed. Each request is bounded by the client's
 // context and timeout (newTwilioClient).
-func twilioFindings(rest *twilio.RestClient, sid string, cfg *routing.Config, public string) []finding {
+func twilioFindings(rest *twilio.RestClient, sid string, cfg *config.Config, public string) []finding {
 	p := &preflight{rest: rest, sid: sid, cfg: cfg, public: public}
 	n, err := p.number()
 	if err != nil && authHint(err) != "" {

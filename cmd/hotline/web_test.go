@@ -25,8 +25,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/ivr/sim"
-	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/store/storetest"
 )
 
@@ -404,7 +404,7 @@ func TestSeedCommand(t *testing.T) {
 		if !strings.Contains(out, "wrote 2000 incidents") {
 			t.Errorf("seed said %q", out)
 		}
-		var list struct{ Incidents []routing.Incident }
+		var list struct{ Incidents []incident.Incident }
 		h.getJSON("/api/v1/incidents?limit=1000", &list)
 		if len(list.Incidents) != 1000 {
 			t.Fatalf("%d incidents listed", len(list.Incidents))
