@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/problem"
 	"github.com/hotline-dev/hotline/store"
 )
@@ -36,22 +37,22 @@ type Announcement struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// Auditor records who changed what.
-type Auditor interface {
-	Audit(ctx context.Context, actor, action, detail string) error
-}
+// Audit actions of announcements.
+const (
+	ActionAnnouncementAdd    = "announcement.add"
+	ActionAnnouncementExpire = "announcement.expire"
+)
 
-// Announcements stores announcements.
+// Announcements stores announcements; each change is in the audit log,
+// written in its transaction.
 type Announcements struct {
-	db    *store.DB
-	audit Auditor
-	now   func() time.Time
+	db  *store.DB
+	now func() time.Time
 }
 
-// NewAnnouncements returns the announcement store; changes are written to
-// audit.
-func NewAnnouncements(db *store.DB, audit Auditor, now func() time.Time) *Announcements {
-	return &Announcements{db: db, audit: audit, now: now}
+// NewAnnouncements returns the announcement store.
+func NewAnnouncements(db *store.DB, now func() time.Time) *Announcements {
+	return &Announcements{db: db, now: now}
 }
 
 // AddAnnouncement posts a message active from now until a.EndsAt. A
@@ -70,12 +71,14 @@ func (s *Announcements) AddAnnouncement(ctx context.Context, message string, unt
 	}
 	a := Announcement{Message: message, StartsAt: now, EndsAt: until, CreatedBy: actor, CreatedAt: now}
 	const insert = `INSERT INTO announcements (message, starts_at, ends_at, created_by, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`
-	err := s.db.QueryRowContext(ctx, insert, a.Message, a.StartsAt.UnixMilli(), a.EndsAt.UnixMilli(), a.CreatedBy, a.CreatedAt.UnixMilli()).Scan(&a.ID)
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.QueryRowContext(ctx, insert, a.Message, a.StartsAt.UnixMilli(), a.EndsAt.UnixMilli(), a.CreatedBy, a.CreatedAt.UnixMilli()).Scan(&a.ID); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, actor, ActionAnnouncementAdd, fmt.Sprintf("#%d until %s: %s", a.ID, until.UTC().Format(time.RFC3339), message))
+	})
 	if err != nil {
 		return Announcement{}, fmt.Errorf("announce: add announcement: %w", err)
-	}
-	if err := s.audit.Audit(ctx, actor, "announcement.add", fmt.Sprintf("#%d until %s: %s", a.ID, until.UTC().Format(time.RFC3339), message)); err != nil {
-		return a, err
 	}
 	return a, nil
 }
@@ -83,15 +86,23 @@ func (s *Announcements) AddAnnouncement(ctx context.Context, message string, unt
 // ExpireAnnouncement ends an announcement now; one that does not exist or
 // is over already is a problem.NotFound error.
 func (s *Announcements) ExpireAnnouncement(ctx context.Context, id int64, actor string) error {
-	now := s.now().UnixMilli()
-	res, err := s.db.ExecContext(ctx, `UPDATE announcements SET ends_at = ? WHERE id = ? AND ends_at > ?`, now, id, now)
+	now := s.now()
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE announcements SET ends_at = ? WHERE id = ? AND ends_at > ?`, now.UnixMilli(), id, now.UnixMilli())
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return problem.NotFoundf("no active announcement %d", id)
+		}
+		return audit.Record(ctx, tx, now, actor, ActionAnnouncementExpire, fmt.Sprintf("#%d", id))
+	})
 	if err != nil {
 		return fmt.Errorf("announce: expire announcement %d: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("announce: expire announcement: %w", problem.NotFoundf("no active announcement %d", id))
-	}
-	return s.audit.Audit(ctx, actor, "announcement.expire", fmt.Sprintf("#%d", id))
+	return nil
 }
 
 // ActiveAnnouncements returns the announcements active at t, oldest first.

@@ -17,6 +17,7 @@ import (
 	ics "github.com/arran4/golang-ical"
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
@@ -49,7 +50,7 @@ func newHarness(t testing.TB, dsn string, now time.Time, overrides ...schedules.
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t, dsn)
-	for _, m := range []func(context.Context, *store.DB) error{schedules.Migrate, Migrate} {
+	for _, m := range []func(context.Context, *store.DB) error{audit.Migrate, schedules.Migrate, Migrate} {
 		if err := m(ctx, db); err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +70,7 @@ func newHarness(t testing.TB, dsn string, now time.Time, overrides ...schedules.
 	}
 	h.now = now
 	h.router = routing.NewRouter(cfg, h.sched)
-	h.tokens = NewTokens(db, func() time.Time { return h.now }, h.sched)
+	h.tokens = NewTokens(db, func() time.Time { return h.now })
 	h.srv = httptest.NewServer(Handler(h.router, h.tokens, func() time.Time { return h.now }, zerolog.Nop()))
 	t.Cleanup(h.srv.Close)
 	return h

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/store"
 )
 
@@ -56,11 +57,6 @@ type TokenInfo struct {
 	CreatedBy string
 }
 
-// Auditor records who changed what; *schedules.Store is one.
-type Auditor interface {
-	Audit(ctx context.Context, actor, action, detail string) error
-}
-
 // Audit actions written by this package.
 const (
 	ActionTokenRotate = "calendar.rotate"
@@ -68,16 +64,16 @@ const (
 )
 
 // Tokens keeps the secret tokens of the feeds. Only a token's SHA-256 is
-// stored; the token is returned once, by Rotate.
+// stored; the token is returned once, by Rotate. Each change is in the
+// audit log, written in its transaction.
 type Tokens struct {
-	db    *store.DB
-	now   func() time.Time
-	audit Auditor
+	db  *store.DB
+	now func() time.Time
 }
 
-// NewTokens returns the token store over a migrated db. audit may be nil.
-func NewTokens(db *store.DB, now func() time.Time, audit Auditor) *Tokens {
-	return &Tokens{db: db, now: now, audit: audit}
+// NewTokens returns the token store over a migrated db.
+func NewTokens(db *store.DB, now func() time.Time) *Tokens {
+	return &Tokens{db: db, now: now}
 }
 
 // tokenBytes is the entropy of a token: 32 random bytes, 43 characters.
@@ -102,25 +98,21 @@ func (t *Tokens) Rotate(ctx context.Context, kind Kind, id, actor string) (strin
 		return "", fmt.Errorf("calendar: rotate token: %w", err)
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw)
-	if err := t.record(ctx, actor, ActionTokenRotate, kind, id); err != nil {
-		return "", err
-	}
 	const (
 		del    = `DELETE FROM calendar_tokens WHERE kind = ? AND subject = ?`
 		insert = `INSERT INTO calendar_tokens (token_hash, kind, subject, created_at, created_by) VALUES (?, ?, ?, ?, ?)`
 	)
-	tx, err := t.db.Begin(ctx)
+	now := t.now()
+	err := t.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, del, kind, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, insert, hash(token), kind, id, now.UnixMilli(), actor); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, actor, ActionTokenRotate, describe(kind, id))
+	})
 	if err != nil {
-		return "", fmt.Errorf("calendar: rotate token: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, del, kind, id); err != nil {
-		return "", fmt.Errorf("calendar: rotate token: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, insert, hash(token), kind, id, t.now().UnixMilli(), actor); err != nil {
-		return "", fmt.Errorf("calendar: rotate token: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
 		return "", fmt.Errorf("calendar: rotate token: %w", err)
 	}
 	return token, nil
@@ -132,19 +124,20 @@ func (t *Tokens) Revoke(ctx context.Context, kind Kind, id, actor string) error 
 	if err := check(kind, id, actor); err != nil {
 		return err
 	}
-	const has = `SELECT count(*) FROM calendar_tokens WHERE kind = ? AND subject = ?`
-	var n int
-	if err := t.db.QueryRowContext(ctx, has, kind, id).Scan(&n); err != nil {
-		return fmt.Errorf("calendar: revoke token: %w", err)
-	}
-	if n == 0 {
-		return fmt.Errorf("%w: no token for %s %q", ErrNotFound, kind, id)
-	}
-	if err := t.record(ctx, actor, ActionTokenRevoke, kind, id); err != nil {
-		return err
-	}
 	const del = `DELETE FROM calendar_tokens WHERE kind = ? AND subject = ?`
-	if _, err := t.db.ExecContext(ctx, del, kind, id); err != nil {
+	err := t.db.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, del, kind, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("%w: no token for %s %q", ErrNotFound, kind, id)
+		}
+		return audit.Record(ctx, tx, t.now(), actor, ActionTokenRevoke, describe(kind, id))
+	})
+	if err != nil {
 		return fmt.Errorf("calendar: revoke token: %w", err)
 	}
 	return nil
@@ -209,15 +202,7 @@ func check(kind Kind, id, actor string) error {
 	return nil
 }
 
-// record writes an audit entry when there is an audit log. It runs before
-// the change it records, so a change is never made without its entry (an
-// entry may, rarely, record a change that then failed).
-func (t *Tokens) record(ctx context.Context, actor, action string, kind Kind, id string) error {
-	if t.audit == nil {
-		return nil
-	}
-	if err := t.audit.Audit(ctx, actor, action, fmt.Sprintf("calendar feed of %s %s", kind, id)); err != nil {
-		return fmt.Errorf("calendar: %s: %w", action, err)
-	}
-	return nil
+// describe is the audit detail of a change to subject (kind, id)'s token.
+func describe(kind Kind, id string) string {
+	return fmt.Sprintf("calendar feed of %s %s", kind, id)
 }

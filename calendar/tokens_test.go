@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/store/storetest"
 )
 
@@ -74,12 +75,12 @@ func TestTokenRotation(t *testing.T) {
 		}
 
 		// Every change is in the audit log.
-		audit, err := h.sched.ListAudit(ctx, 0)
+		entries, err := audit.NewLog(h.db).List(ctx, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var actions []string
-		for _, e := range audit {
+		for _, e := range entries {
 			actions = append(actions, e.Action+" "+e.Detail)
 		}
 		want := []string{

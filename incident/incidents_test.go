@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotline-dev/hotline/audit"
+	"github.com/hotline-dev/hotline/store"
 	"github.com/hotline-dev/hotline/store/storetest"
 )
 
@@ -17,8 +19,10 @@ func openTestIncidents(t *testing.T, dsn string) *Incidents {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t, dsn)
-	if err := Migrate(ctx, db); err != nil {
-		t.Fatal(err)
+	for _, m := range []func(context.Context, *store.DB) error{audit.Migrate, Migrate} {
+		if err := m(ctx, db); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return NewIncidents(db)
 }

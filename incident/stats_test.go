@@ -7,19 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/problem"
 	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 // auditLog records audit calls for tests.
-type auditLog []string
-
-func (a *auditLog) Audit(_ context.Context, actor, action, detail string) error {
-	*a = append(*a, actor+" "+action+" "+detail)
-	return nil
-}
-
 func seedTest(t *testing.T, dsn string, n int) (*Incidents, *config.Config, time.Time) {
 	t.Helper()
 	s := openTestIncidents(t, dsn)
@@ -169,22 +163,39 @@ func TestSetNoteIsAudited(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s, _, _ := seedTest(t, dsn, 3)
-		var log auditLog
-		if err := s.SetNote(ctx, &log, 2, "  called back, fixed  ", "web:ann"); err != nil {
+		at := time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC)
+		if err := s.SetNote(ctx, 2, "  called back, fixed  ", "web:ann", at); err != nil {
 			t.Fatal(err)
 		}
 		in, err := s.Incident(ctx, 2)
 		if err != nil || in.Note != "called back, fixed" {
 			t.Fatalf("note %q %v", in.Note, err)
 		}
-		if len(log) != 1 || !strings.HasPrefix(log[0], "web:ann incident.note incident 2") {
-			t.Errorf("audit %q", log)
+		log := audit.NewLog(s.db)
+		entries, err := log.List(ctx, 0)
+		if err != nil || len(entries) != 1 || entries[0].Actor != "web:ann" || entries[0].Action != ActionNote ||
+			!strings.HasPrefix(entries[0].Detail, "incident 2: note set") || !entries[0].At.Equal(at) {
+			t.Errorf("audit %+v %v", entries, err)
 		}
-		if err := s.SetNote(ctx, &log, 99, "x", "web:ann"); !errors.Is(err, ErrNotFound) {
+		if err := s.SetNote(ctx, 99, "x", "web:ann", at); !errors.Is(err, ErrNotFound) {
 			t.Errorf("missing incident: %v", err)
 		}
-		if err := s.SetNote(ctx, &log, 2, strings.Repeat("x", MaxNote+1), "web:ann"); !isInvalid(err) {
+		if err := s.SetNote(ctx, 2, strings.Repeat("x", MaxNote+1), "web:ann", at); !isInvalid(err) {
 			t.Errorf("long note: %v", err)
+		}
+		if entries, _ := log.List(ctx, 0); len(entries) != 1 {
+			t.Errorf("refused notes were audited: %+v", entries)
+		}
+		// The entry is written in the note's transaction: without an audit
+		// log to write to, the note is not changed either.
+		if _, err := s.db.ExecContext(ctx, `DROP TABLE audit_log`); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetNote(ctx, 2, "changed without a trace", "web:ann", at); err == nil {
+			t.Error("a note was saved without its audit entry")
+		}
+		if in, _ := s.Incident(ctx, 2); in.Note != "called back, fixed" {
+			t.Errorf("note %q changed without its audit entry", in.Note)
 		}
 	})
 }

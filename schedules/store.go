@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"time"
 
 	"github.com/hotline-dev/hotline/store"
@@ -41,18 +40,6 @@ type Directory interface {
 // execer is a *store.DB or *store.Tx.
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
-// inTx runs fn in one transaction, committed if fn returns nil.
-func (s *Store) inTx(ctx context.Context, fn func(tx *store.Tx) error) error {
-	tx, err := s.db.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		return errors.Join(err, tx.Rollback())
-	}
-	return tx.Commit()
 }
 
 // toMillis and fromMillis are the store's one time encoding.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/problem"
 	"github.com/hotline-dev/hotline/store"
 )
@@ -32,6 +33,12 @@ func (o *Override) check(dir Directory) error {
 	return nil
 }
 
+// Audit actions of overrides.
+const (
+	ActionOverrideAdd    = "override.add"
+	ActionOverrideRemove = "override.rm"
+)
+
 // describe is the audit detail of an override.
 func (o *Override) describe() string {
 	d := fmt.Sprintf("override %d: %s covers %s from %s to %s", o.ID, o.Engineer, o.Rotation,
@@ -55,13 +62,13 @@ func (s *Store) AddOverride(ctx context.Context, o Override, dir Directory) (Ove
 	o.CreatedAt = s.now().Truncate(time.Millisecond).UTC()
 	const insert = `INSERT INTO overrides (rotation, engineer, starts_at, ends_at, reason, created_by, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`
-	err := s.inTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		err := tx.QueryRowContext(ctx, insert, o.Rotation, o.Engineer,
 			toMillis(o.From), toMillis(o.To), o.Reason, o.CreatedBy, toMillis(o.CreatedAt)).Scan(&o.ID)
 		if err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, o.CreatedAt, o.CreatedBy, ActionOverrideAdd, o.describe()); err != nil {
+		if err := audit.Record(ctx, tx, o.CreatedAt, o.CreatedBy, ActionOverrideAdd, o.describe()); err != nil {
 			return err
 		}
 		return bumpGeneration(ctx, tx)
@@ -81,7 +88,7 @@ func (s *Store) RemoveOverride(ctx context.Context, id int64, actor string) erro
 	}
 	const del = `DELETE FROM overrides WHERE id = ?
 		RETURNING id, rotation, engineer, starts_at, ends_at, reason, created_by, created_at`
-	err := s.inTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		o, err := scanOverride(tx.QueryRowContext(ctx, del, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -89,7 +96,7 @@ func (s *Store) RemoveOverride(ctx context.Context, id int64, actor string) erro
 		if err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, s.now(), actor, ActionOverrideRemove, o.describe()); err != nil {
+		if err := audit.Record(ctx, tx, s.now(), actor, ActionOverrideRemove, o.describe()); err != nil {
 			return err
 		}
 		return bumpGeneration(ctx, tx)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/problem"
 	"github.com/hotline-dev/hotline/store"
 	"github.com/hotline-dev/hotline/store/storetest"
@@ -45,8 +46,10 @@ func newStore(t *testing.T, dsn string) (*Store, *store.DB, *clock) {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t, dsn)
-	if err := Migrate(ctx, db); err != nil {
-		t.Fatal(err)
+	for _, m := range []func(context.Context, *store.DB) error{audit.Migrate, Migrate} {
+		if err := m(ctx, db); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// Migrating twice is a no-op.
 	if err := Migrate(ctx, db); err != nil {
@@ -175,7 +178,8 @@ func TestOverrideLifecycle(t *testing.T) {
 			t.Errorf("%d overrides, %d audit rows; want 1 and 3 (failed removals write nothing)", rows, audits)
 		}
 
-		log, err := s.ListAudit(ctx, 0)
+		auditLog := audit.NewLog(db)
+		log, err := auditLog.List(ctx, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +194,7 @@ func TestOverrideLifecycle(t *testing.T) {
 		if add := log[1]; add.Action != ActionOverrideAdd || add.Actor != "dana" || !strings.Contains(add.Detail, "(reason: alice at a wedding)") {
 			t.Errorf("second audit entry = %+v; want dana adding bob's override with its reason", add)
 		}
-		if one, _ := s.ListAudit(ctx, 1); len(one) != 1 || one[0].ID != rm.ID {
+		if one, _ := auditLog.List(ctx, 1); len(one) != 1 || one[0].ID != rm.ID {
 			t.Errorf("ListAudit(1) = %+v; want the newest entry only", one)
 		}
 	})
@@ -216,95 +220,6 @@ func TestOverrideIDsNotReused(t *testing.T) {
 		}
 		if b.ID == a.ID {
 			t.Errorf("id %d reused", a.ID)
-		}
-	})
-}
-
-func TestAudit(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, dsn string) {
-		s, _, c := newStore(t, dsn)
-		ctx := context.Background()
-		if err := s.Audit(ctx, "admin", "user.add", "added manager pat"); err != nil {
-			t.Fatal(err)
-		}
-		log, err := s.ListAudit(ctx, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := AuditEntry{ID: log[0].ID, At: c.t, Actor: "admin", Action: "user.add", Detail: "added manager pat"}
-		if len(log) != 1 || log[0] != want {
-			t.Errorf("ListAudit = %+v; want [%+v]", log, want)
-		}
-	})
-}
-
-// TestStoredOverridesIndex: what the store returns feeds the index, and the
-// latest override wins over an earlier one it overlaps.
-func TestStoredOverridesIndex(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, dsn string) {
-		s, _, c := newStore(t, dsn)
-		ctx := context.Background()
-		day := time.Date(2026, time.November, 2, 0, 0, 0, 0, time.UTC)
-		for _, o := range []Override{
-			{Rotation: "ops-primary", Engineer: "alice", From: day, To: day.Add(24 * time.Hour), CreatedBy: "dana"},
-			{Rotation: "ops-primary", Engineer: "bob", From: day.Add(6 * time.Hour), To: day.Add(8 * time.Hour), CreatedBy: "dana"},
-		} {
-			if _, err := s.AddOverride(ctx, o, names); err != nil {
-				t.Fatal(err)
-			}
-			c.t = c.t.Add(time.Second)
-		}
-		list, err := s.ListOverrides(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		idx := NewOverrideIndex(list)
-		for at, want := range map[time.Duration]string{5 * time.Hour: "alice", 7 * time.Hour: "bob", 9 * time.Hour: "alice"} {
-			if o, _ := idx.At("ops-primary", day.Add(at)); o.Engineer != want {
-				t.Errorf("At(+%s) = %q; want %q", at, o.Engineer, want)
-			}
-		}
-	})
-}
-
-// TestOverrideChangesAreAtomic: when the audit row cannot be written, the
-// override change is rolled back with it.
-func TestOverrideChangesAreAtomic(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, dsn string) {
-		s, db, _ := newStore(t, dsn)
-		ctx := context.Background()
-		o := Override{Rotation: "ops-primary", Engineer: "bob", From: time.Unix(0, 0), To: time.Unix(3600, 0), CreatedBy: "dana"}
-		kept, err := s.AddOverride(ctx, o, names)
-		if err != nil {
-			t.Fatal(err)
-		}
-		breakAudit := map[store.Dialect][]string{
-			store.SQLite: {`CREATE TRIGGER audit_down BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit down'); END`},
-			store.Postgres: {
-				`CREATE FUNCTION audit_down() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit down'; END $$`,
-				`CREATE TRIGGER audit_down BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_down()`,
-			},
-		}
-		for _, q := range breakAudit[db.Dialect()] {
-			if _, err := db.ExecContext(ctx, q); err != nil {
-				t.Fatal(err)
-			}
-		}
-		gen, _ := s.Generation(ctx)
-		if _, err := s.AddOverride(ctx, o, names); err == nil || !strings.Contains(err.Error(), "audit down") {
-			t.Errorf("AddOverride with the audit log down = %v; want its error", err)
-		}
-		if err := s.RemoveOverride(ctx, kept.ID, "dana"); err == nil || errors.Is(err, ErrNotFound) {
-			t.Errorf("RemoveOverride with the audit log down = %v; want the audit error", err)
-		}
-		if err := s.RemoveOverride(ctx, kept.ID, ""); !isInvalid(err) {
-			t.Errorf("RemoveOverride without an actor = %v; want problem.Invalid", err)
-		}
-		if rows, audits := counts(t, db); rows != 1 || audits != 1 {
-			t.Errorf("%d overrides, %d audit rows; want the first add only (1, 1)", rows, audits)
-		}
-		if g, _ := s.Generation(ctx); g != gen {
-			t.Errorf("generation moved %d -> %d on rolled back changes", gen, g)
 		}
 	})
 }

@@ -192,6 +192,19 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 	return &Tx{Tx: tx, db: db, checked: db.dialect == SQLite, file: file}, nil
 }
 
+// InTx runs fn in one transaction (Begin), committed if fn returns nil and
+// rolled back otherwise.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		return errors.Join(err, tx.Rollback())
+	}
+	return tx.Commit()
+}
+
 // Commit commits the transaction; see Begin for the check before it.
 func (tx *Tx) Commit() error {
 	if tx.checked {

@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hotline-dev/hotline/announce"
+	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/store/storetest"
 )
@@ -58,8 +59,8 @@ func newAttackSite(t *testing.T, dsn string, trusted ...netip.Prefix) (*site, *s
 	api.Handle("/oncall", HandleAPIOnCall(router, now, log)).Methods(http.MethodGet)
 	NewSite(SiteDeps{
 		Log: log, Users: users, Sessions: sessions, Incidents: s.incidents,
-		Schedules: router, Overrides: s.overrides,
-		Announce: announce.NewAnnouncements(s.db, s.overrides, now), Now: now,
+		Schedules: router, Overrides: s.overrides, Audit: audit.NewLog(s.db),
+		Announce: announce.NewAnnouncements(s.db, now), Now: now,
 		Recordings: &RecordingProxy{AuthToken: "tok"}, Guard: guard,
 	}).Register(r)
 	s.srv.Close()

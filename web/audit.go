@@ -17,7 +17,7 @@ type auditRow struct{ At, Actor, Action, Detail string }
 // handleAudit serves /audit: who changed what, newest first.
 func (s *Site) handleAudit() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		list, err := s.Overrides.ListAudit(r.Context(), AuditRows)
+		list, err := s.Audit.List(r.Context(), AuditRows)
 		if err != nil {
 			s.unavailable(w, r, "audit log", err)
 			return

@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
@@ -69,13 +70,13 @@ func downloadSite(t *testing.T, calls IncidentLog, writeTimeout time.Duration, l
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t, storetest.SQLite(t))
-	for _, m := range []func(context.Context, *store.DB) error{schedules.Migrate, incident.Migrate, Migrate} {
+	for _, m := range []func(context.Context, *store.DB) error{audit.Migrate, schedules.Migrate, incident.Migrate, Migrate} {
 		if err := m(ctx, db); err != nil {
 			t.Fatal(err)
 		}
 	}
 	users := NewUsers(db, time.Now)
-	if err := users.AddUser(ctx, "ann", RoleManager, "password-ann"); err != nil {
+	if err := users.AddUser(ctx, "ann", RoleManager, "password-ann", "test"); err != nil {
 		t.Fatal(err)
 	}
 	// The session is made here, not by posting /login: a sign-in can take

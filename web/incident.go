@@ -80,7 +80,7 @@ func (s *Site) handleNote() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := pathID(r)
 		note := cleanInput(r.PostFormValue("note"))
-		err := s.Incidents.SetNote(r.Context(), s.Overrides, id, note, actorOf(r))
+		err := s.Incidents.SetNote(r.Context(), id, note, actorOf(r), s.Now())
 		switch {
 		case errors.Is(err, incident.ErrNotFound):
 			s.fail(w, r, http.StatusNotFound, "There is no call "+strconv.FormatInt(id, 10)+".")

@@ -15,7 +15,6 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 
-	"github.com/hotline-dev/hotline/announce"
 	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/store/storetest"
@@ -222,7 +221,7 @@ func (fakeLog) EachIncident(context.Context, incident.Filter, func(incident.Inci
 func (fakeLog) Stats(context.Context, time.Time, time.Time, *time.Location) (incident.Stats, error) {
 	return incident.Stats{}, nil
 }
-func (fakeLog) SetNote(context.Context, announce.Auditor, int64, string, string) error { return nil }
+func (fakeLog) SetNote(context.Context, int64, string, string, time.Time) error { return nil }
 
 func mustConfig(t *testing.T) *config.Config {
 	t.Helper()

@@ -55,7 +55,7 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 		if resp := s.post(phone, "/login", url.Values{"username": {"ann"}, "password": {"a new ann password"}}); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("ann with the new password: %d", resp.StatusCode)
 		}
-		if err := NewUsers(s.db, func() time.Time { return s.now }).AddUser(context.Background(), "ann", RoleManager, "password-ann"); err != nil {
+		if err := NewUsers(s.db, func() time.Time { return s.now }).AddUser(context.Background(), "ann", RoleManager, "password-ann", "test"); err != nil {
 			t.Fatal(err)
 		}
 		if code, _, _ := s.get(phone, "/"); code != http.StatusSeeOther {

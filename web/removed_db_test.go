@@ -134,7 +134,7 @@ func TestWebWritesWhileDatabaseRemoved(t *testing.T) {
 				{"the announcement", `SELECT COUNT(*) FROM announcements WHERE message LIKE 'announcement %'`, nil, 1},
 				{"the note", `SELECT COUNT(*) FROM incidents WHERE id = ? AND note = 'note after'`, []any{id}, 1},
 				{"the session", `SELECT COUNT(*) FROM sessions WHERE token_hash = ?`, []any{hashToken(token)}, 1},
-				{"the audit entries of the three changes", `SELECT COUNT(*) FROM audit_log`, nil, 3},
+				{"the audit entries of the three changes", `SELECT COUNT(*) FROM audit_log WHERE actor <> 'test'`, nil, 3},
 				{"anything posted while gone", `SELECT (SELECT COUNT(*) FROM overrides WHERE reason LIKE '%while gone%')
 					+ (SELECT COUNT(*) FROM announcements WHERE message LIKE '%while gone%')
 					+ (SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%while gone%')`, nil, 0},

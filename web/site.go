@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hotline-dev/hotline/announce"
+	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/routing"
@@ -35,7 +36,7 @@ type IncidentLog interface {
 	IncidentReader
 	EachIncident(ctx context.Context, f incident.Filter, fn func(incident.Incident) error) error
 	Stats(ctx context.Context, from, to time.Time, loc *time.Location) (incident.Stats, error)
-	SetNote(ctx context.Context, audit announce.Auditor, id int64, note, actor string) error
+	SetNote(ctx context.Context, id int64, note, actor string, at time.Time) error
 }
 
 // Schedules is what the pages need of the router: the live config, the
@@ -46,13 +47,17 @@ type Schedules interface {
 	Overrides(ctx context.Context) (*schedules.OverrideIndex, error)
 }
 
-// OverrideStore keeps overrides and the audit log.
+// OverrideStore keeps overrides.
 type OverrideStore interface {
 	AddOverride(ctx context.Context, o schedules.Override, dir schedules.Directory) (schedules.Override, error)
 	RemoveOverride(ctx context.Context, id int64, actor string) error
 	ListOverrides(ctx context.Context) ([]schedules.Override, error)
-	Audit(ctx context.Context, actor, action, detail string) error
-	ListAudit(ctx context.Context, limit int) ([]schedules.AuditEntry, error)
+}
+
+// AuditLog is the audit log, read by its page; every store writes its own
+// entries.
+type AuditLog interface {
+	List(ctx context.Context, limit int) ([]audit.Entry, error)
 }
 
 // Announcer posts and lists announcements.
@@ -70,6 +75,7 @@ type SiteDeps struct {
 	Incidents  IncidentLog
 	Schedules  Schedules
 	Overrides  OverrideStore
+	Audit      AuditLog
 	Announce   Announcer
 	Recordings *RecordingProxy
 	// Guard checks sign-in passwords; share one with RequireAPIUser so the

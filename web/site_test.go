@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hotline-dev/hotline/announce"
+	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/routing"
@@ -83,7 +84,7 @@ func newTestSite(t *testing.T, dsn, publicURL string) *site {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t, dsn)
-	for _, m := range []func(context.Context, *store.DB) error{schedules.Migrate, incident.Migrate, announce.Migrate, Migrate} {
+	for _, m := range []func(context.Context, *store.DB) error{audit.Migrate, schedules.Migrate, incident.Migrate, announce.Migrate, Migrate} {
 		if err := m(ctx, db); err != nil {
 			t.Fatal(err)
 		}
@@ -98,15 +99,15 @@ func newTestSite(t *testing.T, dsn, publicURL string) *site {
 	s.overrides = schedules.NewStore(db, now)
 	users := NewUsers(db, now)
 	for name, role := range map[string]string{"ann": RoleManager, "root": RoleAdmin} {
-		if err := users.AddUser(ctx, name, role, "password-"+name); err != nil {
+		if err := users.AddUser(ctx, name, role, "password-"+name, "test"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	r := mux.NewRouter()
 	NewSite(SiteDeps{
 		Log: zerolog.Nop(), Users: users, Sessions: NewSessions(db, now), Incidents: s.incidents,
-		Schedules: routing.NewRouter(cfg, s.overrides), Overrides: s.overrides,
-		Announce: announce.NewAnnouncements(db, s.overrides, now), PublicURL: publicURL, Now: now,
+		Schedules: routing.NewRouter(cfg, s.overrides), Overrides: s.overrides, Audit: audit.NewLog(db),
+		Announce: announce.NewAnnouncements(db, now), PublicURL: publicURL, Now: now,
 		Recordings: &RecordingProxy{AuthToken: "tok"}, OptOuts: s,
 	}).Register(r)
 	s.srv = httptest.NewServer(r)

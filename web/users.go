@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/problem"
 	"github.com/hotline-dev/hotline/store"
 )
@@ -60,14 +61,15 @@ var userName = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`)
 
 // AddUser creates an account, or replaces the password and role of an
 // existing one and ends every session it had: whoever had signed in with
-// the old password must sign in again.
-func (u *Users) AddUser(ctx context.Context, name, role, password string) error {
-	return u.saveUser(ctx, name, role, password, "")
+// the old password must sign in again. The change is in the audit log under
+// actor, written in its transaction.
+func (u *Users) AddUser(ctx context.Context, name, role, password, actor string) error {
+	return u.saveUser(ctx, name, role, password, "", actor)
 }
 
 // saveUser is AddUser keeping one session alive, the one of keepToken
 // (the admin's own, when changing their own password).
-func (u *Users) saveUser(ctx context.Context, name, role, password, keepToken string) error {
+func (u *Users) saveUser(ctx context.Context, name, role, password, keepToken, actor string) error {
 	if !userName.MatchString(name) {
 		return fmt.Errorf("web: user: %w", problem.Invalidf("name %q: use 1-64 letters, digits, '.', '_', '@' or '-'", name))
 	}
@@ -87,18 +89,17 @@ func (u *Users) saveUser(ctx context.Context, name, role, password, keepToken st
 	const upsert = `INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash`
 	const endSessions = `DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = ?) AND token_hash <> ?`
-	tx, err := u.db.Begin(ctx)
+	now := u.now()
+	err = u.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, upsert, name, role, string(hash), now.UnixMilli()); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, endSessions, name, hashToken(keepToken)); err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
+		return audit.Record(ctx, tx, now, actor, ActionUserAdd, name+" as "+role)
+	})
 	if err != nil {
-		return fmt.Errorf("web: add user %s: %w", name, err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, upsert, name, role, string(hash), u.now().UnixMilli()); err != nil {
-		return fmt.Errorf("web: add user %s: %w", name, err)
-	}
-	if _, err := tx.ExecContext(ctx, endSessions, name, hashToken(keepToken)); err != nil {
-		return fmt.Errorf("web: add user %s: end sessions: %w", name, err)
-	}
-	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("web: add user %s: %w", name, err)
 	}
 	return nil

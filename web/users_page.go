@@ -8,8 +8,8 @@ import (
 	"github.com/hotline-dev/hotline/problem"
 )
 
-// ActionUserAdd is the audit action of an account added or changed on the
-// users page.
+// ActionUserAdd is the audit action of an account added or changed, on the
+// users page or with hotline user add.
 const ActionUserAdd = "user.add"
 
 // usersPage lists accounts and adds them (admins only).
@@ -35,13 +35,10 @@ func (s *Site) handleUsers() http.Handler {
 			if c, err := r.Cookie(sessionCookie); err == nil {
 				keep = c.Value
 			}
-			err := s.Users.saveUser(r.Context(), p.Name, p.Role, password, keep)
+			err := s.Users.saveUser(r.Context(), p.Name, p.Role, password, keep, actorOf(r))
 			if err == nil {
-				err = s.Overrides.Audit(r.Context(), actorOf(r), ActionUserAdd, p.Name+" as "+p.Role)
-				if err == nil {
-					seeOther(w, r, "/users")
-					return
-				}
+				seeOther(w, r, "/users")
+				return
 			}
 			msg, invalid := problem.Of(err, problem.Invalid)
 			if !invalid {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/hotline-dev/hotline/announce"
 	"github.com/hotline-dev/hotline/problem"
-	"github.com/hotline-dev/hotline/schedules"
 )
 
 func cmdAnnounce(ctx context.Context, e env, args []string) error {
@@ -54,7 +53,7 @@ func cmdAnnounce(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	store := announce.NewAnnouncements(db, schedules.NewStore(db, time.Now), time.Now)
+	store := announce.NewAnnouncements(db, time.Now)
 	switch sub {
 	case "list", "ls":
 		list, err := store.ListAnnouncements(ctx, 100)

@@ -10,12 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/examples"
 	"github.com/hotline-dev/hotline/ivr/sim"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 	"github.com/hotline-dev/hotline/store/storetest"
+	"github.com/hotline-dev/hotline/web"
 )
 
 // runCLI runs hotline in-process and returns its output and exit code.
@@ -184,8 +186,19 @@ func TestUserAdd(t *testing.T) {
 		if _, stderr, code := runCLI(t, nil, "long enough pw\n", "user", "add", "ann", "--role", "boss", "--password-stdin", "--db", db); code != 2 {
 			t.Errorf("bad role: %d %s", code, stderr)
 		}
-		if stdout, stderr, code := runCLI(t, nil, "long enough pw\n", "user", "add", "ann", "--role", "admin", "--password-stdin", "--db", db); code != 0 || !strings.Contains(stdout, "user ann (admin) saved") {
+		if stdout, stderr, code := runCLI(t, map[string]string{"USER": "root"}, "long enough pw\n", "user", "add", "ann", "--role", "admin", "--password-stdin", "--db", db); code != 0 || !strings.Contains(stdout, "user ann (admin) saved") {
 			t.Errorf("user add: %d %s %s", code, stdout, stderr)
+		}
+		// The account change is in the audit log, under who ran the command;
+		// the refused ones are not.
+		conn, err := openDB(context.Background(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		entries, err := audit.NewLog(conn).List(context.Background(), 0)
+		if err != nil || len(entries) != 1 || entries[0].Actor != "cli:root" || entries[0].Action != web.ActionUserAdd || entries[0].Detail != "ann as admin" {
+			t.Errorf("audit log %+v %v; want one user.add of ann by cli:root", entries, err)
 		}
 	})
 }

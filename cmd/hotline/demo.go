@@ -55,7 +55,7 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	password := randomHex(8)
-	if err := s.users.AddUser(ctx, "demo", web.RoleManager, password); err != nil {
+	if err := s.users.AddUser(ctx, "demo", web.RoleManager, password, "demo"); err != nil {
 		s.Close()
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hotline-dev/hotline/announce"
+	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/calendar"
 	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/ivr"
@@ -84,12 +85,12 @@ func routes(d deps) http.Handler {
 	api.Handle("/incidents/{id}", web.HandleAPIIncident(d.incidents, d.log)).Methods(http.MethodGet)
 	api.Handle("/oncall", web.HandleAPIOnCall(d.router, d.now, d.log)).Methods(http.MethodGet)
 
-	calendarTokens := calendar.NewTokens(d.db, d.now, schedules.NewStore(d.db, d.now))
+	calendarTokens := calendar.NewTokens(d.db, d.now)
 	r.Handle("/calendar/{token}.ics", web.LimitBody(calendar.Handler(d.router, calendarTokens, d.now, d.log))).Methods(http.MethodGet, http.MethodHead)
 
 	web.NewSite(web.SiteDeps{
 		Log: d.log, Users: d.users, Sessions: sessions, Incidents: d.incidents,
-		Schedules: d.router, Overrides: schedules.NewStore(d.db, d.now), Announce: d.announce,
+		Schedules: d.router, Overrides: schedules.NewStore(d.db, d.now), Audit: audit.NewLog(d.db), Announce: d.announce,
 		Recordings: &web.RecordingProxy{AccountSID: d.accountSID, AuthToken: d.authToken, Base: d.twilioAPI},
 		RotateCalendar: func(ctx context.Context, kind, id, actor string) (string, error) {
 			token, err := calendarTokens.Rotate(ctx, calendar.Kind(kind), id, actor)

@@ -152,7 +152,7 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 		writer:    writer,
 		metrics:   metrics,
 		registry:  registry,
-		announce:  announce.NewAnnouncements(a.db, a.overrides, time.Now),
+		announce:  announce.NewAnnouncements(a.db, time.Now),
 		users:     web.NewUsers(a.db, time.Now),
 		listener:  ln,
 	}

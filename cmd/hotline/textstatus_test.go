@@ -80,7 +80,7 @@ func textingHotline(t *testing.T, dsn string) (*hotline, *server, *messagesAPI) 
 		cancel()
 		t.Fatal(err)
 	}
-	if err := s.users.AddUser(ctx, testUser, web.RoleManager, testPassword); err != nil {
+	if err := s.users.AddUser(ctx, testUser, web.RoleManager, testPassword, "test"); err != nil {
 		cancel()
 		t.Fatal(err)
 	}

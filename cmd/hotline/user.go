@@ -45,7 +45,7 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	if err := web.NewUsers(db, time.Now).AddUser(ctx, pos[0], *role, password); err != nil {
+	if err := web.NewUsers(db, time.Now).AddUser(ctx, pos[0], *role, password, actor(e)); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "user %s (%s) saved\n", pos[0], *role)

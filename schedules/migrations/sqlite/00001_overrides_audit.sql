@@ -14,15 +14,8 @@ CREATE TABLE overrides (
 );
 CREATE INDEX overrides_starts ON overrides (starts_at);
 
--- Who changed what and when; any package may write to it.
-CREATE TABLE audit_log (
-    id     INTEGER PRIMARY KEY AUTOINCREMENT,
-    at     INTEGER NOT NULL,
-    actor  TEXT    NOT NULL,
-    action TEXT    NOT NULL,
-    detail TEXT    NOT NULL DEFAULT ''
-);
-CREATE INDEX audit_log_at ON audit_log (at);
+-- The audit log was created here until it got a package of its own
+-- (audit/migrations/sqlite/00001), which finds it in databases made then.
 
 -- One row, bumped in the transaction of every override change, so readers
 -- can cache an OverrideIndex and rebuild it only when this moves.
@@ -34,5 +27,4 @@ INSERT INTO override_generation (id, n) VALUES (1, 0);
 
 -- +goose Down
 DROP TABLE override_generation;
-DROP TABLE audit_log;
 DROP TABLE overrides;
