@@ -13,10 +13,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/ivr/sim"
-	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/store/storetest"
 )
 
@@ -189,32 +187,6 @@ func TestDialWithoutOptionalParameters(t *testing.T) {
 			})
 		}
 	})
-}
-
-// TestAnsweredTextWhicheverWriteEndsIt: the engineer's text follows the
-// write that completes "answered and ended", whichever it is: the status
-// callback's end after the Dial action's bridge, or the bridge after an end
-// that arrived first (the text's key keeps the two to one text). Before
-// both, nothing.
-func TestAnsweredTextWhicheverWriteEndsIt(t *testing.T) {
-	cfg, err := config.LoadConfig("testdata/e2e.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &callTexts{router: routing.NewRouter(cfg, nil), publicURL: "https://hotline.example.com", now: time.Now}
-	who, ended := "alice", time.Now()
-	in := incident.Incident{ID: 7, Team: "ops", From: "+15555550123", Status: incident.StatusAnswered, AnsweredBy: &who, EndedAt: &ended}
-	bridge := incident.Committed{CallSid: "CA1", Update: incident.Update{Status: incident.StatusAnswered}, Closed: incident.StatusAnswered}
-	end := incident.Committed{CallSid: "CA1", Update: incident.Update{Status: incident.StatusAbandoned, EndedAt: ended}}
-	for name, w := range map[string]incident.Committed{"bridge after the end": bridge, "end after the bridge": end} {
-		if msgs := c.messages(context.Background(), w, in); len(msgs) != 1 || msgs[0].To != alice || msgs[0].Key != "answered:7" {
-			t.Errorf("%s: texts %+v", name, msgs)
-		}
-	}
-	in.EndedAt = nil
-	if msgs := c.messages(context.Background(), bridge, in); len(msgs) != 0 {
-		t.Errorf("a bridge before the end texted %+v", msgs)
-	}
 }
 
 // TestEscalationPastPersonalVoicemail: alice's own voicemail picks up after

@@ -48,7 +48,7 @@ type server struct {
 	announce  *announce.Announcements
 	users     *web.Users
 	outbox    *notify.Outbox
-	texts     *callTexts
+	texts     *notify.CallTexts
 	sending   bool // the outbox has a Twilio account to send with
 	http      *http.Server
 	listener  net.Listener
@@ -173,8 +173,8 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 	s.outbox = notify.New(a.db, sender, time.Now, log, notify.Options{})
 	s.outbox.ReportTo(incidents)
 	registry.MustRegister(s.outbox.Collectors()...)
-	s.texts = newCallTexts(s.outbox, a.db, incidents, a.router, s.publicURL, log)
-	writer.OnCommit(s.texts.committed)
+	s.texts = notify.NewCallTexts(s.outbox, a.db, incidents, a.router, s.publicURL, log)
+	writer.OnCommit(s.texts.Committed)
 	s.http = &http.Server{
 		Handler: routes(deps{
 			log: log, db: a.db, router: a.router, incidents: s.incidents, writer: writer, metrics: metrics, registry: registry,
@@ -219,7 +219,7 @@ func (s *server) serve(ctx context.Context) error {
 	work, stopWork := context.WithCancel(ctx)
 	defer stopWork()
 	go watch.Run(work)
-	go s.texts.run(work)
+	go s.texts.Run(work)
 	go s.closeStale(work, time.Now)
 	if s.sending {
 		go s.outbox.Run(work)

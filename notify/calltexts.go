@@ -1,4 +1,4 @@
-package main
+package notify
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 
 	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/incident"
-	"github.com/hotline-dev/hotline/notify"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/store"
 )
@@ -17,15 +16,28 @@ import (
 // one was asked for (incident.Update.NoTranscript is false).
 const voicemailWait = 3 * time.Minute
 
-// callTexts queues the texts that follow a call, from the writer's commits:
-// never on the call's own path. Work is gathered for textsEvery and queued
-// in one transaction, so a call storm does not add a commit (an fsync under
-// the database's write lock) per call to the writer's.
-type callTexts struct {
-	outbox    *notify.Outbox
+// CallReader is what CallTexts reads of the incident log.
+type CallReader interface {
+	IncidentsByCallSid(ctx context.Context, callSids []string) (map[string]incident.Incident, error)
+}
+
+// Chains is what CallTexts needs of the router: the config and who is on
+// call for a team now.
+type Chains interface {
+	Config() *config.Config
+	Chain(ctx context.Context, team string, at time.Time) ([]routing.Step, error)
+}
+
+// CallTexts decides who is texted after a call and queues the texts, from
+// the incident writer's commits: never on the call's own path. Work is
+// gathered for textsEvery and queued in one transaction, so a call storm
+// does not add a commit (an fsync under the database's write lock) per
+// call to the writer's.
+type CallTexts struct {
+	outbox    *Outbox
 	db        *store.DB
-	incidents *incident.Incidents
-	router    *routing.Router
+	incidents CallReader
+	router    Chains
 	publicURL string
 	now       func() time.Time
 	log       zerolog.Logger
@@ -36,17 +48,19 @@ type callTexts struct {
 // queued together.
 const textsEvery = 250 * time.Millisecond
 
-func newCallTexts(outbox *notify.Outbox, db *store.DB, incidents *incident.Incidents, router *routing.Router, publicURL string, log zerolog.Logger) *callTexts {
-	return &callTexts{outbox: outbox, db: db, incidents: incidents, router: router, publicURL: publicURL,
+// NewCallTexts queues the texts of the calls in incidents through outbox,
+// whose database is db; publicURL is where the texts' links point.
+func NewCallTexts(outbox *Outbox, db *store.DB, incidents CallReader, router Chains, publicURL string, log zerolog.Logger) *CallTexts {
+	return &CallTexts{outbox: outbox, db: db, incidents: incidents, router: router, publicURL: publicURL,
 		now: time.Now, log: log, pending: make(chan incident.Committed, 8192)}
 }
 
-// committed takes the writes that may call for a text: a call that ended,
+// Committed takes the writes that may call for a text: a call that ended,
 // a call answered (its end may have been written first: the final status
 // callback can arrive before the Dial action), a voicemail and its
 // transcript. It runs in the writer's notification goroutine and only
 // hands them on.
-func (c *callTexts) committed(batch []incident.Committed) {
+func (c *CallTexts) Committed(batch []incident.Committed) {
 	for _, w := range batch {
 		if !w.Update.EndedAt.IsZero() || w.Closed == incident.StatusVoicemail || w.Closed == incident.StatusAnswered || w.Update.Transcript != "" {
 			c.pending <- w
@@ -54,8 +68,8 @@ func (c *callTexts) committed(batch []incident.Committed) {
 	}
 }
 
-// run queues the gathered texts until ctx ends.
-func (c *callTexts) run(ctx context.Context) {
+// Run queues the gathered texts until ctx ends.
+func (c *CallTexts) Run(ctx context.Context) {
 	tick := time.NewTicker(textsEvery)
 	defer tick.Stop()
 	var batch []incident.Committed
@@ -76,7 +90,7 @@ func (c *callTexts) run(ctx context.Context) {
 
 // queue writes the texts of a batch of call writes in one transaction,
 // reading the batch's incidents together.
-func (c *callTexts) queue(ctx context.Context, batch []incident.Committed) {
+func (c *CallTexts) queue(ctx context.Context, batch []incident.Committed) {
 	sids := make([]string, len(batch))
 	for i, w := range batch {
 		sids[i] = w.CallSid
@@ -86,7 +100,7 @@ func (c *callTexts) queue(ctx context.Context, batch []incident.Committed) {
 		c.log.Error().Err(err).Msg("texts: read incidents")
 		return
 	}
-	var msgs []notify.Message
+	var msgs []Message
 	for _, w := range batch {
 		in, ok := incidents[w.CallSid]
 		if !ok {
@@ -117,22 +131,22 @@ func (c *callTexts) queue(ctx context.Context, batch []incident.Committed) {
 // that ended after an engineer accepted texts that engineer, once both are
 // written, in whichever order (the text's key keeps it to one); a voicemail
 // (and later its transcript) texts the team's current first step.
-func (c *callTexts) messages(ctx context.Context, w incident.Committed, in incident.Incident) []notify.Message {
-	var out []notify.Message
+func (c *CallTexts) messages(ctx context.Context, w incident.Committed, in incident.Incident) []Message {
+	var out []Message
 	ended := (!w.Update.EndedAt.IsZero() || w.Closed == incident.StatusAnswered) && in.EndedAt != nil
 	voicemail := w.Closed == incident.StatusVoicemail || w.Update.Transcript != ""
 	call := c.call(in)
 	switch {
 	case ended && in.Status == incident.StatusAnswered && in.AnsweredBy != nil:
 		if e, ok := c.router.Config().Engineer(*in.AnsweredBy); ok {
-			out = append(out, notify.Answered(c.publicURL, call, e.Phone))
+			out = append(out, Answered(c.publicURL, call, e.Phone))
 		}
 	case voicemail && in.Status == incident.StatusVoicemail:
 		chain, err := c.router.Chain(ctx, in.Team, c.now())
 		if err != nil || len(chain) == 0 {
 			return nil
 		}
-		m := notify.Voicemail(c.publicURL, call, chain[0].Phone)
+		m := Voicemail(c.publicURL, call, chain[0].Phone)
 		if w.Update.Transcript == "" && !w.Update.NoTranscript {
 			m.NotBefore = c.now().Add(voicemailWait)
 		}
@@ -141,12 +155,12 @@ func (c *callTexts) messages(ctx context.Context, w incident.Committed, in incid
 	return out
 }
 
-func (c *callTexts) call(in incident.Incident) notify.Call {
+func (c *CallTexts) call(in incident.Incident) Call {
 	cfg := c.router.Config()
 	// A withheld, SIP or app caller ID is no number to call back: the text
 	// says what it is instead.
 	from, _ := config.CallerWords(in.From)
-	call := notify.Call{IncidentID: in.ID, Team: in.Team, From: from, CallerName: in.CallerName}
+	call := Call{IncidentID: in.ID, Team: in.Team, From: from, CallerName: in.CallerName}
 	if t, ok := cfg.Team(in.Team); ok {
 		call.Team = t.Name
 	}
