@@ -204,18 +204,6 @@ func events(records []spoolEvent) []Event {
 	return out
 }
 
-func updateRecord(u Update) spoolUpdate {
-	return spoolUpdate{
-		Customer: u.Customer, Team: u.Team, MenuDigit: u.MenuDigit, Status: u.Status, AnsweredBy: u.AnsweredBy,
-		AnsweredAt: u.AnsweredAt, AnsweredAtKey: u.AnsweredAtKey, RecordingURL: u.RecordingURL, Transcript: u.Transcript,
-		NoTranscript: u.NoTranscript, EndedAt: u.EndedAt, DurationS: u.DurationS, Supersedes: u.Supersedes,
-	}
-}
+func updateRecord(u Update) spoolUpdate { return spoolUpdate(u) }
 
-func (r spoolUpdate) update() Update {
-	return Update{
-		Customer: r.Customer, Team: r.Team, MenuDigit: r.MenuDigit, Status: r.Status, AnsweredBy: r.AnsweredBy,
-		AnsweredAt: r.AnsweredAt, AnsweredAtKey: r.AnsweredAtKey, RecordingURL: r.RecordingURL, Transcript: r.Transcript,
-		NoTranscript: r.NoTranscript, EndedAt: r.EndedAt, DurationS: r.DurationS, Supersedes: r.Supersedes,
-	}
-}
+func (r spoolUpdate) update() Update { return Update(r) }

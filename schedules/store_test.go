@@ -223,3 +223,72 @@ func TestOverrideIDsNotReused(t *testing.T) {
 		}
 	})
 }
+
+func TestStoredOverridesIndex(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		s, _, c := newStore(t, dsn)
+		ctx := context.Background()
+		day := time.Date(2026, time.November, 2, 0, 0, 0, 0, time.UTC)
+		for _, o := range []Override{
+			{Rotation: "ops-primary", Engineer: "alice", From: day, To: day.Add(24 * time.Hour), CreatedBy: "dana"},
+			{Rotation: "ops-primary", Engineer: "bob", From: day.Add(6 * time.Hour), To: day.Add(8 * time.Hour), CreatedBy: "dana"},
+		} {
+			if _, err := s.AddOverride(ctx, o, names); err != nil {
+				t.Fatal(err)
+			}
+			c.t = c.t.Add(time.Second)
+		}
+		list, err := s.ListOverrides(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx := NewOverrideIndex(list)
+		for at, want := range map[time.Duration]string{5 * time.Hour: "alice", 7 * time.Hour: "bob", 9 * time.Hour: "alice"} {
+			if o, _ := idx.At("ops-primary", day.Add(at)); o.Engineer != want {
+				t.Errorf("At(+%s) = %q; want %q", at, o.Engineer, want)
+			}
+		}
+	})
+}
+
+// TestOverrideChangesAreAtomic: when the audit row cannot be written, the
+// override change is rolled back with it.
+func TestOverrideChangesAreAtomic(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		s, db, _ := newStore(t, dsn)
+		ctx := context.Background()
+		o := Override{Rotation: "ops-primary", Engineer: "bob", From: time.Unix(0, 0), To: time.Unix(3600, 0), CreatedBy: "dana"}
+		kept, err := s.AddOverride(ctx, o, names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		breakAudit := map[store.Dialect][]string{
+			store.SQLite: {`CREATE TRIGGER audit_down BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit down'); END`},
+			store.Postgres: {
+				`CREATE FUNCTION audit_down() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit down'; END $$`,
+				`CREATE TRIGGER audit_down BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_down()`,
+			},
+		}
+		for _, q := range breakAudit[db.Dialect()] {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		gen, _ := s.Generation(ctx)
+		if _, err := s.AddOverride(ctx, o, names); err == nil || !strings.Contains(err.Error(), "audit down") {
+			t.Errorf("AddOverride with the audit log down = %v; want its error", err)
+		}
+		if err := s.RemoveOverride(ctx, kept.ID, "dana"); err == nil || errors.Is(err, ErrNotFound) {
+			t.Errorf("RemoveOverride with the audit log down = %v; want the audit error", err)
+		}
+		if err := s.RemoveOverride(ctx, kept.ID, ""); !isInvalid(err) {
+			t.Errorf("RemoveOverride without an actor = %v; want problem.Invalid", err)
+		}
+		if rows, audits := counts(t, db); rows != 1 || audits != 1 {
+			t.Errorf("%d overrides, %d audit rows; want the first add only (1, 1)", rows, audits)
+		}
+		if g, _ := s.Generation(ctx); g != gen {
+			t.Errorf("generation moved %d -> %d on rolled back changes", gen, g)
+		}
+	})
+}

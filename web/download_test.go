@@ -148,8 +148,8 @@ func (s slowReader) Read(p []byte) (int, error) {
 }
 
 // readSlowly reads a CSV body at about 8 kB every 5 ms and returns its
-// records, the error that ended it and how long it took.
-func readSlowly(body io.Reader) (int, error, time.Duration) {
+// records, how long it took and the error that ended it.
+func readSlowly(body io.Reader) (int, time.Duration, error) {
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	start := time.Now()
@@ -158,10 +158,10 @@ func readSlowly(body io.Reader) (int, error, time.Duration) {
 	for {
 		_, err := cr.Read()
 		if errors.Is(err, io.EOF) {
-			return n, nil, time.Since(start)
+			return n, time.Since(start), nil
 		}
 		if err != nil {
-			return n, err, time.Since(start)
+			return n, time.Since(start), err
 		}
 		n++
 	}
@@ -188,7 +188,7 @@ func TestCallsCSVOutlastsWriteTimeout(t *testing.T) {
 	base, cookie, c := downloadSite(t, calls, writeTimeout, downloadLimits{write: 5 * time.Second, total: time.Minute})
 	resp := getCSV(t, base, cookie, c)
 	defer resp.Body.Close()
-	rows, err, took := readSlowly(resp.Body)
+	rows, took, err := readSlowly(resp.Body)
 	if err != nil || rows != calls.n+1 {
 		t.Errorf("after %s: %d of %d rows, %v", took, rows, calls.n+1, err)
 	}
@@ -228,7 +228,7 @@ func TestCallsCSVTotalBound(t *testing.T) {
 	base, cookie, c := downloadSite(t, calls, time.Minute, downloadLimits{write: 5 * time.Second, total: total})
 	resp := getCSV(t, base, cookie, c)
 	defer resp.Body.Close()
-	rows, err, took := readSlowly(resp.Body)
+	rows, took, err := readSlowly(resp.Body)
 	if err == nil || rows >= calls.n+1 {
 		t.Errorf("after %s: %d of %d rows, %v; want the download cut off at %s", took, rows, calls.n+1, err, total)
 	}

@@ -70,8 +70,7 @@ func TestRecordingProxyKeepsCredentialsOnRecordings(t *testing.T) {
 		_, _ = w.Write([]byte("RIFF over http"))
 	}))
 	defer plain.Close()
-	var twilio *httptest.Server
-	twilio = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	twilio := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen.add("twilio", r)
 		switch r.URL.Path {
 		case recordings + recGood, recordings + recGood + ".mp3":
