@@ -50,6 +50,17 @@ func startOrderServer(t *testing.T, dsn string) (*server, *sim.Twilio) {
 	return s, &sim.Twilio{BaseURL: "http://" + s.addr, AuthToken: testToken}
 }
 
+// inEveryStatusOrder runs test on SQLite and PostgreSQL, against one
+// server per database, once with each order of the last webhooks.
+func inEveryStatusOrder(t *testing.T, test func(t *testing.T, s *server, tw *sim.Twilio, order sim.StatusOrder)) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		s, tw := startOrderServer(t, dsn)
+		for _, o := range statusOrders {
+			t.Run(o.name, func(t *testing.T) { test(t, s, tw, o.order) })
+		}
+	})
+}
+
 // orderCall places a call that must meet no protocol error and returns
 // its incident, with its events.
 func orderCall(t *testing.T, s *server, tw *sim.Twilio, script sim.Script) (*sim.Result, incident.Incident) {
@@ -103,20 +114,15 @@ func noEarlyHangup(t *testing.T, in incident.Incident) {
 // lands first, the call is a voicemail with its recording, its timeline has
 // no hang-up, and the voicemail text to the team's first step is queued.
 func TestVoicemailWhateverTheStatusOrder(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, dsn string) {
-		s, tw := startOrderServer(t, dsn)
-		for _, o := range statusOrders {
-			t.Run(o.name, func(t *testing.T) {
-				_, in := orderCall(t, s, tw, sim.Script{Presses: []string{"1"}, Voicemail: "The VPN is down.", HangupAfter: "record", StatusOrder: o.order})
-				wantStatus(t, in, incident.StatusVoicemail, "")
-				if in.RecordingURL == nil || !strings.HasPrefix(*in.RecordingURL, "https://") || in.EndedAt == nil || in.DurationS == nil {
-					t.Errorf("incident %+v", in)
-				}
-				noEarlyHangup(t, in)
-				if to, body := queuedText(t, s, "voicemail:"+strconv.FormatInt(in.ID, 10)); to != alice || !strings.Contains(body, "voicemail") {
-					t.Errorf("voicemail text to %s: %q", to, body)
-				}
-			})
+	inEveryStatusOrder(t, func(t *testing.T, s *server, tw *sim.Twilio, order sim.StatusOrder) {
+		_, in := orderCall(t, s, tw, sim.Script{Presses: []string{"1"}, Voicemail: "The VPN is down.", HangupAfter: "record", StatusOrder: order})
+		wantStatus(t, in, incident.StatusVoicemail, "")
+		if in.RecordingURL == nil || !strings.HasPrefix(*in.RecordingURL, "https://") || in.EndedAt == nil || in.DurationS == nil {
+			t.Errorf("incident %+v", in)
+		}
+		noEarlyHangup(t, in)
+		if to, body := queuedText(t, s, "voicemail:"+strconv.FormatInt(in.ID, 10)); to != alice || !strings.Contains(body, "voicemail") {
+			t.Errorf("voicemail text to %s: %q", to, body)
 		}
 	})
 }
@@ -126,24 +132,19 @@ func TestVoicemailWhateverTheStatusOrder(t *testing.T) {
 // the call is answered by the engineer who accepted, nobody else rang, and
 // the engineer's text is queued.
 func TestBridgedWhateverTheStatusOrder(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, dsn string) {
-		s, tw := startOrderServer(t, dsn)
-		for _, o := range statusOrders {
-			t.Run(o.name, func(t *testing.T) {
-				_, in := orderCall(t, s, tw, sim.Script{Presses: []string{"1"}, HangupAfter: "talk", StatusOrder: o.order,
-					Engineers: map[string]sim.Behaviour{alice: sim.Accept, bob: sim.Accept}})
-				wantStatus(t, in, incident.StatusAnswered, "alice")
-				if in.AnsweredAt == nil || in.EndedAt == nil || in.DurationS == nil {
-					t.Errorf("incident %+v", in)
-				}
-				noEarlyHangup(t, in)
-				if ev := eventTypes(in); countPrefix(ev, "bridged:alice") != 1 || countPrefix(ev, "ring:bob") != 0 {
-					t.Errorf("events %v", ev)
-				}
-				if to, body := queuedText(t, s, "answered:"+strconv.FormatInt(in.ID, 10)); to != alice || !strings.Contains(body, "you took a call") {
-					t.Errorf("answered text to %s: %q", to, body)
-				}
-			})
+	inEveryStatusOrder(t, func(t *testing.T, s *server, tw *sim.Twilio, order sim.StatusOrder) {
+		_, in := orderCall(t, s, tw, sim.Script{Presses: []string{"1"}, HangupAfter: "talk", StatusOrder: order,
+			Engineers: map[string]sim.Behaviour{alice: sim.Accept, bob: sim.Accept}})
+		wantStatus(t, in, incident.StatusAnswered, "alice")
+		if in.AnsweredAt == nil || in.EndedAt == nil || in.DurationS == nil {
+			t.Errorf("incident %+v", in)
+		}
+		noEarlyHangup(t, in)
+		if ev := eventTypes(in); countPrefix(ev, "bridged:alice") != 1 || countPrefix(ev, "ring:bob") != 0 {
+			t.Errorf("events %v", ev)
+		}
+		if to, body := queuedText(t, s, "answered:"+strconv.FormatInt(in.ID, 10)); to != alice || !strings.Contains(body, "you took a call") {
+			t.Errorf("answered text to %s: %q", to, body)
 		}
 	})
 }
@@ -195,22 +196,17 @@ func TestDialWithoutOptionalParameters(t *testing.T) {
 // webhooks take, the call is bob's, and alice's step is a missed key, not
 // an accept.
 func TestEscalationPastPersonalVoicemail(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, dsn string) {
-		s, tw := startOrderServer(t, dsn)
-		for _, o := range statusOrders {
-			t.Run(o.name, func(t *testing.T) {
-				res, in := orderCall(t, s, tw, sim.Script{Presses: []string{"1"}, HangupAfter: "talk", StatusOrder: o.order,
-					Engineers: map[string]sim.Behaviour{alice: sim.Voicemail, bob: sim.Accept}})
-				wantStatus(t, in, incident.StatusAnswered, "bob")
-				ev := eventTypes(in)
-				if countPrefix(ev, "no_key:alice") != 1 || countPrefix(ev, "accepted:alice") != 0 || countPrefix(ev, "bridged:bob") != 1 {
-					t.Errorf("events %v", ev)
-				}
-				noEarlyHangup(t, in)
-				if !heard(res, alice, "answers") {
-					t.Errorf("alice's voicemail never answered:\n%s", res.Transcript())
-				}
-			})
+	inEveryStatusOrder(t, func(t *testing.T, s *server, tw *sim.Twilio, order sim.StatusOrder) {
+		res, in := orderCall(t, s, tw, sim.Script{Presses: []string{"1"}, HangupAfter: "talk", StatusOrder: order,
+			Engineers: map[string]sim.Behaviour{alice: sim.Voicemail, bob: sim.Accept}})
+		wantStatus(t, in, incident.StatusAnswered, "bob")
+		ev := eventTypes(in)
+		if countPrefix(ev, "no_key:alice") != 1 || countPrefix(ev, "accepted:alice") != 0 || countPrefix(ev, "bridged:bob") != 1 {
+			t.Errorf("events %v", ev)
+		}
+		noEarlyHangup(t, in)
+		if !heard(res, alice, "answers") {
+			t.Errorf("alice's voicemail never answered:\n%s", res.Transcript())
 		}
 	})
 }
@@ -220,19 +216,14 @@ func TestEscalationPastPersonalVoicemail(t *testing.T) {
 // action (DialCallStatus canceled): the call is abandoned, closed, and
 // nobody after alice is rung.
 func TestHangupWhileRingingWhateverTheStatusOrder(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, dsn string) {
-		s, tw := startOrderServer(t, dsn)
-		for _, o := range statusOrders {
-			t.Run(o.name, func(t *testing.T) {
-				res, in := orderCall(t, s, tw, sim.Script{Presses: []string{"1"}, HangupAfter: "ring:1", StatusOrder: o.order})
-				wantStatus(t, in, incident.StatusAbandoned, "")
-				if in.EndedAt == nil {
-					t.Errorf("incident not closed: %+v", in)
-				}
-				if ev := eventTypes(in); countPrefix(ev, "ring:bob") != 0 || heard(res, bob, "") {
-					t.Errorf("bob was rung after the caller hung up: %v", ev)
-				}
-			})
+	inEveryStatusOrder(t, func(t *testing.T, s *server, tw *sim.Twilio, order sim.StatusOrder) {
+		res, in := orderCall(t, s, tw, sim.Script{Presses: []string{"1"}, HangupAfter: "ring:1", StatusOrder: order})
+		wantStatus(t, in, incident.StatusAbandoned, "")
+		if in.EndedAt == nil {
+			t.Errorf("incident not closed: %+v", in)
+		}
+		if ev := eventTypes(in); countPrefix(ev, "ring:bob") != 0 || heard(res, bob, "") {
+			t.Errorf("bob was rung after the caller hung up: %v", ev)
 		}
 	})
 }
