@@ -31,6 +31,14 @@ const (
 	EventHangup     EventType = "hangup"
 	EventCompleted  EventType = "completed"
 	EventTextFailed EventType = "text_failed"
+
+	// The follow-up of an incident nobody has taken (paging).
+	EventPaged        EventType = "paged"
+	EventAcknowledged EventType = "acknowledged"
+	EventEscalated    EventType = "escalated"
+	EventResolved     EventType = "resolved"
+	EventCalledBack   EventType = "called_back"
+	EventAlert        EventType = "alert"
 )
 
 // EventTypeInfo is one line of the table of event types: the label a
@@ -65,6 +73,12 @@ var EventTypes = []EventTypeInfo{
 	{EventMissed, "Missed", "hotline ended the call: nobody accepted and no message was taken"},
 	{EventHangup, "Caller hung up", "the caller hung up before anyone accepted"},
 	{EventCompleted, "Call ended", "Twilio's final status, or hotline closing a call whose final status never arrived"},
+	{EventPaged, "Paged", "an engineer was called and texted to follow the incident up (step and pass); the detail says how"},
+	{EventAcknowledged, "Acknowledged", "someone took the incident: by the page call, a text reply, the web page, the API or the CLI; the detail says which"},
+	{EventEscalated, "Escalated", "nobody acknowledged in time, or the engineer pressed 3: the next step is paged"},
+	{EventResolved, "Resolved", "the incident needs nothing more; the detail says who resolved it and how"},
+	{EventCalledBack, "Called back", "the engineer on a page call pressed 4 and was connected to the caller"},
+	{EventAlert, "Alert repeated", "a machine sent the same alert again (its dedup_key) while the incident was open: nobody is paged again"},
 	{EventTextFailed, "Text not delivered", "a text about the call ended undelivered or failed, or was not sent (the engineer opted out); the detail gives Twilio's error code and its meaning"},
 }
 
