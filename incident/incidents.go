@@ -31,6 +31,16 @@ const (
 	StatusMissed     = "missed"
 )
 
+// Incident kinds and states (README "Incidents").
+const (
+	KindCall  = "call"
+	KindAlert = "alert"
+
+	StateOpen         = "open"
+	StateAcknowledged = "acknowledged"
+	StateResolved     = "resolved"
+)
+
 // ErrNotFound means no incident matched.
 var ErrNotFound = errors.New("incident: incident not found")
 
@@ -57,7 +67,19 @@ type Incident struct {
 	Transcript        *string    `json:"transcript"`
 	ConfigRevision    string     `json:"config_revision"`
 	Note              string     `json:"note,omitempty"`
-	Events            []Event    `json:"events,omitempty"`
+	// Kind is KindCall or KindAlert; State is StateOpen (someone has to
+	// take it), StateAcknowledged (someone did) or StateResolved.
+	Kind           string     `json:"kind"`
+	State          string     `json:"state"`
+	AcknowledgedBy *string    `json:"acknowledged_by"`
+	AcknowledgedAt *time.Time `json:"acknowledged_at"`
+	ResolvedBy     *string    `json:"resolved_by"`
+	ResolvedAt     *time.Time `json:"resolved_at"`
+	// Summary, Details and DedupKey are an alert's, as its machine sent them.
+	Summary  string  `json:"summary,omitempty"`
+	Details  string  `json:"details,omitempty"`
+	DedupKey string  `json:"dedup_key,omitempty"`
+	Events   []Event `json:"events,omitempty"`
 }
 
 // Event is one entry of an incident's timeline. The engineer's name and

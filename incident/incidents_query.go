@@ -19,6 +19,8 @@ type Filter struct {
 	To     time.Time // started before
 	Team   string
 	Status string
+	State  string // open, acknowledged or resolved
+	Kind   string // call or alert
 	Caller string // caller number, exact
 	// Customer is a customer id from the config.
 	Customer string
@@ -58,7 +60,8 @@ func ParseCursor(s string) (Cursor, error) {
 }
 
 const incidentColumns = `id, call_sid, from_number, caller_name, to_number, team, menu_digit, status,
-	answered_by, started_at, answered_at, ended_at, duration_s, recording_url, transcript, config_revision, note, customer, caller_attestation`
+	answered_by, started_at, answered_at, ended_at, duration_s, recording_url, transcript, config_revision, note, customer, caller_attestation,
+	kind, state, acknowledged_by, acknowledged_at, resolved_by, resolved_at, summary, details, dedup_key`
 
 // FindIncidents returns the incidents matching f, newest first, without events.
 func (s *Incidents) FindIncidents(ctx context.Context, f Filter) ([]Incident, error) {
@@ -223,6 +226,12 @@ func (f Filter) where(dialect store.Dialect) (string, []any) {
 	if f.Status != "" {
 		add("status = ?", f.Status)
 	}
+	if f.State != "" {
+		add("state = ?", f.State)
+	}
+	if f.Kind != "" {
+		add("kind = ?", f.Kind)
+	}
 	if f.Caller != "" {
 		add("from_number = ?", f.Caller)
 	}
@@ -273,11 +282,17 @@ func scanIncident(r scanner) (Incident, error) {
 	var started int64
 	var answered, ended, duration sql.NullInt64
 	var recording, transcript string
+	var ackBy, resolvedBy, dedup sql.NullString
+	var ackAt, resolvedAt sql.NullInt64
 	err := r.Scan(&in.ID, &in.CallSid, &in.From, &in.CallerName, &in.To, &in.Team, &in.MenuDigit, &in.Status,
-		&answeredBy, &started, &answered, &ended, &duration, &recording, &transcript, &in.ConfigRevision, &in.Note, &customer, &in.CallerAttestation)
+		&answeredBy, &started, &answered, &ended, &duration, &recording, &transcript, &in.ConfigRevision, &in.Note, &customer, &in.CallerAttestation,
+		&in.Kind, &in.State, &ackBy, &ackAt, &resolvedBy, &resolvedAt, &in.Summary, &in.Details, &dedup)
 	if err != nil {
 		return Incident{}, err
 	}
+	in.AcknowledgedBy, in.AcknowledgedAt = nullString(ackBy), nullTime(ackAt)
+	in.ResolvedBy, in.ResolvedAt = nullString(resolvedBy), nullTime(resolvedAt)
+	in.DedupKey = dedup.String
 	in.StartedAt = fromMS(started)
 	if answeredBy.Valid {
 		in.AnsweredBy = &answeredBy.String
@@ -304,4 +319,21 @@ func scanIncident(r scanner) (Incident, error) {
 		in.Transcript = &transcript
 	}
 	return in, nil
+}
+
+// nullString is a nullable column as a pointer.
+func nullString(v sql.NullString) *string {
+	if !v.Valid {
+		return nil
+	}
+	return &v.String
+}
+
+// nullTime is a nullable time column (Unix ms) as a pointer.
+func nullTime(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMS(v.Int64)
+	return &t
 }

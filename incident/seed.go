@@ -249,11 +249,12 @@ func ptr[T any](v T) *T { return &v }
 // one per row, which is what makes a million incidents take seconds.
 func insertSeed(ctx context.Context, tx *sql.Tx, calls []seedCall) error {
 	const incCols = `INSERT INTO incidents (id, call_sid, from_number, caller_name, to_number, team, menu_digit, status,
-		answered_by, started_at, answered_at, ended_at, duration_s, recording_url, transcript, config_revision, note) VALUES `
+		answered_by, started_at, answered_at, ended_at, duration_s, recording_url, transcript, config_revision, note,
+		state, acknowledged_by, acknowledged_at, resolved_by, resolved_at) VALUES `
 	var events [][]any
 	for lo := 0; lo < len(calls); lo += seedRows {
 		part := calls[lo:min(lo+seedRows, len(calls))]
-		args := make([]any, 0, len(part)*17)
+		args := make([]any, 0, len(part)*22)
 		for _, c := range part {
 			in := c.in
 			var answeredAt any
@@ -263,11 +264,18 @@ func insertSeed(ctx context.Context, tx *sql.Tx, calls []seedCall) error {
 			args = append(args, in.ID, in.CallSid, in.From, in.CallerName, in.To, in.Team, in.MenuDigit, in.Status,
 				in.AnsweredBy, ms(in.StartedAt), answeredAt, ms(*in.EndedAt), *in.DurationS,
 				deref(in.RecordingURL), deref(in.Transcript), in.ConfigRevision, "")
+			// A seeded call is history: taken by whoever answered it, or
+			// needing nothing more.
+			if in.AnsweredBy != nil {
+				args = append(args, StateAcknowledged, *in.AnsweredBy, ms(*in.EndedAt), nil, nil)
+			} else {
+				args = append(args, StateResolved, nil, nil, ResolvedByHotline, ms(*in.EndedAt))
+			}
 			for _, e := range c.events {
 				events = append(events, []any{in.ID, ms(e.At), e.Type, e.Engineer, e.EngineerName, e.EngineerPhone, e.Detail, e.Key})
 			}
 		}
-		if _, err := tx.ExecContext(ctx, incCols+store.Placeholders(len(part), 17), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, incCols+store.Placeholders(len(part), 22), args...); err != nil {
 			return err
 		}
 	}

@@ -51,6 +51,15 @@ type spoolIncident struct {
 	Transcript     *string      `json:"transcript,omitempty"`
 	ConfigRevision string       `json:"config_revision,omitempty"`
 	Note           string       `json:"note,omitempty"`
+	Kind           string       `json:"kind,omitempty"`
+	State          string       `json:"state,omitempty"`
+	AcknowledgedBy *string      `json:"acknowledged_by,omitempty"`
+	AcknowledgedAt *time.Time   `json:"acknowledged_at,omitempty"`
+	ResolvedBy     *string      `json:"resolved_by,omitempty"`
+	ResolvedAt     *time.Time   `json:"resolved_at,omitempty"`
+	Summary        string       `json:"summary,omitempty"`
+	Details        string       `json:"details,omitempty"`
+	DedupKey       string       `json:"dedup_key,omitempty"`
 	Events         []spoolEvent `json:"events,omitempty"`
 }
 
@@ -162,6 +171,8 @@ func incidentRecord(in Incident) spoolIncident {
 		Team: in.Team, MenuDigit: in.MenuDigit, Customer: in.Customer, Status: in.Status, AnsweredBy: in.AnsweredBy,
 		StartedAt: in.StartedAt, AnsweredAt: in.AnsweredAt, EndedAt: in.EndedAt, DurationS: in.DurationS,
 		RecordingURL: in.RecordingURL, Transcript: in.Transcript, ConfigRevision: in.ConfigRevision, Note: in.Note,
+		Kind: in.Kind, State: in.State, AcknowledgedBy: in.AcknowledgedBy, AcknowledgedAt: in.AcknowledgedAt,
+		ResolvedBy: in.ResolvedBy, ResolvedAt: in.ResolvedAt, Summary: in.Summary, Details: in.Details, DedupKey: in.DedupKey,
 		Events: eventRecords(in.Events),
 	}
 }
@@ -172,6 +183,8 @@ func (r spoolIncident) incident() Incident {
 		Team: r.Team, MenuDigit: r.MenuDigit, Customer: r.Customer, Status: r.Status, AnsweredBy: r.AnsweredBy,
 		StartedAt: r.StartedAt, AnsweredAt: r.AnsweredAt, EndedAt: r.EndedAt, DurationS: r.DurationS,
 		RecordingURL: r.RecordingURL, Transcript: r.Transcript, ConfigRevision: r.ConfigRevision, Note: r.Note,
+		Kind: r.Kind, State: r.State, AcknowledgedBy: r.AcknowledgedBy, AcknowledgedAt: r.AcknowledgedAt,
+		ResolvedBy: r.ResolvedBy, ResolvedAt: r.ResolvedAt, Summary: r.Summary, Details: r.Details, DedupKey: r.DedupKey,
 		Events: events(r.Events),
 	}
 }

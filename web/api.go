@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hotline-dev/hotline/incident"
+	"github.com/hotline-dev/hotline/problem"
 	"github.com/hotline-dev/hotline/routing"
 )
 
@@ -85,11 +87,21 @@ func RequireAPIUser(guard *Guard, sessions SessionReader, log zerolog.Logger) fu
 }
 
 // HandleAPIIncidents serves GET /api/v1/incidents: newest first, filtered by
-// status, team, from, to (RFC 3339) and limit; events left out.
+// status, state (open, acknowledged, resolved), kind (call, alert), team,
+// from, to (RFC 3339) and limit; events left out.
 func HandleAPIIncidents(incidents IncidentReader, log zerolog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		f := incident.Filter{Status: q.Get("status"), Team: q.Get("team"), Caller: q.Get("caller"), Customer: q.Get("customer")}
+		f := incident.Filter{Status: q.Get("status"), Team: q.Get("team"), Caller: q.Get("caller"), Customer: q.Get("customer"),
+			State: q.Get("state"), Kind: q.Get("kind")}
+		if !slices.Contains([]string{"", incident.StateOpen, incident.StateAcknowledged, incident.StateResolved}, f.State) {
+			writeJSONError(w, http.StatusBadRequest, "state: open, acknowledged or resolved")
+			return
+		}
+		if !slices.Contains([]string{"", incident.KindCall, incident.KindAlert}, f.Kind) {
+			writeJSONError(w, http.StatusBadRequest, "kind: call or alert")
+			return
+		}
 		var err error
 		if f.From, err = optionalTime(q.Get("from")); err != nil {
 			writeJSONError(w, http.StatusBadRequest, "from: "+err.Error())
@@ -185,4 +197,33 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeJSONError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// HandleAPILifecycle serves POST /api/v1/incidents/{id}/acknowledge and
+// /resolve: change, as the signed-in account (the store audits it), then
+// the incident's JSON. A change the incident's state refuses (acknowledging
+// a resolved incident) is 409 with the reason.
+func HandleAPILifecycle(incidents IncidentReader, change func(ctx context.Context, id int64, by, how string, at time.Time) error, now func() time.Time, log zerolog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
+		if err != nil {
+			writeJSONError(w, http.StatusNotFound, "no such incident")
+			return
+		}
+		err = change(r.Context(), id, actorOf(r), "api", now())
+		if msg, refused := problem.Of(err, problem.Invalid); refused {
+			writeJSONError(w, http.StatusConflict, msg)
+			return
+		}
+		if err == nil {
+			HandleAPIIncident(incidents, log).ServeHTTP(w, r)
+			return
+		}
+		if errors.Is(err, incident.ErrNotFound) {
+			writeJSONError(w, http.StatusNotFound, "no such incident")
+			return
+		}
+		log.Error().Err(err).Int64("id", id).Msg("api: change incident")
+		writeJSONError(w, http.StatusServiceUnavailable, "the call log is unavailable")
+	})
 }

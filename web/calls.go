@@ -50,6 +50,9 @@ type callRow struct {
 	Status, StatusLabel, AnsweredBy      string
 	ToAnswer, Duration                   string
 	HasNote                              bool
+	// State is open, acknowledged or resolved; Owner who acknowledged or
+	// resolved it ("" while open).
+	State, Owner string
 }
 
 // parseCallFilter reads the call log's query parameters (README "Web page":
@@ -59,7 +62,8 @@ func (s *Site) parseCallFilter(q url.Values) (incident.Filter, callForm, string)
 	loc := s.loc()
 	form := callForm{From: q.Get("from"), To: q.Get("to"), Team: q.Get("team"), Status: q.Get("status"),
 		Caller: strings.TrimSpace(q.Get("caller")), Customer: q.Get("customer"), Q: strings.TrimSpace(q.Get("q"))}
-	f := incident.Filter{Team: form.Team, Status: form.Status, Caller: form.Caller, Customer: form.Customer, Q: form.Q}
+	f := incident.Filter{Team: form.Team, Status: form.Status, Caller: form.Caller, Customer: form.Customer, Q: form.Q,
+		State: q.Get("state")}
 	var problems []string
 	var err error
 	if form.From != "" {
@@ -148,6 +152,13 @@ func (s *Site) callRow(cfg *config.Config, loc *time.Location, in incident.Incid
 		ID: in.ID, Link: "/incidents/" + strconv.FormatInt(in.ID, 10),
 		Time: in.StartedAt.In(loc).Format(dateTimeLayout), CallerName: shownText(in.CallerName), CallerNumber: shownText(in.From),
 		Team: teamName(cfg, in.Team), Status: in.Status, StatusLabel: statusLabel(in.Status), HasNote: in.Note != "",
+		State: in.State,
+	}
+	switch {
+	case in.State == incident.StateResolved && in.ResolvedBy != nil:
+		row.Owner = ownerName(cfg, *in.ResolvedBy)
+	case in.AcknowledgedBy != nil:
+		row.Owner = ownerName(cfg, *in.AcknowledgedBy)
 	}
 	if in.AnsweredBy != nil {
 		row.AnsweredBy = engineerName(cfg, *in.AnsweredBy)
@@ -296,4 +307,16 @@ func phoneCell(s string) string {
 		return s
 	}
 	return textCell(s)
+}
+
+// ownerName is who took or resolved an incident, as a manager reads it: an
+// engineer's name, an account ("web:ann" → "ann"), or hotline itself.
+func ownerName(cfg *config.Config, by string) string {
+	if name, ok := strings.CutPrefix(by, "web:"); ok {
+		return shownText(name)
+	}
+	if by == incident.ResolvedByHotline {
+		return "hotline"
+	}
+	return engineerName(cfg, by)
 }

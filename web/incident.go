@@ -1,9 +1,11 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/problem"
@@ -106,4 +108,24 @@ func (s *Site) handleNote() http.Handler {
 func isProblem(err error, code problem.Code) bool {
 	_, ok := problem.Of(err, code)
 	return ok
+}
+
+// handleLifecycle acknowledges or resolves the incident (change), as the
+// signed-in account, and shows it again; the store audits it.
+func (s *Site) handleLifecycle(change func(ctx context.Context, id int64, by, how string, at time.Time) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := pathID(r)
+		err := change(r.Context(), id, actorOf(r), "web", s.Now())
+		switch {
+		case errors.Is(err, incident.ErrNotFound):
+			s.fail(w, r, http.StatusNotFound, "There is no call "+strconv.FormatInt(id, 10)+".")
+		case isProblem(err, problem.Invalid):
+			msg, _ := problem.Of(err, problem.Invalid)
+			s.fail(w, r, http.StatusConflict, "Nothing changed: "+msg+".")
+		case err != nil:
+			s.unavailable(w, r, "call log", err)
+		default:
+			seeOther(w, r, "/incidents/"+strconv.FormatInt(id, 10))
+		}
+	})
 }

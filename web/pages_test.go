@@ -222,6 +222,10 @@ func (fakeLog) Stats(context.Context, time.Time, time.Time, *time.Location) (inc
 	return incident.Stats{}, nil
 }
 func (fakeLog) SetNote(context.Context, int64, string, string, time.Time) error { return nil }
+func (fakeLog) Acknowledge(context.Context, int64, string, string, time.Time) error {
+	return nil
+}
+func (fakeLog) Resolve(context.Context, int64, string, string, time.Time) error { return nil }
 
 func mustConfig(t *testing.T) *config.Config {
 	t.Helper()

@@ -37,6 +37,14 @@ type IncidentLog interface {
 	EachIncident(ctx context.Context, f incident.Filter, fn func(incident.Incident) error) error
 	Stats(ctx context.Context, from, to time.Time, loc *time.Location) (incident.Stats, error)
 	SetNote(ctx context.Context, id int64, note, actor string, at time.Time) error
+	Lifecycle
+}
+
+// Lifecycle is how a person takes or closes an incident: by the incident
+// page or the API (and the CLI, outside web).
+type Lifecycle interface {
+	Acknowledge(ctx context.Context, id int64, by, how string, at time.Time) error
+	Resolve(ctx context.Context, id int64, by, how string, at time.Time) error
 }
 
 // Schedules is what the pages need of the router: the live config, the
@@ -145,6 +153,8 @@ func (s *Site) Register(r *mux.Router) {
 	auth("/calls.csv", s.handleCallsCSV(), http.MethodGet)
 	auth("/incidents/{id:[0-9]+}", s.handleIncident(), http.MethodGet)
 	auth("/incidents/{id:[0-9]+}/note", s.handleNote(), http.MethodPost)
+	auth("/incidents/{id:[0-9]+}/acknowledge", s.handleLifecycle(s.Incidents.Acknowledge), http.MethodPost)
+	auth("/incidents/{id:[0-9]+}/resolve", s.handleLifecycle(s.Incidents.Resolve), http.MethodPost)
 	auth("/incidents/{id:[0-9]+}/recording", s.handleRecording(), http.MethodGet)
 	auth("/stats", s.handleStats(), http.MethodGet)
 	auth("/schedules", s.handleSchedules(), http.MethodGet)

@@ -33,6 +33,8 @@ commands:
   override   add, list or remove run-time overrides (add|list|rm)
   user       add a web account (user add NAME --role manager|admin --password-stdin)
   announce   post an announcement callers hear (--message S --until T), list, rm ID
+  ack        take an open incident (ack ID), as cli:$USER
+  resolve    close an incident (resolve ID), as cli:$USER
   bench      the call-storm benchmark: webhooks/s, latency and memory against a bare ceiling
   seed       fill the call log with N realistic calls (seed --incidents N), for demos and benchmarks
   twilio     point a Twilio number at hotline (twilio configure --number N --public-url U [--dry-run]),
@@ -82,6 +84,8 @@ func dispatch(ctx context.Context, e env, cmd string, rest []string) error {
 		return cmdUser(ctx, e, rest)
 	case "announce":
 		return cmdAnnounce(ctx, e, rest)
+	case "ack", "resolve":
+		return cmdLifecycle(ctx, e, cmd, rest)
 	case "seed":
 		return cmdSeed(ctx, e, rest)
 	case "bench":

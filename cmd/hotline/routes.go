@@ -83,6 +83,11 @@ func routes(d deps) http.Handler {
 	api.Use(web.LimitBody, web.RequireAPIUser(guard, sessions, d.log))
 	api.Handle("/incidents", web.HandleAPIIncidents(d.incidents, d.log)).Methods(http.MethodGet)
 	api.Handle("/incidents/{id}", web.HandleAPIIncident(d.incidents, d.log)).Methods(http.MethodGet)
+	// A browser's session cookie reaches the API too: its cross-site
+	// POSTs are refused as the pages' are.
+	apiWrites := http.NewCrossOriginProtection()
+	api.Handle("/incidents/{id:[0-9]+}/acknowledge", apiWrites.Handler(web.HandleAPILifecycle(d.incidents, d.incidents.Acknowledge, d.now, d.log))).Methods(http.MethodPost)
+	api.Handle("/incidents/{id:[0-9]+}/resolve", apiWrites.Handler(web.HandleAPILifecycle(d.incidents, d.incidents.Resolve, d.now, d.log))).Methods(http.MethodPost)
 	api.Handle("/oncall", web.HandleAPIOnCall(d.router, d.now, d.log)).Methods(http.MethodGet)
 
 	calendarTokens := calendar.NewTokens(d.db, d.now)

@@ -49,6 +49,7 @@ type server struct {
 	users     *web.Users
 	outbox    *notify.Outbox
 	texts     *notify.CallTexts
+	followUps *followUps
 	sending   bool // the outbox has a Twilio account to send with
 	http      *http.Server
 	listener  net.Listener
@@ -174,7 +175,11 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 	s.outbox.ReportTo(incidents)
 	registry.MustRegister(s.outbox.Collectors()...)
 	s.texts = notify.NewCallTexts(s.outbox, a.db, incidents, a.router, s.publicURL, log)
-	writer.OnCommit(s.texts.Committed)
+	s.followUps = newFollowUps(incidents, a.router.Config, log)
+	writer.OnCommit(func(batch []incident.Committed) {
+		s.texts.Committed(batch)
+		s.followUps.committed(batch)
+	})
 	s.http = &http.Server{
 		Handler: routes(deps{
 			log: log, db: a.db, router: a.router, incidents: s.incidents, writer: writer, metrics: metrics, registry: registry,
@@ -220,6 +225,7 @@ func (s *server) serve(ctx context.Context) error {
 	defer stopWork()
 	go watch.Run(work)
 	go s.texts.Run(work)
+	go s.followUps.run(work)
 	go s.closeStale(work, time.Now)
 	if s.sending {
 		go s.outbox.Run(work)
