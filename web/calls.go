@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ type callsPage struct {
 	Form      callForm
 	Teams     []option
 	Statuses  []option
+	States    []option
 	Customers []option // empty when the config has no customers
 	Calls     []callRow
 	Older     string // link to the next (older) page; empty on the last
@@ -34,7 +36,7 @@ type callsPage struct {
 }
 
 // callForm is the filter form as the user typed it.
-type callForm struct{ From, To, Team, Status, Caller, Customer, Q string }
+type callForm struct{ From, To, Team, Status, State, Caller, Customer, Q string }
 
 type option struct {
 	Value, Label string
@@ -56,16 +58,19 @@ type callRow struct {
 }
 
 // parseCallFilter reads the call log's query parameters (README "Web page":
-// from, to, team, status, caller, q).
+// from, to, team, status, state, caller, q).
 func (s *Site) parseCallFilter(q url.Values) (incident.Filter, callForm, string) {
 	cfg := s.Schedules.Config()
 	loc := s.loc()
-	form := callForm{From: q.Get("from"), To: q.Get("to"), Team: q.Get("team"), Status: q.Get("status"),
+	form := callForm{From: q.Get("from"), To: q.Get("to"), Team: q.Get("team"), Status: q.Get("status"), State: q.Get("state"),
 		Caller: strings.TrimSpace(q.Get("caller")), Customer: q.Get("customer"), Q: strings.TrimSpace(q.Get("q"))}
-	f := incident.Filter{Team: form.Team, Status: form.Status, Caller: form.Caller, Customer: form.Customer, Q: form.Q,
-		State: q.Get("state")}
+	f := incident.Filter{Team: form.Team, Status: form.Status, State: form.State, Caller: form.Caller, Customer: form.Customer, Q: form.Q}
 	var problems []string
 	var err error
+	if !slices.Contains([]string{"", incident.StateOpen, incident.StateAcknowledged, incident.StateResolved}, form.State) {
+		problems = append(problems, "State: open, acknowledged or resolved.")
+		form.State, f.State = "", ""
+	}
 	if form.From != "" {
 		if f.From, err = parseWhen(form.From, loc, false); err != nil {
 			problems = append(problems, "From: "+err.Error())
@@ -104,10 +109,13 @@ func (s *Site) handleCalls() http.Handler {
 		for _, st := range statusLabels {
 			p.Statuses = append(p.Statuses, option{Value: st.Value, Label: st.Label, Selected: st.Value == form.Status})
 		}
+		for _, st := range []string{incident.StateOpen, incident.StateAcknowledged, incident.StateResolved} {
+			p.States = append(p.States, option{Value: st, Label: st, Selected: st == form.State})
+		}
 		for _, cu := range cfg.Customers {
 			p.Customers = append(p.Customers, option{Value: cu.ID, Label: cu.Name, Selected: cu.ID == form.Customer})
 		}
-		filters := url.Values{"from": {form.From}, "to": {form.To}, "team": {form.Team}, "status": {form.Status},
+		filters := url.Values{"from": {form.From}, "to": {form.To}, "team": {form.Team}, "status": {form.Status}, "state": {form.State},
 			"caller": {form.Caller}, "customer": {form.Customer}, "q": {form.Q}}
 		p.CSV = withQuery("/calls.csv", filters)
 		if problem != "" {
