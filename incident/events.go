@@ -78,7 +78,7 @@ var EventTypes = []EventTypeInfo{
 	{EventEscalated, "Escalated", "nobody acknowledged in time, or the engineer pressed 3: the next step is paged"},
 	{EventResolved, "Resolved", "the incident needs nothing more; the detail says who resolved it and how"},
 	{EventCalledBack, "Called back", "the engineer on a page call pressed 4 and was connected to the caller"},
-	{EventAlert, "Alert repeated", "a machine sent the same alert again (its dedup_key) while the incident was open: nobody is paged again"},
+	{EventAlert, "Alert", "a machine raised the alert (the detail names the integration and the summary), or raised it again with the same dedup_key while it was open: a repeat pages nobody"},
 	{EventTextFailed, "Text not delivered", "a text about the call ended undelivered or failed, or was not sent (the engineer opted out); the detail gives Twilio's error code and its meaning"},
 }
 

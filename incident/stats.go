@@ -157,6 +157,9 @@ func (s *Incidents) Stats(ctx context.Context, from, to time.Time, loc *time.Loc
 		if err := rows.Scan(&started, &status, &team, &digit, &by, &answered); err != nil {
 			return Stats{}, fmt.Errorf("incident: stats: %w", err)
 		}
+		if status == StatusAlert {
+			continue // a machine's alert is no call
+		}
 		wait := int64(-1)
 		if status == StatusAnswered && answered.Valid {
 			wait = max(answered.Int64-started, 0)

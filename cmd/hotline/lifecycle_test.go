@@ -114,3 +114,48 @@ func TestCallsSettleAndArePickedUp(t *testing.T) {
 		}
 	})
 }
+
+// TestIntegrationAlertsEndToEnd: hotline integration add prints a secret
+// once; with it a running hotline takes an alert (202) that the API lists
+// as an open alert of the integration's team; list shows the integration,
+// rm ends its secret; a bad team is a usage error.
+func TestIntegrationAlertsEndToEnd(t *testing.T) {
+	h := startHotline(t, storetest.SQLite(t))
+	if _, stderr, code := runCLI(t, nil, "", "integration", "add", "--team", "nope", "--name", "x", "--config", h.config, "--db", h.db); code != 2 {
+		t.Errorf("integration add to an unknown team: exit %d, want 2\n%s", code, stderr)
+	}
+	out := h.mustRun(nil, "integration", "add", "--team", "ops", "--name", "prometheus", "--config", h.config, "--db", h.db)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 2 || !strings.Contains(lines[0], `integration 1 "prometheus" pages team ops`) {
+		t.Fatalf("integration add printed %q", out)
+	}
+	secret := strings.TrimSpace(lines[1])
+	alertPost := func(secret, body string) int {
+		req, _ := http.NewRequest(http.MethodPost, h.base+"/api/v1/alerts", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := alertPost(secret, `{"summary": "queue depth over 10,000", "dedup_key": "queue"}`); code != http.StatusAccepted {
+		t.Fatalf("alert: %d, want 202", code)
+	}
+	if code := alertPost("not-it", `{"summary": "x"}`); code != http.StatusUnauthorized {
+		t.Errorf("alert with a wrong secret: %d, want 401", code)
+	}
+	var list struct{ Incidents []incident.Incident }
+	h.getJSON("/api/v1/incidents?kind=alert&state=open", &list)
+	if len(list.Incidents) != 1 || list.Incidents[0].Summary != "queue depth over 10,000" || list.Incidents[0].Team != "ops" {
+		t.Errorf("open alerts %+v", list.Incidents)
+	}
+	if out := h.mustRun(nil, "integration", "list", "--db", h.db); !strings.Contains(out, "prometheus") || strings.Contains(out, secret) {
+		t.Errorf("integration list %q: want the name, never the secret", out)
+	}
+	h.mustRun(nil, "integration", "rm", "1", "--db", h.db)
+	if code := alertPost(secret, `{"summary": "x"}`); code != http.StatusUnauthorized {
+		t.Errorf("alert after rm: %d, want 401", code)
+	}
+}

@@ -35,6 +35,7 @@ commands:
   announce   post an announcement callers hear (--message S --until T), list, rm ID
   ack        take an open incident (ack ID), as cli:$USER
   resolve    close an incident (resolve ID), as cli:$USER
+  integration a machine that raises alerts (integration add --team T --name N), list, rm ID
   bench      the call-storm benchmark: webhooks/s, latency and memory against a bare ceiling
   seed       fill the call log with N realistic calls (seed --incidents N), for demos and benchmarks
   twilio     point a Twilio number at hotline (twilio configure --number N --public-url U [--dry-run]),
@@ -86,6 +87,8 @@ func dispatch(ctx context.Context, e env, cmd string, rest []string) error {
 		return cmdAnnounce(ctx, e, rest)
 	case "ack", "resolve":
 		return cmdLifecycle(ctx, e, cmd, rest)
+	case "integration":
+		return cmdIntegration(ctx, e, rest)
 	case "seed":
 		return cmdSeed(ctx, e, rest)
 	case "bench":

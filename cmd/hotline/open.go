@@ -5,6 +5,7 @@ import (
 	"flag"
 	"time"
 
+	"github.com/hotline-dev/hotline/alert"
 	"github.com/hotline-dev/hotline/announce"
 	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/calendar"
@@ -68,7 +69,7 @@ func openDB(ctx context.Context, dsn string) (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range []func(context.Context, *store.DB) error{audit.Migrate, schedules.Migrate, incident.Migrate, announce.Migrate, web.Migrate, notify.Migrate, calendar.Migrate} {
+	for _, m := range []func(context.Context, *store.DB) error{audit.Migrate, schedules.Migrate, incident.Migrate, announce.Migrate, alert.Migrate, web.Migrate, notify.Migrate, calendar.Migrate} {
 		if err := m(ctx, db); err != nil {
 			db.Close()
 			return nil, err

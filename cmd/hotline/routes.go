@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-dev/hotline/alert"
 	"github.com/hotline-dev/hotline/announce"
 	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/calendar"
@@ -48,6 +49,9 @@ type deps struct {
 	// throttling and its log).
 	trustedProxies []netip.Prefix
 	now            func() time.Time
+	// opened is told of each incident left open, to page it (alerts and
+	// calls alike); nil pages nobody.
+	opened func(ctx context.Context, id int64, team string, at time.Time)
 }
 
 // routes is every URL hotline serves, in one place.
@@ -78,6 +82,12 @@ func routes(d deps) http.Handler {
 	// One guard checks the passwords of the sign-in form and the API, so
 	// their failures count together and their hashing shares one bound.
 	guard := web.NewGuard(d.users, web.GuardOptions{TrustedProxies: d.trustedProxies, Now: d.now, Log: d.log})
+	// Machines' alerts authenticate with an integration's secret, not an
+	// account, so they come before the API's sign-in.
+	alerts := &alert.Handlers{Integrations: alert.NewIntegrations(d.db, d.now), Incidents: d.incidents, Opened: d.opened, Now: d.now, Log: d.log}
+	r.Handle("/api/v1/alerts", alerts.HandleAlert()).Methods(http.MethodPost)
+	r.Handle("/api/v1/alerts/alertmanager", alerts.HandleAlertmanager()).Methods(http.MethodPost)
+
 	sessions := web.NewSessions(d.db, d.now)
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.Use(web.LimitBody, web.RequireAPIUser(guard, sessions, d.log))
