@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/store"
 )
 
@@ -19,6 +20,10 @@ var migrations embed.FS
 // "routing", the package it began in, so databases made then upgrade in
 // place.
 func Migrate(ctx context.Context, db *store.DB) error {
+	// Its changes write audit entries: the log comes first (idempotent).
+	if err := audit.Migrate(ctx, db); err != nil {
+		return err
+	}
 	return db.Migrate(ctx, "routing", migrations)
 }
 

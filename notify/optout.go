@@ -78,9 +78,10 @@ func (o *Outbox) optedOutAmong(ctx context.Context, batch []claimed) (map[string
 	return o.readOptOuts(ctx, `SELECT number, reason FROM sms_opt_outs WHERE number IN `+store.Placeholders(1, len(batch)), args...)
 }
 
-// readOptOuts runs q, which selects numbers and reasons.
+// readOptOuts runs q, which selects numbers and reasons, unprepared: an IN
+// list of any length is a statement shape of its own (store.DB.Prepared).
 func (o *Outbox) readOptOuts(ctx context.Context, q string, args ...any) (map[string]string, error) {
-	rows, err := o.db.QueryContext(ctx, q, args...)
+	rows, err := o.db.SQL().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("notify: read opt-outs: %w", err)
 	}

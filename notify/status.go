@@ -140,7 +140,9 @@ func (o *Outbox) recordStatus(ctx context.Context, tx *store.Tx, st Status) (boo
 	if st.Outbox > 0 {
 		err = tx.QueryRowContext(ctx, cols+`id = ?`+lock, st.Outbox).Scan(&r.id, &r.sid, &r.status, &r.to, &r.incident)
 	} else {
-		err = tx.QueryRowContext(ctx, cols+`twilio_sid = ?`+lock, st.SID).Scan(&r.id, &r.sid, &r.status, &r.to, &r.incident)
+		// The repeated predicate lets the partial index outbox_twilio_sid
+		// serve the lookup; without it the outbox is scanned.
+		err = tx.QueryRowContext(ctx, cols+`twilio_sid = ? AND twilio_sid <> ''`+lock, st.SID).Scan(&r.id, &r.sid, &r.status, &r.to, &r.incident)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil

@@ -267,7 +267,9 @@ func (o *Outbox) fail(ctx context.Context, q string, out outcome) error {
 	}
 	why := out.why
 	if why == "" {
-		why = "not sent: " + out.errText
+		// The timeline is for managers: the error's text stays in
+		// last_error, the event says what became of the text.
+		why = "not sent: Twilio did not take it after every retry"
 	}
 	// One failure per row: the key is the row's, as the worker gives a
 	// row up once.

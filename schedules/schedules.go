@@ -1,5 +1,5 @@
-// Package schedules owns engineers, rotations, run-time overrides and their
-// audit log, and answers "who is on call for this rotation at instant t".
+// Package schedules owns engineers, rotations and run-time overrides, and
+// answers "who is on call for this rotation at instant t".
 //
 // Shift arithmetic is pure: it is a function of the rotation, the overrides
 // and t, and never reads the clock or the database.

@@ -6,19 +6,25 @@ import (
 	"embed"
 	"time"
 
+	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/store"
 )
 
 //go:embed migrations/*/*.sql
 var migrations embed.FS
 
-// Migrate creates or upgrades the tables schedules owns: overrides,
-// audit_log and override_generation.
+// Migrate creates or upgrades the tables schedules owns, overrides and
+// override_generation, after the audit log its changes write to.
 func Migrate(ctx context.Context, db *store.DB) error {
+	// Its changes write audit entries: the log comes first (idempotent).
+	if err := audit.Migrate(ctx, db); err != nil {
+		return err
+	}
 	return db.Migrate(ctx, "schedules", migrations)
 }
 
-// Store keeps run-time overrides and the audit log. Times are stored as Unix
+// Store keeps run-time overrides, each change audited in its transaction
+// (audit.Record). Times are stored as Unix
 // milliseconds in UTC, so override bounds are kept to the millisecond.
 type Store struct {
 	db  *store.DB

@@ -74,7 +74,7 @@ func (s *Site) handleSchedules() http.Handler {
 	})
 }
 
-func (s *Site) renderSchedules(w http.ResponseWriter, r *http.Request, status int, form overrideForm, problem string) {
+func (s *Site) renderSchedules(w http.ResponseWriter, r *http.Request, status int, form overrideForm, refusal string) {
 	ctx := r.Context()
 	now := s.Now().Truncate(time.Minute)
 	loc := s.loc()
@@ -91,13 +91,15 @@ func (s *Site) renderSchedules(w http.ResponseWriter, r *http.Request, status in
 	}
 	optedOut := map[string]string{}
 	if s.OptOuts != nil {
+		// The schedule matters more than the tags: without them the page
+		// still says who is on call.
 		if optedOut, err = s.OptOuts.OptedOut(ctx); err != nil {
-			s.unavailable(w, r, "schedule", err)
-			return
+			s.Log.Error().Err(err).Msg("schedules: read text opt-outs")
+			optedOut = map[string]string{}
 		}
 	}
 	p := schedulesPage{Page: pageOf(r, "Schedules", "schedules"), Now: now.In(loc).Format(dateTimeLayout + " MST"), Form: form}
-	p.Error = problem
+	p.Error = refusal
 	end := now.Add(ScheduleDays * 24 * time.Hour)
 	for _, t := range cfg.Teams {
 		ts, err := s.teamSchedule(cfg, idx, t, now, end)
