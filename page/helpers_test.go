@@ -291,7 +291,7 @@ func (e *env) newPager(db *store.DB) *Pager {
 // voicemail adds an open voicemail incident from `from`, left a minute ago.
 func (e *env) voicemail(id int64, from string) {
 	e.subj.add(Subject{ID: id, Kind: KindCall, State: StateOpen, Team: "ops", From: from, CallerName: "Globex",
-		Transcript: "The API is down since noon.", RecordingURL: "https://api.twilio.com/2010-04-01/Accounts/" + testSID + "/Recordings/RE1",
+		Transcript: "The API & the site are down since noon.", RecordingURL: "https://api.twilio.com/2010-04-01/Accounts/" + testSID + "/Recordings/RE1",
 		StartedAt: e.clock.now().Add(-3 * time.Minute)})
 }
 
