@@ -161,7 +161,11 @@ func (x *texter) Enqueue(_ context.Context, m notify.Message) (bool, error) {
 	return true, nil
 }
 
-func (x *texter) sent() []notify.Message { x.mu.Lock(); defer x.mu.Unlock(); return append([]notify.Message(nil), x.msgs...) }
+func (x *texter) sent() []notify.Message {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return append([]notify.Message(nil), x.msgs...)
+}
 
 // fakeTwilio is a local stand-in for Twilio's Calls API, answering as
 // Twilio does: 201 and the call resource's JSON, or an error's JSON.

@@ -168,25 +168,28 @@ func (p *Pager) nextDue(ctx context.Context) (time.Time, bool) {
 const maxPerRun = 1000
 
 // RunOnce places every page due now and returns how many it placed (a page
-// of an incident no longer open is cancelled, not placed).
+// of an incident no longer open is cancelled, not placed). A page that
+// cannot be placed (its incident unreadable) keeps its lease, so it is
+// tried again when the lease ends and the pages due after it go first.
 func (p *Pager) RunOnce(ctx context.Context) (int, error) {
 	placed := 0
+	var errs []error
 	for range maxPerRun {
 		now := p.now()
 		r, ok, err := p.claim(ctx, now, now.Add(p.lease))
 		if err != nil || !ok {
-			return placed, err
+			return placed, errors.Join(append(errs, err)...)
 		}
 		done, err := p.place(ctx, r, now)
 		if err != nil {
-			p.release(ctx, r.id)
-			return placed, err
+			errs = append(errs, err)
+			p.log.Error().Err(err).Int64("page", r.id).Dur("retry_in", p.lease).Msg("page not placed")
 		}
 		if done {
 			placed++
 		}
 	}
-	return placed, nil
+	return placed, errors.Join(errs...)
 }
 
 // place places one claimed page, if its incident is still open and the

@@ -252,3 +252,25 @@ func pagesTotal(t *testing.T, p *Pager) map[string]float64 {
 	}
 	return out
 }
+
+// TestUnreadableIncidentWaits: a page whose incident cannot be read is
+// retried after its lease, and never holds up the pages due after it.
+func TestUnreadableIncidentWaits(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	ctx := context.Background()
+	e.pager.Open(ctx, 99, "ops", e.clock.now().Add(-time.Second)) // no such incident
+	e.voicemail(1, callerPhone)
+	e.pager.Open(ctx, 1, "ops", e.clock.now())
+	n, err := e.pager.RunOnce(ctx)
+	if n != 1 || err == nil || !slices.Equal(e.twilio.called(), []string{alicePhone}) {
+		t.Fatalf("RunOnce = %d, %v; called %v", n, err, e.twilio.called())
+	}
+	if n, err := e.pager.RunOnce(ctx); n != 0 || err != nil {
+		t.Errorf("within the lease: %d, %v", n, err)
+	}
+	e.voicemail(99, callerPhone) // readable again
+	e.clock.advance(time.Minute)
+	if n := e.run(e.pager); n != 1 || !slices.Equal(e.twilio.called(), []string{alicePhone, alicePhone}) {
+		t.Errorf("after the lease: placed %d, called %v", n, e.twilio.called())
+	}
+}

@@ -97,14 +97,6 @@ func (p *Pager) claim(ctx context.Context, now, leaseUntil time.Time) (row, bool
 	return r, true, nil
 }
 
-// release gives a claimed page back, to be tried at the next run.
-func (p *Pager) release(ctx context.Context, id int64) {
-	const q = `UPDATE pages SET lease_until = 0 WHERE id = ? AND state = 'pending'`
-	if _, err := p.db.ExecContext(context.WithoutCancel(ctx), q, id); err != nil {
-		p.log.Error().Err(err).Int64("page", id).Msg("release page")
-	}
-}
-
 // cancelRow ends one page unplaced.
 func cancelRow(ctx context.Context, ex execer, id int64) error {
 	const q = `UPDATE pages SET state = 'cancelled', lease_until = 0 WHERE id = ? AND state = 'pending'`

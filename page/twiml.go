@@ -26,72 +26,74 @@ const keyWait = 6
 // personal voicemail took the call) is no acknowledgement: the call ends
 // and the next page comes at the team's ack_timeout. It answers TwiML
 // whatever fails, never 500.
-func (p *Pager) HandleCall() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), webhookTimeout)
-		defer cancel()
-		pg, s, cfg, ok := p.load(ctx, w, r)
-		if !ok {
-			return
-		}
-		if s.State != StateOpen {
-			p.write(w, say(cfg, "This is hotline. This incident was already "+s.State+". Goodbye."), twiml.VoiceHangup{})
-			return
-		}
-		intro := []twiml.Element{say(cfg, "This is hotline, paging you. "+headline(s, teamName(cfg, pg.team), p.now(), true)+".")}
-		switch {
-		case s.Kind == KindCall && s.Transcript != "":
-			intro = append(intro, say(cfg, "The message: "+clip(s.Transcript, maxSpoken)))
-		case s.Kind == KindCall && s.RecordingURL != "":
-			intro = append(intro, say(cfg, "The message:"), twiml.VoicePlay{Url: s.RecordingURL})
-		}
-		p.write(w, p.menu(cfg, pg, s, intro...), p.menu(cfg, pg, s),
-			say(cfg, "No key was pressed. You will be paged again. Goodbye."), twiml.VoiceHangup{})
-	})
-}
+func (p *Pager) HandleCall() http.Handler { return p.pageWebhook(p.answerCall) }
 
 // HandleKey acts on the key pressed on the page call: 1 acknowledges, 2
 // plays the page again, 3 pages the next step now, 4 calls the caller
 // back (a call with a number to call), 9 resolves.
-func (p *Pager) HandleKey() http.Handler {
+func (p *Pager) HandleKey() http.Handler { return p.pageWebhook(p.answerKey) }
+
+// pageWebhook is a webhook of the page call: it reads the page, its
+// incident and the config (load) under a deadline, then answers with fn.
+func (p *Pager) pageWebhook(fn func(ctx context.Context, w http.ResponseWriter, r *http.Request, pg row, s Subject, cfg *config.Config)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), webhookTimeout)
 		defer cancel()
-		pg, s, cfg, ok := p.load(ctx, w, r)
-		if !ok {
-			return
-		}
-		by, now := pg.engineer, p.now()
-		if by == "" {
-			by = pg.name // the emergency number has no engineer id
-		}
-		switch digit := r.PostForm.Get("Digits"); {
-		case digit == "2":
-			p.write(w, twiml.VoiceRedirect{Url: p.pageURL(PathCall, pg.id)})
-		case s.State == StateResolved || s.State == StateAcknowledged && digit != "9":
-			p.write(w, say(cfg, "This incident was already "+s.State+". Goodbye."), twiml.VoiceHangup{})
-		case digit == "1":
-			if err := p.Acknowledge(ctx, s.ID, by, "page call"); err != nil {
-				p.sorry(w, cfg, err, "acknowledge")
-				return
-			}
-			p.write(w, say(cfg, "Acknowledged. Thank you. Goodbye."), twiml.VoiceHangup{})
-		case digit == "9":
-			if err := p.Resolve(ctx, s.ID, by, "page call"); err != nil {
-				p.sorry(w, cfg, err, "resolve")
-				return
-			}
-			p.write(w, say(cfg, "Resolved. Goodbye."), twiml.VoiceHangup{})
-		case digit == "3":
-			p.escalate(ctx, w, cfg, pg, s, now)
-		case digit == "4" && callable(s):
-			p.callBack(ctx, w, cfg, pg, s, by, now)
-		case digit == "4":
-			p.write(w, p.menu(cfg, pg, s, say(cfg, "This caller cannot be called back: "+caller(s, true)+".")), twiml.VoiceHangup{})
-		default:
-			p.write(w, p.menu(cfg, pg, s, say(cfg, "That key does nothing.")), twiml.VoiceHangup{})
+		if pg, s, cfg, ok := p.load(ctx, w, r); ok {
+			fn(ctx, w, r, pg, s, cfg)
 		}
 	})
+}
+
+// answerCall says what the incident is, then offers the keys.
+func (p *Pager) answerCall(_ context.Context, w http.ResponseWriter, _ *http.Request, pg row, s Subject, cfg *config.Config) {
+	if s.State != StateOpen {
+		p.write(w, say(cfg, "This is hotline. This incident was already "+s.State+". Goodbye."), twiml.VoiceHangup{})
+		return
+	}
+	intro := []twiml.Element{say(cfg, "This is hotline, paging you. "+headline(s, teamName(cfg, pg.team), p.now(), true)+".")}
+	switch {
+	case s.Kind == KindCall && s.Transcript != "":
+		intro = append(intro, say(cfg, "The message: "+clip(s.Transcript, maxSpoken)))
+	case s.Kind == KindCall && s.RecordingURL != "":
+		intro = append(intro, say(cfg, "The message:"), twiml.VoicePlay{Url: s.RecordingURL})
+	}
+	p.write(w, p.menu(cfg, pg, s, intro...), p.menu(cfg, pg, s),
+		say(cfg, "No key was pressed. You will be paged again. Goodbye."), twiml.VoiceHangup{})
+}
+
+// answerKey acts on the key pressed.
+func (p *Pager) answerKey(ctx context.Context, w http.ResponseWriter, r *http.Request, pg row, s Subject, cfg *config.Config) {
+	by, now := pg.engineer, p.now()
+	if by == "" {
+		by = pg.name // the emergency number has no engineer id
+	}
+	switch digit := r.PostForm.Get("Digits"); {
+	case digit == "2":
+		p.write(w, twiml.VoiceRedirect{Url: p.pageURL(PathCall, pg.id)})
+	case s.State == StateResolved || s.State == StateAcknowledged && digit != "9":
+		p.write(w, say(cfg, "This incident was already "+s.State+". Goodbye."), twiml.VoiceHangup{})
+	case digit == "1":
+		if err := p.Acknowledge(ctx, s.ID, by, "page call"); err != nil {
+			p.sorry(w, cfg, err, "acknowledge")
+			return
+		}
+		p.write(w, say(cfg, "Acknowledged. Thank you. Goodbye."), twiml.VoiceHangup{})
+	case digit == "9":
+		if err := p.Resolve(ctx, s.ID, by, "page call"); err != nil {
+			p.sorry(w, cfg, err, "resolve")
+			return
+		}
+		p.write(w, say(cfg, "Resolved. Goodbye."), twiml.VoiceHangup{})
+	case digit == "3":
+		p.escalate(ctx, w, cfg, pg, s, now)
+	case digit == "4" && callable(s):
+		p.callBack(ctx, w, cfg, pg, s, by, now)
+	case digit == "4":
+		p.write(w, p.menu(cfg, pg, s, say(cfg, "This caller cannot be called back: "+caller(s, true)+".")), twiml.VoiceHangup{})
+	default:
+		p.write(w, p.menu(cfg, pg, s, say(cfg, "That key does nothing.")), twiml.VoiceHangup{})
+	}
 }
 
 // escalate pages the incident's next step at once.

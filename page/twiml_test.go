@@ -160,7 +160,7 @@ func TestPageKeyResolves(t *testing.T) {
 	if n := e.run(e.pager); n != 0 {
 		t.Errorf("placed %d after 9", n)
 	}
-	// Another key is a menu again.
+	// Any key after that says so.
 	if doc := e.webhook(e.pager.HandleKey(), PathKey, id, press("7")); !strings.Contains(doc.said(), "already resolved") {
 		t.Errorf("said %q", doc.said())
 	}
@@ -193,7 +193,9 @@ func TestPageWebhooksNeverFail(t *testing.T) {
 	}{
 		{PathCall, func() node { return e.webhook(e.pager.HandleCall(), PathCall, id, nil) }},
 		{PathKey, func() node { return e.webhook(e.pager.HandleKey(), PathKey, id, press("1")) }},
-		{PathStatus, func() node { return e.webhook(e.pager.HandleStatus(), PathStatus, id, url.Values{"CallStatus": {"busy"}}) }},
+		{PathStatus, func() node {
+			return e.webhook(e.pager.HandleStatus(), PathStatus, id, url.Values{"CallStatus": {"busy"}})
+		}},
 	} {
 		doc := h.do()
 		if h.path != PathStatus && !strings.Contains(doc.said(), "You will be paged again") {
