@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hotline-dev/hotline/incident"
+	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/store/storetest"
 )
 
@@ -272,5 +273,45 @@ func TestUnreadableIncidentWaits(t *testing.T) {
 	e.clock.advance(time.Minute)
 	if n := e.run(e.pager); n != 1 || !slices.Equal(e.twilio.called(), []string{alicePhone, alicePhone}) {
 		t.Errorf("after the lease: placed %d, called %v", n, e.twilio.called())
+	}
+}
+
+// nobodyOnCall is a chain source whose chains are empty: a coverage gap.
+type nobodyOnCall struct{ Chains }
+
+func (nobodyOnCall) Chain(context.Context, string, time.Time) ([]routing.Step, error) {
+	return nil, nil
+}
+
+// TestNobodyOnCallPagesEmergency: with nobody holding any step, nobody is
+// waited for: the emergency number is called at once, and only it.
+func TestNobodyOnCallPagesEmergency(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	e.pager.chains = nobodyOnCall{e.pager.chains}
+	e.voicemail(1, callerPhone)
+	e.pager.Open(context.Background(), 1, "ops", e.clock.now())
+	if n := e.run(e.pager); n != 1 || !slices.Equal(e.twilio.called(), []string{emergency}) || len(e.texts.sent()) != 0 {
+		t.Errorf("placed %d, called %v, texted %v", n, e.twilio.called(), e.texts.sent())
+	}
+	e.clock.advance(time.Hour)
+	if n := e.run(e.pager); n != 0 {
+		t.Errorf("placed %d more", n)
+	}
+}
+
+// TestAlertPage: an alert is paged with its summary, spoken and texted,
+// and offers no call back.
+func TestAlertPage(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	e.subj.add(Subject{ID: 7, Kind: KindAlert, State: StateOpen, Team: "ops", Summary: "Disk full on db-1",
+		StartedAt: e.clock.now().Add(-10 * time.Minute)})
+	e.pager.Open(context.Background(), 7, "ops", e.clock.now())
+	e.run(e.pager)
+	if texts := e.texts.sent(); len(texts) != 1 || !strings.HasPrefix(texts[0].Body, "An alert for Operations, 10 minutes ago: Disk full on db-1. "+testPublic+"/incidents/7") {
+		t.Errorf("texts %+v", texts)
+	}
+	doc := e.webhook(e.pager.HandleCall(), PathCall, e.pageID(alicePhone), nil)
+	if said := doc.said(); !strings.Contains(said, "An alert for Operations, 10 minutes ago: Disk full on db-1.") || strings.Contains(said, "4 to call") {
+		t.Errorf("said %q", said)
 	}
 }
