@@ -82,24 +82,33 @@ func TestPageCallWithheldAndRecording(t *testing.T) {
 	}
 }
 
-// TestPageKeyAcknowledges: 1 acknowledges by that engineer, on the page
-// call, and nothing more is placed.
-func TestPageKeyAcknowledges(t *testing.T) {
-	e, id := paged(t, callerPhone)
-	doc := e.webhook(e.pager.HandleKey(), PathKey, id, press("1"))
-	if !strings.Contains(doc.said(), "Acknowledged") {
-		t.Errorf("said %q", doc.said())
-	}
-	if s, _ := e.subj.Subject(context.Background(), 1); s.State != StateAcknowledged || e.subj.how[1] != "alice/page call" {
-		t.Errorf("state %s by %q", s.State, e.subj.how[1])
-	}
-	e.clock.advance(time.Hour)
-	if n := e.run(e.pager); n != 0 || len(e.twilio.called()) != 1 {
-		t.Errorf("after 1: placed %d, called %v", n, e.twilio.called())
-	}
-	// The call again, after someone took it.
-	if doc := e.webhook(e.pager.HandleCall(), PathCall, id, nil); !strings.Contains(doc.said(), "already acknowledged") {
-		t.Errorf("said %q", doc.said())
+// TestPageKeyCloses: 1 acknowledges and 9 resolves, by that engineer on
+// the page call, and nothing more is placed; the page call after that
+// says so.
+func TestPageKeyCloses(t *testing.T) {
+	for _, tc := range []struct{ digit, said, state string }{
+		{"1", "Acknowledged", StateAcknowledged},
+		{"9", "Resolved", StateResolved},
+	} {
+		t.Run(tc.state, func(t *testing.T) {
+			e, id := paged(t, callerPhone)
+			if doc := e.webhook(e.pager.HandleKey(), PathKey, id, press(tc.digit)); !strings.Contains(doc.said(), tc.said) {
+				t.Errorf("said %q", doc.said())
+			}
+			if s, _ := e.subj.Subject(context.Background(), 1); s.State != tc.state || e.subj.how[1] != "alice/page call" {
+				t.Errorf("state %s by %q", s.State, e.subj.how[1])
+			}
+			e.clock.advance(time.Hour)
+			if n := e.run(e.pager); n != 0 || len(e.twilio.called()) != 1 {
+				t.Errorf("after %s: placed %d, called %v", tc.digit, n, e.twilio.called())
+			}
+			if doc := e.webhook(e.pager.HandleCall(), PathCall, id, nil); !strings.Contains(doc.said(), "already "+tc.state) {
+				t.Errorf("the page call again: said %q", doc.said())
+			}
+			if doc := e.webhook(e.pager.HandleKey(), PathKey, id, press("3")); !strings.Contains(doc.said(), "already "+tc.state) {
+				t.Errorf("3 after %s: said %q", tc.digit, doc.said())
+			}
+		})
 	}
 }
 
@@ -144,25 +153,6 @@ func TestPageKeyCallsBack(t *testing.T) {
 	}
 	if s, _ := e.subj.Subject(context.Background(), 1); s.State != StateAcknowledged {
 		t.Errorf("state after the call back %s, want acknowledged", s.State)
-	}
-}
-
-// TestPageKeyResolves: 9 resolves, and paging stops.
-func TestPageKeyResolves(t *testing.T) {
-	e, id := paged(t, callerPhone)
-	if doc := e.webhook(e.pager.HandleKey(), PathKey, id, press("9")); !strings.Contains(doc.said(), "Resolved") {
-		t.Errorf("said %q", doc.said())
-	}
-	if s, _ := e.subj.Subject(context.Background(), 1); s.State != StateResolved || e.subj.how[1] != "alice/page call" {
-		t.Errorf("state %s by %q", s.State, e.subj.how[1])
-	}
-	e.clock.advance(time.Hour)
-	if n := e.run(e.pager); n != 0 {
-		t.Errorf("placed %d after 9", n)
-	}
-	// Any key after that says so.
-	if doc := e.webhook(e.pager.HandleKey(), PathKey, id, press("7")); !strings.Contains(doc.said(), "already resolved") {
-		t.Errorf("said %q", doc.said())
 	}
 }
 
