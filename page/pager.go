@@ -193,8 +193,8 @@ func (p *Pager) RunOnce(ctx context.Context) (int, error) {
 }
 
 // place places one claimed page, if its incident is still open and the
-// chain still has its step, and schedules the next. It reports whether a
-// call was made.
+// chain still has its step, and schedules the next. It reports whether the
+// page went out: a call made (or refused by Twilio) and a text queued.
 func (p *Pager) place(ctx context.Context, r row, now time.Time) (bool, error) {
 	s, err := p.subjects.Subject(ctx, r.incident)
 	if err != nil {
@@ -225,6 +225,11 @@ func (p *Pager) place(ctx context.Context, r row, now time.Time) (bool, error) {
 		r.engineer, r.name, r.phone = st.Engineer, st.Name, st.Phone
 	}
 	sid, callErr := p.caller.Call(ctx, r.phone, cfg.Hotline.Number, p.pageURL(PathCall, r.id), p.pageURL(PathStatus, r.id))
+	if callErr != nil && ctx.Err() != nil {
+		// Stopping (or out of time) before the call went: the page
+		// stays pending, placed once its lease ends.
+		return false, fmt.Errorf("page: call not placed: %w", callErr)
+	}
 	p.count("call", callErr)
 	detail := p.describe(r, callErr)
 	if r.step != emergencyStep {

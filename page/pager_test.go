@@ -315,3 +315,34 @@ func TestAlertPage(t *testing.T) {
 		t.Errorf("said %q", said)
 	}
 }
+
+// TestStoppingLeavesThePage: a pager stopped while a call waits its turn
+// places nothing and records nothing; the page goes after its lease.
+func TestStoppingLeavesThePage(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	e.voicemail(1, callerPhone)
+	e.pager.Open(context.Background(), 1, "ops", e.clock.now())
+	ctx, cancel := context.WithCancel(context.Background())
+	real := e.pager.caller
+	e.pager.caller = stopping{real, cancel}
+	if n, err := e.pager.RunOnce(ctx); n != 0 || err == nil || len(e.twilio.called()) != 0 || len(e.subj.eventsOf(1, incident.EventPaged)) != 0 {
+		t.Fatalf("stopped RunOnce = %d, %v; called %v", n, err, e.twilio.called())
+	}
+	e.pager.caller = real
+	e.clock.advance(time.Minute)
+	if n := e.run(e.pager); n != 1 || !slices.Equal(e.twilio.called(), []string{alicePhone}) {
+		t.Errorf("after the lease: placed %d, called %v", n, e.twilio.called())
+	}
+}
+
+// stopping is a Caller whose process is told to stop as a call is asked
+// for: the rate limiter then lets no call go.
+type stopping struct {
+	Caller
+	stop context.CancelFunc
+}
+
+func (s stopping) Call(ctx context.Context, to, from, url, statusCallback string) (string, error) {
+	s.stop()
+	return s.Caller.Call(ctx, to, from, url, statusCallback)
+}
