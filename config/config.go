@@ -216,7 +216,7 @@ func (p *parser) config(root *yaml.Node) *Config {
 			p.errorf(top.missingAt(key), key, "required")
 		}
 	}
-	if h := p.child(top, "hotline", "number", "timezone", "greeting", "voice", "language", "emergency_number", "identify", "unknown_callers", "caller_id_attestation", "sms_from", "messaging_service_sid"); h != nil {
+	if h := p.child(top, "hotline", "number", "timezone", "greeting", "voice", "language", "emergency_number", "identify", "unknown_callers", "caller_id_attestation", "sms_from", "messaging_service_sid", "outbound_calls_per_second"); h != nil {
 		c.Hotline = p.hotline(h)
 		p.identification(h, &c.Hotline)
 	}
@@ -239,7 +239,7 @@ func (p *parser) config(root *yaml.Node) *Config {
 	}
 	teams := ids{}
 	for i, n := range p.list(top, "teams") {
-		if o := p.object(n, n, item("teams", i), "id", "name", "repeat", "voicemail", "escalation"); o != nil {
+		if o := p.object(n, n, item("teams", i), "id", "name", "repeat", "voicemail", "escalation", "follow_up"); o != nil {
 			if t, ok := p.team(o, teams, engineers, rotations); ok {
 				c.Teams = append(c.Teams, t)
 			}
@@ -274,6 +274,7 @@ func (p *parser) hotline(o *object) Hotline {
 	if h.MessagingServiceSID, n = p.str(o, "messaging_service_sid"); n != nil && !messagingServiceRe.MatchString(h.MessagingServiceSID) {
 		p.errorf(n, join(o.path, "messaging_service_sid"), "%q: want a Messaging Service SID, MG and 32 hex digits", h.MessagingServiceSID)
 	}
+	h.OutboundCallsPerSecond = p.callsPerSecond(o)
 	if h.SMSFrom != "" && h.MessagingServiceSID != "" {
 		p.errorf(o.values["messaging_service_sid"], join(o.path, "messaging_service_sid"), "give sms_from or messaging_service_sid, not both")
 	}
@@ -295,6 +296,7 @@ func (p *parser) team(o *object, seen, engineers, rotations ids) (Team, bool) {
 	}
 	t.Repeat = p.integer(o, "repeat", 0, 0, maxRepeat)
 	t.Voicemail = p.boolean(o, "voicemail", true)
+	t.FollowUp = p.followUp(o)
 	for i, n := range p.nonEmptyList(o, "escalation") {
 		s := p.object(n, n, item(join(o.path, "escalation"), i), "rotation", "rotations", "engineer", "timeout")
 		if s != nil {

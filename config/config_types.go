@@ -90,6 +90,10 @@ type Hotline struct {
 	// MessagingServiceSID (MG…) sends texts through a Messaging Service
 	// instead of from one number (optional; not with SMSFrom).
 	MessagingServiceSID string
+	// OutboundCallsPerSecond is how many calls hotline starts a second (the
+	// page calls), shared by the whole process, so it never outruns the
+	// account's rate: 1 a second unless Twilio raised it (default 1).
+	OutboundCallsPerSecond float64
 }
 
 // TextSender is who texts are sent as: the Messaging Service when there is
@@ -126,6 +130,9 @@ type Team struct {
 	Repeat     int    // extra passes over the chain
 	Voicemail  bool   // default true
 	Escalation []EscalationStep
+	// FollowUp is which unanswered calls page the chain, and how often
+	// (default: voicemails and missed calls, every 5 minutes).
+	FollowUp FollowUp
 }
 
 // EscalationStep is one step of a team's chain as configured: one engineer,
