@@ -110,6 +110,7 @@ func (m *Metrics) observe(r *http.Request, code int, d time.Duration) {
 var knownSteps = map[string]bool{
 	"voice": true, "fallback": true, "status": true, "menu": true, "pin": true, "dial": true, "whisper": true,
 	"whisper/answer": true, "recorded": true, "no-message": true, "transcript": true,
-	// The SMS webhooks notify serves on the same subrouter.
-	"text-status": true, "sms": true,
+	// The SMS webhooks notify serves, and the page calls' page serves, on
+	// the same subrouter.
+	"text-status": true, "sms": true, "page": true, "page/key": true, "page/status": true,
 }

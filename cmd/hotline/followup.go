@@ -8,6 +8,7 @@ import (
 
 	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/incident"
+	"github.com/hotline-dev/hotline/page"
 )
 
 // followUps settles each call incident when it ends (incident.Settle):
@@ -68,8 +69,39 @@ func (f *followUps) settle(ctx context.Context, w incident.Committed) {
 	}
 }
 
-// followUpOutcomes are the outcomes that leave a team's calls open: those
-// a person still has to act on, a message or a call nobody took.
+// followUpOutcomes are the outcomes that leave a team's calls open, to be
+// paged: its follow_up.outcomes (a team no longer in the config gets the
+// default's).
 func followUpOutcomes(cfg *config.Config, team string) []string {
+	if t, ok := cfg.Team(team); ok {
+		return t.FollowUp.Outcomes
+	}
 	return []string{incident.StatusVoicemail, incident.StatusMissed}
+}
+
+// openPages starts paging an incident left open; a failure is logged and
+// the incident stays open on the call log.
+func (s *server) openPages(ctx context.Context, id int64, team string, at time.Time) {
+	if err := s.pager.Open(ctx, id, team, at); err != nil {
+		s.log.Error().Err(err).Int64("incident", id).Msg("paging: open")
+	}
+}
+
+// pageSubjects is the incident log as the pager reads and changes it.
+type pageSubjects struct{ *incident.Incidents }
+
+// Subject is incident id as the pager speaks of it.
+func (p pageSubjects) Subject(ctx context.Context, id int64) (page.Subject, error) {
+	in, err := p.Incident(ctx, id)
+	if err != nil {
+		return page.Subject{}, err
+	}
+	return page.Subject{ID: in.ID, Kind: in.Kind, State: in.State, Team: in.Team, From: in.From, CallerName: in.CallerName,
+		Summary: in.Summary, Transcript: deref(in.Transcript), RecordingURL: deref(in.RecordingURL), StartedAt: in.StartedAt}, nil
+}
+
+// AddEvent adds ev to incident id's timeline, once per key.
+func (p pageSubjects) AddEvent(ctx context.Context, id int64, ev incident.Event) error {
+	_, err := p.Incidents.AddEvent(ctx, id, ev)
+	return err
 }

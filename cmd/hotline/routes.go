@@ -19,6 +19,7 @@ import (
 	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/ivr"
 	"github.com/hotline-dev/hotline/notify"
+	"github.com/hotline-dev/hotline/page"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 	"github.com/hotline-dev/hotline/store"
@@ -49,6 +50,7 @@ type deps struct {
 	// throttling and its log).
 	trustedProxies []netip.Prefix
 	now            func() time.Time
+	pager          *page.Pager
 	// opened is told of each incident left open, to page it (alerts and
 	// calls alike); nil pages nobody.
 	opened func(ctx context.Context, id int64, team string, at time.Time)
@@ -76,6 +78,9 @@ func routes(d deps) http.Handler {
 	tw.Handle("/recorded", flow.HandleRecorded()).Methods(http.MethodPost)
 	tw.Handle("/no-message", flow.HandleNoMessage()).Methods(http.MethodPost)
 	tw.Handle("/transcript", flow.HandleTranscript()).Methods(http.MethodPost)
+	tw.Handle(strings.TrimPrefix(page.PathCall, "/twilio"), d.pager.HandleCall()).Methods(http.MethodPost)
+	tw.Handle(strings.TrimPrefix(page.PathKey, "/twilio"), d.pager.HandleKey()).Methods(http.MethodPost)
+	tw.Handle(strings.TrimPrefix(page.PathStatus, "/twilio"), d.pager.HandleStatus()).Methods(http.MethodPost)
 	tw.Handle("/text-status", d.outbox.HandleStatus()).Methods(http.MethodPost)
 	tw.Handle("/sms", d.outbox.HandleReply()).Methods(http.MethodPost)
 

@@ -23,6 +23,7 @@ import (
 	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/ivr"
 	"github.com/hotline-dev/hotline/notify"
+	"github.com/hotline-dev/hotline/page"
 	"github.com/hotline-dev/hotline/routing"
 
 	"github.com/hotline-dev/hotline/web"
@@ -50,7 +51,9 @@ type server struct {
 	outbox    *notify.Outbox
 	texts     *notify.CallTexts
 	followUps *followUps
-	sending   bool // the outbox has a Twilio account to send with
+	pager     *page.Pager
+	caller    *page.TwilioCaller // nil without a Twilio account
+	sending   bool               // the outbox has a Twilio account to send with
 	http      *http.Server
 	listener  net.Listener
 }
@@ -176,6 +179,27 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 	registry.MustRegister(s.outbox.Collectors()...)
 	s.texts = notify.NewCallTexts(s.outbox, a.db, incidents, a.router, s.publicURL, log)
 	s.followUps = newFollowUps(incidents, a.router.Config, log)
+	if o.accountSID != "" {
+		caller, err := page.NewTwilioCaller(page.TwilioConfig{AccountSID: o.accountSID, AuthToken: o.authToken, BaseURL: o.twilioAPI,
+			CallsPerSecond: a.cfg.Hotline.OutboundCallsPerSecond})
+		if err != nil {
+			writer.Close()
+			ln.Close()
+			a.Close()
+			return nil, fmt.Errorf("serve: paging: %w", err)
+		}
+		s.caller = caller
+	}
+	// Without an account pages are kept, due, in the database: placed once
+	// hotline runs with one.
+	var caller page.Caller
+	if s.caller != nil {
+		caller = s.caller
+	}
+	s.pager = page.New(page.Deps{DB: a.db, Subjects: pageSubjects{incidents}, Chains: a.router, Texter: s.outbox,
+		Caller: caller, PublicURL: s.publicURL, Log: log})
+	registry.MustRegister(s.pager.Collectors()...)
+	s.followUps.opened = s.openPages
 	writer.OnCommit(func(batch []incident.Committed) {
 		s.texts.Committed(batch)
 		s.followUps.committed(batch)
@@ -183,7 +207,7 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 	s.http = &http.Server{
 		Handler: routes(deps{
 			log: log, db: a.db, router: a.router, incidents: s.incidents, writer: writer, metrics: metrics, registry: registry,
-			announce: s.announce, users: s.users, outbox: s.outbox,
+			announce: s.announce, users: s.users, outbox: s.outbox, pager: s.pager, opened: s.openPages,
 			authToken: s.authToken, accountSID: o.accountSID, twilioAPI: o.twilioAPI, publicURL: s.publicURL, trustedProxies: s.trusted, now: time.Now,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -227,6 +251,13 @@ func (s *server) serve(ctx context.Context) error {
 	go s.texts.Run(work)
 	go s.followUps.run(work)
 	go s.closeStale(work, time.Now)
+	if s.caller != nil {
+		go func() {
+			if err := s.pager.Run(work); err != nil && work.Err() == nil {
+				s.log.Error().Err(err).Msg("paging stopped")
+			}
+		}()
+	}
 	if s.sending {
 		go s.outbox.Run(work)
 		go notify.NewReminders(s.outbox, s.router, time.Now, s.log).Run(work)
@@ -311,5 +342,8 @@ func (s *server) reload() {
 	}
 	s.cfg = cfg
 	s.router.SetConfig(cfg)
+	if s.caller != nil {
+		s.caller.SetCallsPerSecond(cfg.Hotline.OutboundCallsPerSecond)
+	}
 	s.log.Info().Str("revision", cfg.Revision[:12]).Msg("config reloaded")
 }

@@ -23,13 +23,14 @@ import (
 	"github.com/hotline-dev/hotline/web"
 )
 
-// messagesAPI is a local fake of Twilio's Messages API: it keeps each
-// posted form and answers 201 with the JSON of a queued Message, a new SID
-// each time.
+// messagesAPI is a local fake of Twilio's Messages and Calls APIs: it keeps
+// each posted form and answers 201 with the JSON of a queued Message, or of
+// a queued Call for Calls.json, a new SID each time.
 type messagesAPI struct {
 	*httptest.Server
-	mu   sync.Mutex
-	sent []url.Values
+	mu    sync.Mutex
+	sent  []url.Values
+	calls []url.Values
 }
 
 func newMessagesAPI(t *testing.T) *messagesAPI {
@@ -38,12 +39,18 @@ func newMessagesAPI(t *testing.T) *messagesAPI {
 		body, _ := io.ReadAll(r.Body)
 		form, _ := url.ParseQuery(string(body))
 		m.mu.Lock()
-		m.sent = append(m.sent, form)
-		sid := fmt.Sprintf("SM%032x", len(m.sent))
+		var b []byte
+		if strings.HasSuffix(r.URL.Path, "/Calls.json") {
+			m.calls = append(m.calls, form)
+			b, _ = json.Marshal(map[string]any{"sid": fmt.Sprintf("CA%032x", len(m.calls)), "account_sid": "AC11111111111111111111111111111111",
+				"to": form.Get("To"), "from": form.Get("From"), "status": "queued", "direction": "outbound-api", "api_version": "2010-04-01"})
+		} else {
+			m.sent = append(m.sent, form)
+			b, _ = json.Marshal(map[string]any{"sid": fmt.Sprintf("SM%032x", len(m.sent)), "account_sid": "AC11111111111111111111111111111111", "to": form.Get("To"),
+				"from": form.Get("From"), "body": form.Get("Body"), "status": "queued", "direction": "outbound-api",
+				"api_version": "2010-04-01", "num_segments": "1", "error_code": nil, "error_message": nil, "price": nil})
+		}
 		m.mu.Unlock()
-		b, _ := json.Marshal(map[string]any{"sid": sid, "account_sid": "AC11111111111111111111111111111111", "to": form.Get("To"),
-			"from": form.Get("From"), "body": form.Get("Body"), "status": "queued", "direction": "outbound-api",
-			"api_version": "2010-04-01", "num_segments": "1", "error_code": nil, "error_message": nil, "price": nil})
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusCreated)
 		_, _ = w.Write(b)
@@ -56,6 +63,13 @@ func (m *messagesAPI) all() []url.Values {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]url.Values(nil), m.sent...)
+}
+
+// placed are the calls Calls.json was asked to start.
+func (m *messagesAPI) placed() []url.Values {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]url.Values(nil), m.calls...)
 }
 
 // textingHotline is a hotline serving with a Twilio account whose texts go

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"encoding/xml"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotline-dev/hotline/incident"
+	"github.com/hotline-dev/hotline/ivr/sim"
+	"github.com/hotline-dev/hotline/store/storetest"
+)
+
+// waitCalls waits (10 s at most) until the fake Calls API was asked for n
+// calls, and returns them.
+func waitCalls(t *testing.T, api *messagesAPI, n int) []url.Values {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if calls := api.placed(); len(calls) >= n || time.Now().After(deadline) {
+			return calls
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestVoicemailPagedAndAcknowledged: a voicemail left at night pages the
+// team's first step within 5 s of the call ending: a call from the support
+// number to alice whose TwiML names the caller and offers the keys, and a
+// text. Alice pressing 1 on that page call acknowledges the incident as
+// hers, and nothing more is placed for it.
+func TestVoicemailPagedAndAcknowledged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		h, s, api := textingHotline(t, dsn)
+		res := h.call(sim.Script{From: "+15555550123", To: "+18005550100", Presses: []string{"1"}, Voicemail: "The VPN is down, please call me."})
+		ended := time.Now()
+		calls := waitCalls(t, api, 1)
+		if len(calls) != 1 || calls[0].Get("To") != alice || calls[0].Get("From") != "+18005550100" {
+			t.Fatalf("page calls %v; want one to alice from the support number", calls)
+		}
+		if took := time.Since(ended); took > 5*time.Second {
+			t.Errorf("the page came %s after the call ended; want within 5 s", took)
+		}
+		pageURL, err := url.Parse(calls[0].Get("Url"))
+		if err != nil || pageURL.Path != "/twilio/page" || strings.Contains(calls[0].Get("Url"), "555") {
+			t.Fatalf("page Url %q", calls[0].Get("Url"))
+		}
+		// Twilio fetches the page's TwiML when alice answers.
+		resp, body, err := h.twilio.Post(context.Background(), pageURL.RequestURI(), url.Values{"CallSid": {"CApage1"}, "CallStatus": {"in-progress"},
+			"To": {alice}, "From": {"+18005550100"}, "Direction": {"outbound-api"}})
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("page TwiML: %v %v", resp, err)
+		}
+		var doc struct {
+			Gather struct {
+				Action string `xml:"action,attr"`
+				Say    []string `xml:"Say"`
+			} `xml:"Gather"`
+		}
+		if err := xml.Unmarshal(body, &doc); err != nil || doc.Gather.Action == "" || !strings.Contains(string(body), "VPN is down") {
+			t.Fatalf("page TwiML has no key menu or message: %v\n%s", err, body)
+		}
+		action, _ := url.Parse(doc.Gather.Action)
+		if resp, _, err := h.twilio.Post(context.Background(), action.RequestURI(), url.Values{"CallSid": {"CApage1"}, "Digits": {"1"}, "To": {alice}}); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("key 1: %v %v", resp, err)
+		}
+		in := h.incident(res.CallSid)
+		if in.State != incident.StateAcknowledged || in.AcknowledgedBy == nil || *in.AcknowledgedBy != "alice" {
+			t.Errorf("after key 1: state %q by %v; want acknowledged by alice", in.State, in.AcknowledgedBy)
+		}
+		var paged, texted bool
+		for _, e := range in.Events {
+			paged = paged || e.Type == incident.EventPaged
+		}
+		for _, m := range api.all() {
+			texted = texted || m.Get("To") == alice && strings.Contains(m.Get("Body"), "1")
+		}
+		if !paged || !texted {
+			t.Errorf("paged event %t, page text %t; want both", paged, texted)
+		}
+		// Nothing is placed for it again, even when a later page falls due.
+		s.pager.Wake()
+		if n, err := s.pager.RunOnce(context.Background()); err != nil || n != 0 || len(api.placed()) != 1 {
+			t.Errorf("after the acknowledgement: RunOnce placed %d (%v); calls %d, want 1", n, err, len(api.placed()))
+		}
+	})
+}
