@@ -56,7 +56,7 @@ func TestVoicemailPagedAndAcknowledged(t *testing.T) {
 		}
 		var doc struct {
 			Gather struct {
-				Action string `xml:"action,attr"`
+				Action string   `xml:"action,attr"`
 				Say    []string `xml:"Say"`
 			} `xml:"Gather"`
 		}
