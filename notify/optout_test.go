@@ -17,7 +17,7 @@ func TestStopThenStart(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		o := newTextOutbox(t, dsn, TwilioConfig{StatusCallback: statusURL})
 		reply := func(body string) {
-			rec := post(o.HandleReply(), "/twilio/sms", url.Values{"From": {alice}, "To": {testFrom}, "Body": {body}, "MessageSid": {"SM1"}})
+			rec := post(o.HandleReply(nil), "/twilio/sms", url.Values{"From": {alice}, "To": {testFrom}, "Body": {body}, "MessageSid": {"SM1"}})
 			if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "<Response/>") || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/xml") {
 				t.Fatalf("reply %q: %d %q %q, want 200 and an empty TwiML response", body, rec.Code, rec.Header().Get("Content-Type"), rec.Body.String())
 			}

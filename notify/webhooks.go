@@ -1,8 +1,11 @@
 package notify
 
 import (
+	"context"
+	"encoding/xml"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // HandleStatus serves a text's status callback (<public URL>/twilio/text-status,
@@ -33,15 +36,24 @@ func (o *Outbox) HandleStatus() http.Handler {
 	})
 }
 
+// Commands acts on a text that is no STOP or START word (an engineer's
+// "ack" to a page) and returns the answer to text back, "" for none.
+type Commands func(ctx context.Context, from, body string) (string, error)
+
 // HandleReply serves the texts that come in to the SMS number
 // (<public URL>/twilio/sms, its "A message comes in" webhook, behind the
 // signature check): a STOP word opts the sender out, a START word back in
-// (Reply). It answers an empty <Response/>: Twilio sends the standard
-// opt-out and opt-in answers itself.
-func (o *Outbox) HandleReply() http.Handler {
+// (Reply), and anything else goes to commands (nil: none), whose answer is
+// texted back. It answers an empty <Response/> otherwise: Twilio sends the
+// standard opt-out and opt-in answers itself.
+func (o *Outbox) HandleReply(commands Commands) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		from := r.PostFormValue("From")
 		change, err := o.Reply(r.Context(), from, r.PostFormValue("Body"))
+		answer := ""
+		if err == nil && change == "" && commands != nil {
+			answer, err = commands(r.Context(), from, r.PostFormValue("Body"))
+		}
 		if err != nil {
 			o.log.Error().Err(err).Str("from", mask(from)).Msg("sms reply")
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -51,7 +63,13 @@ func (o *Outbox) HandleReply() http.Handler {
 			o.log.Info().Str("from", mask(from)).Str("change", change).Msg("sms opt-out changed")
 		}
 		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-		_, _ = w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Response/>`))
+		if answer == "" {
+			_, _ = w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Response/>`))
+			return
+		}
+		var b strings.Builder
+		_ = xml.EscapeText(&b, []byte(answer))
+		_, _ = w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Response><Message>` + b.String() + `</Message></Response>`))
 	})
 }
 

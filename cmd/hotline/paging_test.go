@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -87,4 +88,40 @@ func TestVoicemailPagedAndAcknowledged(t *testing.T) {
 			t.Errorf("after the acknowledgement: RunOnce placed %d (%v); calls %d, want 1", n, err, len(api.placed()))
 		}
 	})
+}
+
+// TestPageAcknowledgedByText: alice's text reply "1" to her page
+// acknowledges it and is answered; "resolve N" resolves incident N; a text
+// from a number no engineer has changes nothing and gets no answer.
+func TestPageAcknowledgedByText(t *testing.T) {
+	h, _, api := textingHotline(t, storetest.SQLite(t))
+	res := h.call(sim.Script{From: "+15555550123", To: "+18005550100", Presses: []string{"1"}, Voicemail: "The VPN is down, please call me."})
+	waitCalls(t, api, 1)
+	text := func(from, body string) string {
+		t.Helper()
+		resp, answer, err := h.twilio.Post(context.Background(), "/twilio/sms", url.Values{"From": {from}, "To": {"+15005550006"}, "Body": {body}, "MessageSid": {"SM1"}})
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("text %q from %s: %v %v", body, from, resp, err)
+		}
+		return string(answer)
+	}
+	if answer := text("+15555550199", "1"); strings.Contains(answer, "<Message>") {
+		t.Errorf("a stranger's 1 was answered: %s", answer)
+	}
+	if in := h.incident(res.CallSid); in.State != incident.StateOpen {
+		t.Fatalf("a stranger's text changed the incident: %q", in.State)
+	}
+	id := strconv.FormatInt(h.incident(res.CallSid).ID, 10)
+	if answer := text(alice, " 1 "); !strings.Contains(answer, "<Message>Incident "+id+" acknowledged") {
+		t.Errorf("alice's 1 answered %s", answer)
+	}
+	if in := h.incident(res.CallSid); in.State != incident.StateAcknowledged || *in.AcknowledgedBy != "alice" {
+		t.Errorf("after alice's 1: %q by %v", in.State, in.AcknowledgedBy)
+	}
+	if answer := text(alice, "resolve "+id); !strings.Contains(answer, "Incident "+id+" resolved") {
+		t.Errorf("alice's resolve answered %s", answer)
+	}
+	if in := h.incident(res.CallSid); in.State != incident.StateResolved {
+		t.Errorf("after resolve: %q", in.State)
+	}
 }

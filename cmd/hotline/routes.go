@@ -82,7 +82,7 @@ func routes(d deps) http.Handler {
 	tw.Handle(strings.TrimPrefix(page.PathKey, "/twilio"), d.pager.HandleKey()).Methods(http.MethodPost)
 	tw.Handle(strings.TrimPrefix(page.PathStatus, "/twilio"), d.pager.HandleStatus()).Methods(http.MethodPost)
 	tw.Handle("/text-status", d.outbox.HandleStatus()).Methods(http.MethodPost)
-	tw.Handle("/sms", d.outbox.HandleReply()).Methods(http.MethodPost)
+	tw.Handle("/sms", d.outbox.HandleReply(d.pager.Reply)).Methods(http.MethodPost)
 
 	// One guard checks the passwords of the sign-in form and the API, so
 	// their failures count together and their hashing shares one bound.
