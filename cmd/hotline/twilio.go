@@ -73,6 +73,9 @@ func wantedSettings(base string) []setting {
 		{"StatusCallbackMethod", http.MethodPost},
 		{"VoiceFallbackUrl", base + "/twilio/fallback"},
 		{"VoiceFallbackMethod", http.MethodPost},
+		// Texts back to the number (STOP, an engineer's "1" to a page).
+		{"SmsUrl", base + "/twilio/sms"},
+		{"SmsMethod", http.MethodPost},
 	}
 }
 
@@ -85,6 +88,8 @@ func currentSettings(n *openapi.ApiV2010IncomingPhoneNumber) []setting {
 		{"StatusCallbackMethod", deref(n.StatusCallbackMethod)},
 		{"VoiceFallbackUrl", deref(n.VoiceFallbackUrl)},
 		{"VoiceFallbackMethod", deref(n.VoiceFallbackMethod)},
+		{"SmsUrl", deref(n.SmsUrl)},
+		{"SmsMethod", deref(n.SmsMethod)},
 	}
 }
 
@@ -316,6 +321,10 @@ func updateParams(want []setting) *openapi.UpdateIncomingPhoneNumberParams {
 			p.SetVoiceFallbackUrl(s.value)
 		case "VoiceFallbackMethod":
 			p.SetVoiceFallbackMethod(s.value)
+		case "SmsUrl":
+			p.SetSmsUrl(s.value)
+		case "SmsMethod":
+			p.SetSmsMethod(s.value)
 		}
 	}
 	return p

@@ -29,6 +29,7 @@ func liveNumber() map[string]any {
 	n["voice_url"], n["voice_method"] = "https://hotline.example.com/twilio/voice", "POST"
 	n["status_callback"] = "https://hotline.example.com/twilio/status"
 	n["voice_fallback_url"] = "https://hotline.example.com/twilio/fallback"
+	n["sms_url"] = "https://hotline.example.com/twilio/sms"
 	n["voice_caller_id_lookup"] = true
 	return n
 }
@@ -160,7 +161,7 @@ func TestTwilioCheckExampleConfig(t *testing.T) {
 		t.Errorf("exit %d, want 1", code)
 	}
 	for _, want := range []string{
-		"fail webhooks: VoiceUrl is https://demo.twilio.com/welcome/voice/, not https://h.example.com/twilio/voice; VoiceMethod is GET, not POST; StatusCallback is (none), not https://h.example.com/twilio/status; VoiceFallbackUrl is (none), not https://h.example.com/twilio/fallback; to fix: run hotline twilio configure --number +18005550100 --public-url https://h.example.com\n",
+		"fail webhooks: VoiceUrl is https://demo.twilio.com/welcome/voice/, not https://h.example.com/twilio/voice; VoiceMethod is GET, not POST; StatusCallback is (none), not https://h.example.com/twilio/status; VoiceFallbackUrl is (none), not https://h.example.com/twilio/fallback; SmsUrl is https://demo.twilio.com/welcome/sms/reply/, not https://h.example.com/twilio/sms; to fix: run hotline twilio configure --number +18005550100 --public-url https://h.example.com\n",
 		"warn caller_name: caller-name lookup (VoiceCallerIdLookup) is off",
 		"fail dialing: hotline.emergency_number: the number is in the US 555 exchange, which Twilio cannot dial (error 13224)",
 		"warn texts: the toll-free verification of +18005550100 (hotline.number) is pending (IN_REVIEW)",

@@ -91,7 +91,7 @@ func (f *fakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
 		sid := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, accountPath+"/IncomingPhoneNumbers/"), ".json")
 		for _, n := range f.numbers {
 			if n["sid"] == sid {
-				for k, field := range map[string]string{"VoiceUrl": "voice_url", "VoiceMethod": "voice_method", "StatusCallback": "status_callback", "StatusCallbackMethod": "status_callback_method", "VoiceFallbackUrl": "voice_fallback_url", "VoiceFallbackMethod": "voice_fallback_method"} {
+				for k, field := range map[string]string{"VoiceUrl": "voice_url", "VoiceMethod": "voice_method", "StatusCallback": "status_callback", "StatusCallbackMethod": "status_callback_method", "VoiceFallbackUrl": "voice_fallback_url", "VoiceFallbackMethod": "voice_fallback_method", "SmsUrl": "sms_url", "SmsMethod": "sms_method"} {
 					if v, ok := r.PostForm[k]; ok {
 						n[field] = v[0]
 					}

@@ -24,6 +24,7 @@ func oldNumber() map[string]any {
 		"voice_url": "https://demo.twilio.com/welcome/voice/", "voice_method": "GET",
 		"status_callback": "", "status_callback_method": "POST",
 		"voice_fallback_url": "", "voice_fallback_method": "POST",
+		"sms_url": "https://demo.twilio.com/welcome/sms/reply/", "sms_method": "POST",
 		"voice_application_sid": "", "trunk_sid": nil, "voice_caller_id_lookup": false,
 	}
 }
@@ -68,6 +69,8 @@ func TestTwilioConfigure(t *testing.T) {
 		"StatusCallbackMethod": {"POST"},
 		"VoiceFallbackUrl":     {"https://hotline.example.com/twilio/fallback"},
 		"VoiceFallbackMethod":  {"POST"},
+		"SmsUrl":               {"https://hotline.example.com/twilio/sms"},
+		"SmsMethod":            {"POST"},
 	}
 	if !reflect.DeepEqual(up.form, wantForm) {
 		t.Errorf("update form:\n%v\nwant\n%v", up.form, wantForm)
@@ -79,7 +82,9 @@ func TestTwilioConfigure(t *testing.T) {
   StatusCallbackMethod POST (unchanged)
   VoiceFallbackUrl     (none) → https://hotline.example.com/twilio/fallback
   VoiceFallbackMethod  POST (unchanged)
-updated: 4 of 6 settings changed
+  SmsUrl               https://demo.twilio.com/welcome/sms/reply/ → https://hotline.example.com/twilio/sms
+  SmsMethod            POST (unchanged)
+updated: 5 of 8 settings changed
 `
 	if stdout != want {
 		t.Errorf("printed:\n%s\nwant:\n%s", stdout, want)
@@ -110,7 +115,7 @@ func TestTwilioConfigureDryRun(t *testing.T) {
 		t.Fatalf("--dry-run sent %d requests, want the lookup alone", len(reqs))
 	}
 	checkList(t, f, reqs[0])
-	if !strings.Contains(stdout, "VoiceMethod          GET → POST") || !strings.HasSuffix(stdout, "dry run: 4 of 6 settings would change; nothing was sent\n") {
+	if !strings.Contains(stdout, "VoiceMethod          GET → POST") || !strings.HasSuffix(stdout, "dry run: 5 of 8 settings would change; nothing was sent\n") {
 		t.Errorf("printed:\n%s", stdout)
 	}
 	if f.numbers[0]["voice_url"] != "https://demo.twilio.com/welcome/voice/" {
