@@ -110,7 +110,7 @@ func IsE164(s string) bool { return e164Re.MatchString(s) }
 
 // withheldSpellings are the forms a withheld caller ID arrives in: words,
 // and the keypad spellings of ANONYMOUS, RESTRICTED, UNKNOWN, UNAVAILABLE
-// and BLOCKED that look like E.164 numbers (README "Customers").
+// and BLOCKED that look like E.164 numbers (README "Known callers, languages, announcements").
 var withheldSpellings = map[string]bool{
 	"anonymous": true, "restricted": true, "unknown": true, "unavailable": true, "blocked": true, "private": true,
 	"+266696687": true, "+7378742833": true, "+8656696": true, "+86282452253": true, "+2562533": true,

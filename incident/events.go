@@ -50,8 +50,9 @@ type EventTypeInfo struct {
 }
 
 // EventTypes is the one list of event types: the code writes the constants
-// it lists (TestEventsAreWrittenWithTypedConstants), and the web page's
-// labels and the README's table (TestREADMEListsEventTypes) come from it.
+// it lists, and only them (TestEventsAreWrittenWithTypedConstants,
+// TestEveryEventTypeIsWritten), and the web page's labels and the README's
+// table (TestREADMEListsEventTypes) come from it.
 var EventTypes = []EventTypeInfo{
 	{EventIncoming, "Call came in", "the call reached hotline; the detail names the caller's number"},
 	{EventIdentified, "Caller identified", "the caller was recognised as a customer, by number or PIN"},

@@ -175,3 +175,61 @@ func TestREADMEListsEventTypes(t *testing.T) {
 		t.Errorf("README.md's table of event types is not EventTypes'; regenerate it (see the test's comment).\ngot:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestEveryEventTypeIsWritten: each type of EventTypes is named somewhere
+// in the code besides its declaration, so the README's table lists nothing
+// hotline never writes.
+func TestEveryEventTypeIsWritten(t *testing.T) {
+	constants := map[string]EventType{}
+	fset := token.NewFileSet()
+	decl, err := goparser.ParseFile(fset, "events.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ast.Inspect(decl, func(n ast.Node) bool {
+		if vs, ok := n.(*ast.ValueSpec); ok {
+			if id, ok := vs.Type.(*ast.Ident); ok && id.Name == "EventType" {
+				for _, name := range vs.Names {
+					constants[name.Name] = ""
+				}
+			}
+		}
+		return true
+	})
+	used := map[string]bool{}
+	err = filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".") && path != "..") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || path == filepath.Join("..", "incident", "events.go") {
+			return nil
+		}
+		f, err := goparser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok {
+				if _, known := constants[id.Name]; known {
+					used[id.Name] = true
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(constants) < 20 {
+		t.Fatalf("found %d event type constants in events.go", len(constants))
+	}
+	for name := range constants {
+		if !used[name] {
+			t.Errorf("%s is in EventTypes but nothing writes it", name)
+		}
+	}
+}

@@ -53,6 +53,9 @@ var (
 // codeOptedOut is Twilio's error for a text to a number that replied STOP.
 const codeOptedOut = 21610
 
+// optedOutByTwilio is the opt-out reason of a number Twilio refused to text.
+const optedOutByTwilio = "Twilio refused a text with error 21610"
+
 // codes are the meanings of the errors that keep texts from arriving most
 // often (docs/twilio.md §8.9).
 var codes = map[int]string{
@@ -168,7 +171,7 @@ func (o *Outbox) recordStatus(ctx context.Context, tx *store.Tx, st Status) (boo
 	o.log.Warn().Int64("sms", r.id).Str("twilio_sid", st.SID).Str("to", mask(r.to)).Str("status", st.Status).
 		Str("error_code", st.ErrorCode).Msg("sms not delivered")
 	if st.ErrorCode == strconv.Itoa(codeOptedOut) {
-		if err := optOutTx(ctx, tx, r.to, "Twilio refused a text with error 21610", now); err != nil {
+		if err := optOutTx(ctx, tx, r.to, optedOutByTwilio, now); err != nil {
 			return false, err
 		}
 	}

@@ -22,13 +22,14 @@ func (o *Outbox) HandleStatus() http.Handler {
 		}
 		// A malformed id names no row: the SID alone is then looked up.
 		st.Outbox, _ = strconv.ParseInt(r.URL.Query().Get("sms"), 10, 64)
-		o.countStatus(st.Status)
 		ours, err := o.RecordStatus(r.Context(), st)
 		if err != nil {
 			o.log.Error().Err(err).Str("twilio_sid", st.SID).Msg("sms status callback")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
+		// Counted once taken: a 503 that Twilio retries counts once.
+		o.countStatus(st.Status)
 		if !ours {
 			o.log.Info().Str("twilio_sid", st.SID).Str("status", st.Status).Msg("sms status callback for a text the outbox did not send")
 		}

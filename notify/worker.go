@@ -168,7 +168,7 @@ func (o *Outbox) send(ctx context.Context, c claimed) outcome {
 		// The engineer replied STOP where hotline did not see it (another
 		// webhook on the number): remember it, so no text is tried again.
 		out.result, out.why = failed, codeWords(codeOptedOut)
-		if err := o.optOut(ctx, c.to, "Twilio refused a text with error 21610"); err != nil {
+		if err := o.optOut(ctx, c.to, optedOutByTwilio); err != nil {
 			o.log.Error().Err(err).Str("to", mask(c.to)).Msg("sms: record opt-out")
 		}
 	case permanent:

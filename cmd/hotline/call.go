@@ -31,7 +31,7 @@ func cmdCall(ctx context.Context, e env, args []string) error {
 	hangup := fs.String("hangup", "", "the caller hangs up: menu, ring:N, record or talk (on the bridged engineer)")
 	order := fs.String("status-order", "last", "when the final status callback arrives against the action Twilio requests after the caller hung up: last, first or concurrent (real Twilio guarantees none)")
 	pickup := fs.Int("voicemail-pickup", 0, "seconds of ringing before an engineer's personal voicemail answers (0: 22, as mobile carriers take 20 to 30)")
-	tidy := fs.Bool("tidy", false, "a tidy Twilio: no 5 s added to Dial timeouts, personal voicemails pick up at once, no CallToken")
+	tidy := fs.Bool("tidy", false, "a tidy Twilio: no 5 s added to Dial timeouts, personal voicemails pick up after 5 s like a person, no CallToken (not with --voicemail-pickup)")
 	var presses, engineers repeated
 	fs.Var(&presses, "press", "the caller's key at each menu, in order (repeatable; \"\" presses nothing)")
 	fs.Var(&engineers, "engineer", "ID=behaviour (or +NUMBER=behaviour): accept, decline, no-answer, busy, voicemail, failed, hangup (repeatable)")
@@ -45,6 +45,9 @@ func cmdCall(ctx context.Context, e env, args []string) error {
 	if *base == "" {
 		fs.Usage()
 		return usageErr("call: --url is required")
+	}
+	if *tidy && *pickup != 0 {
+		return badFlag(fs, "--voicemail-pickup and --tidy: a tidy Twilio's voicemails pick up as a person does, after 5 s")
 	}
 	statusOrder, known := statusOrderFlag[*order]
 	if !known {

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/hotline-dev/hotline/problem"
 )
 
 func main() {
@@ -63,6 +65,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	err := dispatch(ctx, e, args[0], args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
+	}
+	// A refusal is said as its store wrote it for a person, after the
+	// command, without the packages' error chain.
+	for _, code := range []problem.Code{problem.Invalid, problem.NotFound} {
+		if msg, ok := problem.Of(err, code); ok {
+			return fmt.Errorf("%s: %s", args[0], msg)
+		}
 	}
 	return err
 }

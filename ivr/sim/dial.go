@@ -195,7 +195,7 @@ func (c *call) ring(g []*target, timeout int) *target {
 		timeout += dialBuffer
 	}
 	var win *target
-	first := timeout
+	first := timeout + 1 // a phone that picks up as the timeout ends still answers
 	for _, t := range g {
 		if at := c.answersAfter(t.leg.behaviour); at < first {
 			win, first = t, at

@@ -132,3 +132,20 @@ func TestCallTokenUnsigned(t *testing.T) {
 		t.Errorf("signature %q is not over the parameters without CallToken and StirVerstat", sig)
 	}
 }
+
+// TestTidyAtTheShortestTimeout: with Tidy a phone that answers after 5 s
+// still answers a <Dial> of the shortest timeout hotline allows, 5 s.
+func TestTidyAtTheShortestTimeout(t *testing.T) {
+	f := newFake(t, map[string]route{
+		"/twilio/voice": func(url.Values) string {
+			return `<Dial action="/twilio/done" timeout="5"><Number>` + alice + `</Number></Dial>`
+		},
+		"/twilio/done": func(url.Values) string { return `<Hangup/>` },
+	})
+	tw := f.twilio()
+	tw.Tidy = true
+	if _, err := tw.Call(context.Background(), Script{From: caller, To: support, Engineers: map[string]Behaviour{alice: Accept}}); err != nil {
+		t.Fatal(err)
+	}
+	wantParams(t, "dial action", f.one("/twilio/done").form, map[string]string{"DialCallStatus": "completed", "DialBridged": "true"})
+}
