@@ -28,11 +28,7 @@ var migrations embed.FS
 
 // Migrate creates or upgrades the integrations table.
 func Migrate(ctx context.Context, db *store.DB) error {
-	// Its changes write audit entries: the log comes first (idempotent).
-	if err := audit.Migrate(ctx, db); err != nil {
-		return err
-	}
-	return db.Migrate(ctx, "alert", migrations)
+	return audit.MigrateFirst(ctx, db, "alert", migrations)
 }
 
 // Audit actions of integrations.

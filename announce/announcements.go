@@ -19,11 +19,7 @@ var migrations embed.FS
 // Migrate creates the announcements table, or finds it made by the
 // incident migrations of an older hotline.
 func Migrate(ctx context.Context, db *store.DB) error {
-	// Its changes write audit entries: the log comes first (idempotent).
-	if err := audit.Migrate(ctx, db); err != nil {
-		return err
-	}
-	return db.Migrate(ctx, "announce", migrations)
+	return audit.MigrateFirst(ctx, db, "announce", migrations)
 }
 
 // MaxAnnouncement is the longest message, in characters: about a minute of

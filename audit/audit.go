@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
+	"io/fs"
 	"math"
 	"time"
 
@@ -23,6 +24,16 @@ var migrations embed.FS
 // migrations of an older hotline.
 func Migrate(ctx context.Context, db *store.DB) error {
 	return db.Migrate(ctx, "audit", migrations)
+}
+
+// MigrateFirst migrates the audit log, then owner's own migrations: what a
+// store whose changes write audit entries calls from its Migrate, so it
+// never meets a database without the log (both are idempotent).
+func MigrateFirst(ctx context.Context, db *store.DB, owner string, migrations fs.FS) error {
+	if err := Migrate(ctx, db); err != nil {
+		return err
+	}
+	return db.Migrate(ctx, owner, migrations)
 }
 
 // Entry is one line of the audit log: who did what, and when.

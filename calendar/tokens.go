@@ -22,11 +22,7 @@ var migrations embed.FS
 
 // Migrate creates or upgrades the table calendar owns: calendar_tokens.
 func Migrate(ctx context.Context, db *store.DB) error {
-	// Its changes write audit entries: the log comes first (idempotent).
-	if err := audit.Migrate(ctx, db); err != nil {
-		return err
-	}
-	return db.Migrate(ctx, "calendar", migrations)
+	return audit.MigrateFirst(ctx, db, "calendar", migrations)
 }
 
 // Errors of the package.

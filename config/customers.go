@@ -146,6 +146,26 @@ func CallerWords(from string) (words string, number bool) {
 	return from, true
 }
 
+// SpokenCaller is CallerWords for a text-to-speech voice: a number spelt
+// digit by digit, so "+15555550101" is not read as a quantity; a caller ID
+// that is no number (withheld, SIP, an app) is said as what it is.
+func SpokenCaller(from string) string {
+	words, number := CallerWords(from)
+	if !number {
+		return words
+	}
+	var b strings.Builder
+	for _, r := range from {
+		if r >= '0' && r <= '9' {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
 // AttestationPassed reports whether a call's StirVerstat (Twilio's
 // STIR/SHAKEN verification, e.g. TN-Validation-Passed-A) is good enough
 // for hotline.caller_id_attestation to trust its caller ID.

@@ -20,11 +20,7 @@ var migrations embed.FS
 // "routing", the package it began in, so databases made then upgrade in
 // place.
 func Migrate(ctx context.Context, db *store.DB) error {
-	// Its changes write audit entries: the log comes first (idempotent).
-	if err := audit.Migrate(ctx, db); err != nil {
-		return err
-	}
-	return db.Migrate(ctx, "routing", migrations)
+	return audit.MigrateFirst(ctx, db, "routing", migrations)
 }
 
 // Incident statuses (README "Incidents").

@@ -159,7 +159,7 @@ func (f *Flow) HandleWhisper() http.Handler {
 		if t, ok := cfg.Team(st.Team); ok {
 			teamName = t.Name
 		}
-		from := spokenNumber(st.From)
+		from := config.SpokenCaller(st.From)
 		if cu, ok := cfg.Customer(st.Customer); ok {
 			from = cu.Name + ", " + from
 		}

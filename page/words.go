@@ -20,29 +20,14 @@ const (
 // in words (digits one by one when spoken), never a withheld number's
 // digits (config.CallerWords).
 func caller(s Subject, spoken bool) string {
-	words, number := config.CallerWords(s.From)
-	if number && spoken {
-		words = spell(s.From)
+	words, _ := config.CallerWords(s.From)
+	if spoken {
+		words = config.SpokenCaller(s.From)
 	}
 	if name := strings.TrimSpace(s.CallerName); name != "" {
 		return name + ", " + words
 	}
 	return words
-}
-
-// spell reads a number's digits one by one, as a text-to-speech voice
-// would otherwise read it as one large number.
-func spell(n string) string {
-	var b strings.Builder
-	for _, r := range n {
-		if r >= '0' && r <= '9' {
-			if b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 // ago says how long before now `at` was, in whole minutes or hours.

@@ -16,11 +16,7 @@ var migrations embed.FS
 // Migrate creates or upgrades the tables schedules owns, overrides and
 // override_generation, after the audit log its changes write to.
 func Migrate(ctx context.Context, db *store.DB) error {
-	// Its changes write audit entries: the log comes first (idempotent).
-	if err := audit.Migrate(ctx, db); err != nil {
-		return err
-	}
-	return db.Migrate(ctx, "schedules", migrations)
+	return audit.MigrateFirst(ctx, db, "schedules", migrations)
 }
 
 // Store keeps run-time overrides, each change audited in its transaction

@@ -24,11 +24,7 @@ var migrations embed.FS
 
 // Migrate creates or upgrades the web tables (users, sessions).
 func Migrate(ctx context.Context, db *store.DB) error {
-	// Its changes write audit entries: the log comes first (idempotent).
-	if err := audit.Migrate(ctx, db); err != nil {
-		return err
-	}
-	return db.Migrate(ctx, "web", migrations)
+	return audit.MigrateFirst(ctx, db, "web", migrations)
 }
 
 // Roles.
