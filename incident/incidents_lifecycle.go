@@ -167,3 +167,13 @@ func (s *Incidents) AddEvent(ctx context.Context, id int64, e Event) (added bool
 	})
 	return added, err
 }
+
+// OpenCount is how many incidents are open, nobody having taken them: a
+// range of the state index, however long the history.
+func (s *Incidents) OpenCount(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM incidents WHERE state = 'open'`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("incident: count open: %w", err)
+	}
+	return n, nil
+}

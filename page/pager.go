@@ -224,6 +224,9 @@ func (p *Pager) place(ctx context.Context, r row, now time.Time) (bool, error) {
 		st := chain[r.step]
 		r.engineer, r.name, r.phone = st.Engineer, st.Name, st.Phone
 	}
+	if err := assign(ctx, p.db, r); err != nil {
+		return false, err
+	}
 	sid, callErr := p.caller.Call(ctx, r.phone, cfg.Hotline.Number, p.pageURL(PathCall, r.id), p.pageURL(PathStatus, r.id))
 	if callErr != nil && ctx.Err() != nil {
 		// Stopping (or out of time) before the call went: the page

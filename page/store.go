@@ -115,6 +115,17 @@ func (p *Pager) cancelIncident(ctx context.Context, incident int64) error {
 	return nil
 }
 
+// assign records who a page is about to call, before the call starts:
+// Twilio may request the page call's TwiML, and its keys, before the call's
+// SID is recorded (markPlaced), and they must know who pressed.
+func assign(ctx context.Context, ex execer, r row) error {
+	const q = `UPDATE pages SET engineer = ?, engineer_name = ?, engineer_phone = ? WHERE id = ?`
+	if _, err := ex.ExecContext(ctx, q, r.engineer, r.name, r.phone, r.id); err != nil {
+		return fmt.Errorf("page: assign page %d: %w", r.id, err)
+	}
+	return nil
+}
+
 // markPlaced records a placed page: who was called, and the call's SID.
 func markPlaced(ctx context.Context, ex execer, r row, sid string, at time.Time) error {
 	const q = `UPDATE pages SET state = 'placed', lease_until = 0, call_sid = ?, engineer = ?, engineer_name = ?,

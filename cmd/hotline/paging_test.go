@@ -82,6 +82,9 @@ func TestVoicemailPagedAndAcknowledged(t *testing.T) {
 		if !paged || !texted {
 			t.Errorf("paged event %t, page text %t; want both", paged, texted)
 		}
+		if m := h.metrics(); !strings.Contains(m, "hotline_open_incidents 0\n") || !strings.Contains(m, `hotline_pages_total{channel="call",outcome="placed"} 1`) {
+			t.Errorf("/metrics after the acknowledgement lacks hotline_open_incidents 0 or one placed page call")
+		}
 		// Nothing is placed for it again, even when a later page falls due.
 		s.pager.Wake()
 		if n, err := s.pager.RunOnce(context.Background()); err != nil || n != 0 || len(api.placed()) != 1 {

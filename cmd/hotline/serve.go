@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
@@ -199,6 +200,18 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 	s.pager = page.New(page.Deps{DB: a.db, Subjects: pageSubjects{incidents}, Chains: a.router, Texter: s.outbox,
 		Caller: caller, PublicURL: s.publicURL, Log: log})
 	registry.MustRegister(s.pager.Collectors()...)
+	registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "hotline_open_incidents",
+		Help: "Incidents open now: calls and alerts nobody has acknowledged or resolved (calls in progress included).",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := incidents.OpenCount(ctx)
+		if err != nil {
+			return math.NaN()
+		}
+		return float64(n)
+	}))
 	s.followUps.opened = s.openPages
 	writer.OnCommit(func(batch []incident.Committed) {
 		s.texts.Committed(batch)
