@@ -115,20 +115,25 @@ func forUpdate(d store.Dialect) string {
 // so settling it again pages nobody twice); any other outcome resolves it as
 // ResolvedByHotline. It changes only what hotline itself decided before
 // (open, or resolved by hotline), so it may run again when a later write
-// of the call changes its outcome. A call still in progress is left alone.
+// of the call changes its outcome. A call still in progress is left alone;
+// one closed without its end (a stale call hotline closed) is settled at at.
 func (s *Incidents) Settle(ctx context.Context, id int64, followUp []string, at time.Time) (open bool, err error) {
 	in, err := s.incidentRow(ctx, id)
 	if err != nil {
 		return false, err
 	}
-	if in.Kind != KindCall || in.Status == StatusInProgress || in.EndedAt == nil {
+	if in.Kind != KindCall || in.Status == StatusInProgress {
 		return false, nil
+	}
+	end := at
+	if in.EndedAt != nil {
+		end = *in.EndedAt
 	}
 	mine := `id = ? AND (state = 'open' OR (state = 'resolved' AND resolved_by = 'hotline'))`
 	switch {
 	case in.Status == StatusAnswered && in.AnsweredBy != nil:
 		_, err = s.db.ExecContext(ctx, `UPDATE incidents SET state = ?, acknowledged_by = ?, acknowledged_at = ?, resolved_by = NULL, resolved_at = NULL WHERE `+mine,
-			StateAcknowledged, *in.AnsweredBy, ms(*in.EndedAt), id)
+			StateAcknowledged, *in.AnsweredBy, ms(end), id)
 	case slices.Contains(followUp, in.Status):
 		var res sql.Result
 		res, err = s.db.ExecContext(ctx, `UPDATE incidents SET state = ?, resolved_by = NULL, resolved_at = NULL WHERE `+mine, StateOpen, id)
@@ -138,7 +143,7 @@ func (s *Incidents) Settle(ctx context.Context, id int64, followUp []string, at 
 		}
 	default:
 		_, err = s.db.ExecContext(ctx, `UPDATE incidents SET state = ?, resolved_by = ?, resolved_at = ? WHERE `+mine,
-			StateResolved, ResolvedByHotline, ms(*in.EndedAt), id)
+			StateResolved, ResolvedByHotline, ms(end), id)
 	}
 	if err != nil {
 		return false, fmt.Errorf("incident: settle %d: %w", id, err)

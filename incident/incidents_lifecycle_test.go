@@ -184,3 +184,26 @@ func TestLifecycleMigrationSettlesHistory(t *testing.T) {
 		}
 	})
 }
+
+// TestSettleAStaleCall: a call hotline closed because its final status
+// never came (no end time) is settled too, at the moment it is settled.
+func TestSettleAStaleCall(t *testing.T) {
+	ctx := context.Background()
+	s := openTestIncidents(t, storetest.SQLite(t))
+	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	id, _, err := s.StartIncident(ctx, Incident{CallSid: "CA1", From: "+15555550123", To: "+18005550100", StartedAt: t0, ConfigRevision: "r"},
+		Event{At: t0, Type: EventIncoming, Key: "incoming"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CloseStale(ctx, t0.Add(5*time.Hour), StaleAfter); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Settle(ctx, id, []string{StatusVoicemail, StatusMissed}, t0.Add(5*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := s.Incident(ctx, id)
+	if in.Status != StatusAbandoned || in.State != StateResolved || in.ResolvedAt == nil || !in.ResolvedAt.Equal(t0.Add(5*time.Hour)) {
+		t.Errorf("stale call: %q %q at %v; want abandoned, resolved at the settling", in.Status, in.State, in.ResolvedAt)
+	}
+}

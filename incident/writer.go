@@ -123,9 +123,16 @@ func (w *Writer) CloseStale(ctx context.Context, now time.Time, after time.Durat
 		return 0, nil
 	}
 	calls, err := w.inc.CloseStale(ctx, now, after)
+	closed := make([]Committed, 0, len(calls))
 	for _, c := range calls {
 		w.outcomes.WithLabelValues(c.Status).Inc()
 		w.stale.Inc()
+		closed = append(closed, Committed{CallSid: c.CallSid, Closed: c.Status})
+	}
+	// What follows a call's close (its settling, its texts) follows these
+	// closes too.
+	if len(closed) > 0 && w.onCommitBatch != nil {
+		w.onCommitBatch(closed)
 	}
 	return len(calls), err
 }
