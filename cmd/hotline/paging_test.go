@@ -128,3 +128,53 @@ func TestPageAcknowledgedByText(t *testing.T) {
 		t.Errorf("after resolve: %q", in.State)
 	}
 }
+
+// TestTwoInstancesPageOnce: two hotline servers on one database, each
+// running its pager, take voicemails in turn: every voicemail's first step
+// is paged exactly once, whichever instance took the call, and the page
+// calls' Url names every page once.
+func TestTwoInstancesPageOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		api := newMessagesAPI(t)
+		a, sa := textingHotlineOn(t, dsn, api)
+		b, sb := textingHotlineOn(t, dsn, api)
+		const calls = 6
+		var sids []string
+		for i := range calls {
+			h := a
+			if i%2 == 1 {
+				h = b
+			}
+			res := h.call(sim.Script{From: "+15555550123", To: "+18005550100", Presses: []string{"1"}, Voicemail: "Message " + strconv.Itoa(i) + "."})
+			sids = append(sids, res.CallSid)
+		}
+		placed := waitCalls(t, api, calls)
+		// Both pagers look once more: nothing is left to place.
+		for _, s := range []*server{sa, sb} {
+			if n, err := s.pager.RunOnce(context.Background()); err != nil || n != 0 {
+				t.Errorf("a pager found %d more pages to place (%v)", n, err)
+			}
+		}
+		if len(api.placed()) != calls {
+			t.Fatalf("%d page calls for %d voicemails", len(api.placed()), calls)
+		}
+		pages := map[string]bool{}
+		for _, c := range placed {
+			if pages[c.Get("Url")] || c.Get("To") != alice {
+				t.Errorf("page call %s to %s placed twice or to the wrong engineer", c.Get("Url"), c.Get("To"))
+			}
+			pages[c.Get("Url")] = true
+		}
+		for _, sid := range sids {
+			n := 0
+			for _, e := range a.incident(sid).Events {
+				if e.Type == incident.EventPaged {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("call %s has %d paged events, want 1", sid, n)
+			}
+		}
+	})
+}

@@ -77,8 +77,16 @@ func (m *messagesAPI) placed() []url.Values {
 // manager account of the other end-to-end tests.
 func textingHotline(t *testing.T, dsn string) (*hotline, *server, *messagesAPI) {
 	t.Helper()
-	const token = "0123456789abcdef0123456789abcdef" // shaped like a real auth token
 	api := newMessagesAPI(t)
+	h, s := textingHotlineOn(t, dsn, api)
+	return h, s, api
+}
+
+// textingHotlineOn is textingHotline with its Twilio API at api, which
+// several instances on one database may share.
+func textingHotlineOn(t *testing.T, dsn string, api *messagesAPI) (*hotline, *server) {
+	t.Helper()
+	const token = "0123456789abcdef0123456789abcdef" // shaped like a real auth token
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "hotline.yaml")
 	yaml := strings.Replace(mustRead(t, "testdata/e2e.yaml"), `  number: "+18005550100"`, "  number: \"+18005550100\"\n  sms_from: \"+15005550006\"", 1)
@@ -102,7 +110,7 @@ func textingHotline(t *testing.T, dsn string) (*hotline, *server, *messagesAPI) 
 	go func() { served <- s.serve(ctx) }()
 	t.Cleanup(func() { cancel(); <-served })
 	base := "http://" + s.addr
-	return &hotline{t: t, base: base, twilio: &sim.Twilio{BaseURL: base, AuthToken: token}, stderr: &lockedBuffer{}}, s, api
+	return &hotline{t: t, base: base, twilio: &sim.Twilio{BaseURL: base, AuthToken: token}, stderr: &lockedBuffer{}}, s
 }
 
 // waitText waits until the outbox has given up or sent the text with key.
