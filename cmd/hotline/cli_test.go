@@ -235,7 +235,8 @@ func TestDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo: %d %s", code, stderr)
 	}
-	for _, want := range []string{"incident 1: answered", "incident 2: answered", "incident 3: voicemail", "sign in as demo /", "[presses nothing]"} {
+	for _, want := range []string{"incident 1: answered", "incident 2: answered", "incident 3: voicemail", "sign in as demo /", "[presses nothing]",
+		"3b. Nobody took the voicemail", "This is hotline, paging you", "=> incident 3: voicemail, acknowledged by"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout)
 		}

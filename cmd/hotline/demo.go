@@ -13,6 +13,7 @@ import (
 
 	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/examples"
+	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/ivr/sim"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/web"
@@ -49,7 +50,9 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	} else {
 		*addr = "127.0.0.1:0"
 	}
-	opts := serveOptions{common: common{config: cfgPath, db: filepath.Join(*dir, "hotline.db")}, addr: *addr, authToken: randomHex(16)}
+	pages := newDemoPager()
+	opts := serveOptions{common: common{config: cfgPath, db: filepath.Join(*dir, "hotline.db")}, addr: *addr, authToken: randomHex(16),
+		pageCaller: pages}
 	s, err := startServer(ctx, opts, newLogger(logFile))
 	if err != nil {
 		return err
@@ -63,7 +66,7 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	go func() { served <- s.serve(ctx) }()
 
 	fmt.Fprintf(e.stdout, "hotline demo: config %s, database %s, log %s\n\n", cfgPath, opts.db, logFile.Name())
-	if err := demoCalls(ctx, e, s); err != nil {
+	if err := demoCalls(ctx, e, s, pages); err != nil {
 		fmt.Fprintf(e.stderr, "demo: %v\n", err)
 	}
 	base := "http://" + s.addr
@@ -82,7 +85,7 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 
 // demoCalls places the three calls of the quick start against s: answered
 // at once, escalated past a voicemail pickup, and a voicemail.
-func demoCalls(ctx context.Context, e env, s *server) error {
+func demoCalls(ctx context.Context, e env, s *server, pages *demoPager) error {
 	cfg := s.router.Config()
 	calls := demoScripts(cfg, func(team string) []routing.Step {
 		steps, _ := s.router.Chain(ctx, team, time.Now())
@@ -90,6 +93,9 @@ func demoCalls(ctx context.Context, e env, s *server) error {
 	})
 	// The demo's number has caller-name lookup on: its callers are named.
 	tw := &sim.Twilio{BaseURL: "http://" + s.addr, PublicURL: s.publicURL, AuthToken: s.authToken, CallerNameLookup: true}
+	pages.mu.Lock()
+	pages.tw = tw
+	pages.mu.Unlock()
 	for _, c := range calls {
 		c.script.To = cfg.Hotline.Number
 		res, err := tw.Call(ctx, c.script)
@@ -99,6 +105,9 @@ func demoCalls(ctx context.Context, e env, s *server) error {
 			s.settle(ctx, 5*time.Second)
 			if in, ierr := s.incidents.IncidentByCallSid(ctx, res.CallSid); ierr == nil {
 				fmt.Fprintf(e.stdout, "=> incident %d: %s\n\n", in.ID, in.Status)
+				if in.Status == incident.StatusVoicemail {
+					pages.tellPage(ctx, e, s, in.ID)
+				}
 			}
 		}
 		if err != nil {

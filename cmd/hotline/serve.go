@@ -54,6 +54,7 @@ type server struct {
 	followUps *followUps
 	pager     *page.Pager
 	caller    *page.TwilioCaller // nil without a Twilio account
+	paging    bool               // pages are placed: an account, or the demo's simulator
 	sending   bool               // the outbox has a Twilio account to send with
 	http      *http.Server
 	listener  net.Listener
@@ -72,6 +73,9 @@ type serveOptions struct {
 	// twilioAPI replaces the scheme and host of every Twilio REST request
 	// (texts, recordings): a local fake, checked by notify.APIURL.
 	twilioAPI string
+	// pageCaller places page calls instead of Twilio's Calls API: the
+	// demo's simulator. nil: Twilio's, with an account.
+	pageCaller page.Caller
 }
 
 func cmdServe(ctx context.Context, e env, args []string) error {
@@ -193,10 +197,11 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 	}
 	// Without an account pages are kept, due, in the database: placed once
 	// hotline runs with one.
-	var caller page.Caller
+	caller := o.pageCaller
 	if s.caller != nil {
 		caller = s.caller
 	}
+	s.paging = caller != nil
 	s.pager = page.New(page.Deps{DB: a.db, Subjects: pageSubjects{incidents}, Chains: a.router, Texter: s.outbox,
 		Caller: caller, PublicURL: s.publicURL, Log: log})
 	registry.MustRegister(s.pager.Collectors()...)
@@ -264,7 +269,7 @@ func (s *server) serve(ctx context.Context) error {
 	go s.texts.Run(work)
 	go s.followUps.run(work)
 	go s.closeStale(work, time.Now)
-	if s.caller != nil {
+	if s.paging {
 		go func() {
 			if err := s.pager.Run(work); err != nil && work.Err() == nil {
 				s.log.Error().Err(err).Msg("paging stopped")
