@@ -30,15 +30,15 @@ func (f FollowUp) Pages(outcome string) bool { return slices.Contains(f.Outcomes
 // ring before the next one; past a day nobody is being paged.
 const minAckTimeout, maxAckTimeout = 5 * time.Second, 24 * time.Hour
 
-// defaultFollowUp is what a team without follow_up gets.
-func defaultFollowUp() FollowUp {
+// DefaultFollowUp is what a team without follow_up gets.
+func DefaultFollowUp() FollowUp {
 	return FollowUp{Outcomes: []string{OutcomeVoicemail, OutcomeMissed}, AckTimeout: 5 * time.Minute}
 }
 
 // followUp reads a team's follow_up; absent keys keep their defaults, and
 // `outcomes: []` (not absent) turns paging off.
 func (p *parser) followUp(team *object) FollowUp {
-	f := defaultFollowUp()
+	f := DefaultFollowUp()
 	o := p.child(team, "follow_up", "outcomes", "ack_timeout")
 	if o == nil {
 		return f

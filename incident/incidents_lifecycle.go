@@ -122,6 +122,14 @@ func (s *Incidents) Settle(ctx context.Context, id int64, followUp []string, at 
 	if err != nil {
 		return false, err
 	}
+	return s.SettleRead(ctx, in, followUp, at)
+}
+
+// SettleRead is Settle of an incident the caller has just read (its
+// status, answerer and end), sparing a second read. A later write that
+// changes the outcome settles it again, so a read a moment old is enough.
+func (s *Incidents) SettleRead(ctx context.Context, in Incident, followUp []string, at time.Time) (open bool, err error) {
+	id := in.ID
 	if in.Kind != KindCall || in.Status == StatusInProgress {
 		return false, nil
 	}

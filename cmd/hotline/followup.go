@@ -59,7 +59,7 @@ func (f *followUps) settle(ctx context.Context, w incident.Committed) {
 		f.log.Error().Err(err).Str("call_sid", w.CallSid).Msg("follow-up: read incident")
 		return
 	}
-	open, err := f.incidents.Settle(ctx, call.ID, followUpOutcomes(f.config(), call.Team), f.now())
+	open, err := f.incidents.SettleRead(ctx, call, followUpOutcomes(f.config(), call.Team), f.now())
 	if err != nil {
 		f.log.Error().Err(err).Int64("incident", call.ID).Msg("follow-up: settle")
 		return
@@ -76,7 +76,7 @@ func followUpOutcomes(cfg *config.Config, team string) []string {
 	if t, ok := cfg.Team(team); ok {
 		return t.FollowUp.Outcomes
 	}
-	return []string{incident.StatusVoicemail, incident.StatusMissed}
+	return config.DefaultFollowUp().Outcomes
 }
 
 // openPages starts paging an incident left open; a failure is logged and
