@@ -83,15 +83,23 @@ func (t *TwilioCaller) SetCallsPerSecond(cps float64) {
 	t.limit.setInterval(time.Duration(float64(time.Second) / cps))
 }
 
+// RingTimeout is how long a page call rings before Twilio gives up on it
+// (the Calls API's Timeout): less than the 20–30 s after which a mobile
+// carrier hands an unanswered call to the engineer's own voicemail, so the
+// page message is not left in that mailbox (docs/twilio.md §8.10). A page
+// nobody answers is not an acknowledgement: the chain goes on.
+const RingTimeout = 18 * time.Second
+
 // Call starts a call to `to` from `from` whose TwiML is fetched from url
 // and whose final status goes to statusCallback, both by POST, once the
-// rate lets it.
+// rate lets it; it rings for RingTimeout at most.
 func (t *TwilioCaller) Call(ctx context.Context, to, from, url, statusCallback string) (string, error) {
 	if err := t.limit.wait(ctx); err != nil {
 		return "", fmt.Errorf("page: call: %w", err)
 	}
 	params := (&openapi.CreateCallParams{}).SetTo(to).SetFrom(from).SetUrl(url).SetMethod(http.MethodPost).
-		SetStatusCallback(statusCallback).SetStatusCallbackMethod(http.MethodPost)
+		SetStatusCallback(statusCallback).SetStatusCallbackMethod(http.MethodPost).
+		SetTimeout(int(RingTimeout / time.Second))
 	// twilio-go's CreateCall takes no context; a done ctx still stops the
 	// wait above, and the client's timeout bounds the request.
 	call, err := t.rest.Api.CreateCall(params)

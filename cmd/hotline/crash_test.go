@@ -40,19 +40,22 @@ type process struct {
 	base string
 }
 
-func startProcess(t *testing.T, config, db string) *process {
+// startProcess starts `hotline serve` on config and db, with env (each
+// NAME=value) added to its environment, and waits until it listens.
+func startProcess(t *testing.T, config, db string, env ...string) *process {
 	t.Helper()
 	bin, err := buildHotline()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "serve", "--config", config, "--db", db, "--addr", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "TWILIO_AUTH_TOKEN="+testToken)
+	cmd.Env = append(append(os.Environ(), "TWILIO_AUTH_TOKEN="+testToken), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = io.Discard
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +63,7 @@ func startProcess(t *testing.T, config, db string) *process {
 	if err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
-		t.Fatalf("hotline did not start: %v", err)
+		t.Fatalf("hotline did not start: %v\n%s", err, stderr)
 	}
 	go io.Copy(io.Discard, stdout)
 	return &process{cmd: cmd, base: strings.Fields(strings.TrimPrefix(line, "hotline: listening on "))[0]}

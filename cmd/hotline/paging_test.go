@@ -42,6 +42,10 @@ func TestVoicemailPagedAndAcknowledged(t *testing.T) {
 		if len(calls) != 1 || calls[0].Get("To") != alice || calls[0].Get("From") != "+18005550100" {
 			t.Fatalf("page calls %v; want one to alice from the support number", calls)
 		}
+		// It rings for less than a mobile voicemail waits (docs/twilio.md §8.10).
+		if calls[0].Get("Timeout") != "18" {
+			t.Errorf("page call Timeout %q; want 18 (seconds)", calls[0].Get("Timeout"))
+		}
 		if took := time.Since(ended); took > 5*time.Second {
 			t.Errorf("the page came %s after the call ended; want within 5 s", took)
 		}
