@@ -272,6 +272,10 @@ func record(tx txRunner, callSid string, upd Update, events []Event) (applied bo
 		}
 		keep = append(keep, e)
 	}
+	tracked, err := trackRollup(tx, id, status, upd, keep)
+	if err != nil {
+		return false, "", err
+	}
 	added, err := insertEvents(tx, id, keep)
 	if err != nil {
 		return false, "", err
@@ -296,7 +300,10 @@ func record(tx txRunner, callSid string, upd Update, events []Event) (applied bo
 			closed = upd.Status
 		}
 	}
-	return true, closed, applyUpdate(tx, id, upd, closed)
+	if err := applyUpdate(tx, id, upd, closed); err != nil {
+		return false, "", err
+	}
+	return true, closed, tracked.end(tx)
 }
 
 // EventType returns the type of the event with key on callSid's incident,

@@ -72,6 +72,11 @@ func (s *Incidents) Seed(ctx context.Context, cfg *config.Config, opts SeedOptio
 			opts.Progress(done)
 		}
 	}
+	// The seed writes calls whole, not as they end: the stats' roll-ups
+	// are made again from all of them.
+	if err := s.RebuildRollups(ctx, cfg.Hotline.Location); err != nil {
+		return done, fmt.Errorf("incident: seed: %w", err)
+	}
 	return done, nil
 }
 

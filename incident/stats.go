@@ -3,12 +3,9 @@ package incident
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"time"
-
-	"github.com/hotline-dev/hotline/store"
 )
 
 // Tally counts calls by outcome, with the time callers waited for an
@@ -26,7 +23,7 @@ type Tally struct {
 	MedianToAnswer time.Duration
 	P90ToAnswer    time.Duration
 
-	waits []int64 // ms from start to answer of each answered call
+	waits histogram // seconds from start to answer of the answered calls
 }
 
 // AnswerRate is answered calls over finished calls (those in progress left
@@ -57,7 +54,12 @@ type GroupTally struct {
 type EngineerTally struct {
 	Key                                                     string // engineer id
 	Rung, Accepted, Declined, NoKey, NoAnswer, Busy, Failed int
+	// MedianToAccept is the median time from their phone ringing to their
+	// key press, over the rings they accepted; zero when none.
+	MedianToAccept time.Duration
 	Tally
+
+	accepts histogram
 }
 
 // AcceptRate is rings accepted over rings, from 0 to 1; 0 when the
@@ -104,23 +106,45 @@ func (e *EngineerTally) add(typ EventType, n int) {
 }
 
 // Stats computes the reporting figures of the calls that started in
-// [from, to), with days cut at midnight in loc. It reads the range once,
-// from a covering index, and aggregates in memory.
+// [from, to), with days cut at midnight in loc. A range of whole days in
+// the roll-ups' zone reads the daily roll-ups, and the calls still in
+// progress; any other range sums the calls themselves, ring by ring. A call
+// and its rings count in the day it started.
 func (s *Incidents) Stats(ctx context.Context, from, to time.Time, loc *time.Location) (Stats, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
+	zone, err := s.RollupZone(ctx)
+	if err != nil {
+		return Stats{}, fmt.Errorf("incident: stats: %w", err)
+	}
+	var sm *sums
+	if zone == loc.String() && midnight(from.In(loc)).Equal(from) && midnight(to.In(loc)).Equal(to) {
+		if sm, err = s.readRollups(ctx, dayOf(from, loc), dayOf(to, loc)); err != nil {
+			return Stats{}, err
+		}
+		live, err := sumCalls(ctx, s.db, loc, true, `i.status = ? AND i.started_at >= ? AND i.started_at < ?`, StatusInProgress, ms(from), ms(to))
+		if err != nil {
+			return Stats{}, fmt.Errorf("incident: stats: %w", err)
+		}
+		sm.addSums(live, 1)
+	} else if sm, err = sumCalls(ctx, s.db, loc, true, `i.started_at >= ? AND i.started_at < ?`, ms(from), ms(to)); err != nil {
+		return Stats{}, fmt.Errorf("incident: stats: %w", err)
+	}
+	return sm.stats(from, to, loc), nil
+}
+
+// stats turns the sums of [from, to) into the figures.
+func (sm *sums) stats(from, to time.Time, loc *time.Location) Stats {
 	out := Stats{From: from, To: to}
-	// Days are found by bisecting their start instants, which keeps DST
-	// days (23 or 25 hours) right without converting every row.
-	var starts []int64
+	days := map[int]int{} // YYYYMMDD → index in out.Days
 	for d := midnight(from.In(loc)); d.Before(to); d = d.AddDate(0, 0, 1) {
+		days[dayOf(d, loc)] = len(out.Days)
 		out.Days = append(out.Days, DayTally{Day: d})
-		starts = append(starts, ms(d))
 	}
 	teams := map[string]*Tally{}
 	options := map[string]*Tally{}
-	engineers := map[string]*Tally{}
+	engineers := map[string]*EngineerTally{}
 	group := func(m map[string]*Tally, k string) *Tally {
 		t, ok := m[k]
 		if !ok {
@@ -129,54 +153,30 @@ func (s *Incidents) Stats(ctx context.Context, from, to time.Time, loc *time.Loc
 		}
 		return t
 	}
-	// SQLite's planner prefers the narrower started_at index unless told;
-	// PostgreSQL has no such hint and finds the covering index by itself.
-	hint := ""
-	if s.db.Dialect() == store.SQLite {
-		hint = ` INDEXED BY incidents_stats`
-	}
-	// The rings are counted from another index on another connection while
-	// this goroutine scans the calls.
-	rings := make(chan ringResult, 1)
-	go func() {
-		byKey, err := s.ringCounts(ctx, from, to)
-		rings <- ringResult{byKey, err}
-	}()
-	q := `SELECT started_at, status, team, menu_digit, answered_by, answered_at
-		FROM incidents` + hint + ` WHERE started_at >= ? AND started_at < ?`
-	rows, err := s.db.QueryContext(ctx, q, ms(from), ms(to))
-	if err != nil {
-		return Stats{}, fmt.Errorf("incident: stats: %w", err)
-	}
-	defer rows.Close()
-	var started int64
-	var status, team, digit string
-	var by sql.NullString
-	var answered sql.NullInt64
-	for rows.Next() {
-		if err := rows.Scan(&started, &status, &team, &digit, &by, &answered); err != nil {
-			return Stats{}, fmt.Errorf("incident: stats: %w", err)
+	for k, n := range sm.calls {
+		if n == 0 {
+			continue
 		}
-		if status == StatusAlert {
-			continue // a machine's alert is no call
+		out.Total.count(k.status, k.wait, n)
+		group(teams, k.team).count(k.status, k.wait, n)
+		group(options, k.digit).count(k.status, k.wait, n)
+		if i, ok := days[k.day]; ok {
+			out.Days[i].count(k.status, k.wait, n)
 		}
-		wait := int64(-1)
-		if status == StatusAnswered && answered.Valid {
-			wait = max(answered.Int64-started, 0)
-		}
-		day, _ := slices.BinarySearch(starts, started+1)
-		out.Total.count(status, wait)
-		group(teams, team).count(status, wait)
-		group(options, digit).count(status, wait)
-		if day > 0 {
-			out.Days[day-1].count(status, wait)
-		}
-		if by.Valid && by.String != "" && status == StatusAnswered {
-			group(engineers, by.String).count(status, wait)
+		if k.answeredBy != "" && k.status == StatusAnswered {
+			engineerTally(engineers, k.answeredBy).count(k.status, k.wait, n)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return Stats{}, fmt.Errorf("incident: stats: %w", err)
+	for k, n := range sm.rings {
+		if n != 0 {
+			engineerTally(engineers, k.engineer).add(k.typ, n)
+		}
+	}
+	for k, n := range sm.accepts {
+		if n != 0 {
+			e := engineerTally(engineers, k.engineer)
+			e.accepts.add(k.secs, n)
+		}
 	}
 	out.Total.finish()
 	for i := range out.Days {
@@ -184,49 +184,17 @@ func (s *Incidents) Stats(ctx context.Context, from, to time.Time, loc *time.Loc
 	}
 	out.Teams = groups(teams, func(a, b GroupTally) int { return cmp.Or(b.Calls-a.Calls, cmp.Compare(a.Key, b.Key)) })
 	out.Options = groups(options, func(a, b GroupTally) int { return cmp.Compare(a.Key, b.Key) })
-	r := <-rings
-	if r.err != nil {
-		return Stats{}, r.err
+	out.Engineers = make([]EngineerTally, 0, len(engineers))
+	for _, e := range engineers {
+		e.finish()
+		e.MedianToAccept = e.accepts.percentile(50)
+		e.accepts = nil
+		out.Engineers = append(out.Engineers, *e)
 	}
-	out.Engineers = engineerTallies(r.byKey, groups(engineers, func(a, b GroupTally) int { return cmp.Compare(a.Key, b.Key) }))
-	return out, nil
-}
-
-type ringResult struct {
-	byKey map[string]*EngineerTally
-	err   error
-}
-
-// ringCounts counts each engineer's rings and their outcomes in [from, to)
-// (by the time of the event), from the index incident_events_engineer_at.
-func (s *Incidents) ringCounts(ctx context.Context, from, to time.Time) (map[string]*EngineerTally, error) {
-	q := `SELECT engineer, type, COUNT(*) FROM incident_events
-		WHERE type IN ` + store.Placeholders(1, len(ringOutcomes)) + ` AND at >= ? AND at < ? AND engineer <> ''
-		GROUP BY engineer, type`
-	args := make([]any, 0, len(ringOutcomes)+2)
-	for _, t := range ringOutcomes {
-		args = append(args, string(t))
-	}
-	args = append(args, ms(from), ms(to))
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("incident: stats per engineer: %w", err)
-	}
-	defer rows.Close()
-	byKey := map[string]*EngineerTally{}
-	for rows.Next() {
-		var eng string
-		var typ EventType
-		var n int
-		if err := rows.Scan(&eng, &typ, &n); err != nil {
-			return nil, fmt.Errorf("incident: stats per engineer: %w", err)
-		}
-		engineerTally(byKey, eng).add(typ, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("incident: stats per engineer: %w", err)
-	}
-	return byKey, nil
+	slices.SortFunc(out.Engineers, func(a, b EngineerTally) int {
+		return cmp.Or(b.Rung-a.Rung, b.Answered-a.Answered, cmp.Compare(a.Key, b.Key))
+	})
+	return out
 }
 
 func engineerTally(byKey map[string]*EngineerTally, k string) *EngineerTally {
@@ -238,55 +206,65 @@ func engineerTally(byKey map[string]*EngineerTally, k string) *EngineerTally {
 	return e
 }
 
-// engineerTallies joins the rings with the calls each engineer answered,
-// most rung first.
-func engineerTallies(byKey map[string]*EngineerTally, answeredBy []GroupTally) []EngineerTally {
-	for _, g := range answeredBy {
-		engineerTally(byKey, g.Key).Tally = g.Tally
+// histogram counts samples by whole seconds.
+type histogram map[int]int
+
+func (h *histogram) add(secs, n int) {
+	if *h == nil {
+		*h = histogram{}
 	}
-	out := make([]EngineerTally, 0, len(byKey))
-	for _, e := range byKey {
-		out = append(out, *e)
-	}
-	slices.SortFunc(out, func(a, b EngineerTally) int {
-		return cmp.Or(b.Rung-a.Rung, b.Answered-a.Answered, cmp.Compare(a.Key, b.Key))
-	})
-	return out
+	(*h)[secs] += n
 }
 
-func (t *Tally) count(status string, wait int64) {
-	t.Calls++
+// percentile is the nearest-rank percentile p of the samples; zero when
+// there are none.
+func (h histogram) percentile(p int) time.Duration {
+	total := 0
+	keys := make([]int, 0, len(h))
+	for k, n := range h {
+		if n > 0 {
+			total += n
+			keys = append(keys, k)
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	slices.Sort(keys)
+	rank := max((p*total+99)/100, 1) // ceil(p/100 * n)
+	seen := 0
+	for _, k := range keys {
+		if seen += h[k]; seen >= rank {
+			return time.Duration(k) * time.Second
+		}
+	}
+	return time.Duration(keys[len(keys)-1]) * time.Second
+}
+
+func (t *Tally) count(status string, wait, n int) {
+	t.Calls += n
 	switch status {
 	case StatusAnswered:
-		t.Answered++
+		t.Answered += n
 	case StatusVoicemail:
-		t.Voicemail++
+		t.Voicemail += n
 	case StatusMissed:
-		t.Missed++
+		t.Missed += n
 	case StatusAbandoned:
-		t.Abandoned++
+		t.Abandoned += n
 	case StatusInProgress:
-		t.InProgress++
+		t.InProgress += n
 	}
 	if wait >= 0 {
-		t.waits = append(t.waits, wait)
+		t.waits.add(wait, n)
 	}
 }
 
 // finish computes the percentiles and lets the samples go.
 func (t *Tally) finish() {
-	if len(t.waits) > 0 {
-		slices.Sort(t.waits)
-		t.MedianToAnswer = percentile(t.waits, 50)
-		t.P90ToAnswer = percentile(t.waits, 90)
-	}
+	t.MedianToAnswer = t.waits.percentile(50)
+	t.P90ToAnswer = t.waits.percentile(90)
 	t.waits = nil
-}
-
-// percentile is the nearest-rank percentile p of sorted samples in ms.
-func percentile(sorted []int64, p int) time.Duration {
-	rank := (p*len(sorted) + 99) / 100 // ceil(p/100 * n)
-	return time.Duration(sorted[max(rank-1, 0)]) * time.Millisecond
 }
 
 func groups(m map[string]*Tally, order func(a, b GroupTally) int) []GroupTally {

@@ -86,15 +86,30 @@ func TestSeedAndStats(t *testing.T) {
 }
 
 func TestPercentile(t *testing.T) {
-	ms := []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
-	if got := percentile(ms, 50); got != 5*time.Millisecond {
+	var h histogram
+	for s := 1; s <= 10; s++ {
+		h.add(s, 1)
+	}
+	if got := h.percentile(50); got != 5*time.Second {
 		t.Errorf("median %v", got)
 	}
-	if got := percentile(ms, 90); got != 9*time.Millisecond {
+	if got := h.percentile(90); got != 9*time.Second {
 		t.Errorf("p90 %v", got)
 	}
-	if got := percentile([]int64{42}, 90); got != 42*time.Millisecond {
+	h = histogram{}
+	h.add(3, 8) // eight calls of 3 s and two of 40 s
+	h.add(40, 2)
+	if got := h.percentile(90); got != 40*time.Second {
+		t.Errorf("p90 of 8×3 s and 2×40 s: %v", got)
+	}
+	if got := h.percentile(50); got != 3*time.Second {
+		t.Errorf("median of 8×3 s and 2×40 s: %v", got)
+	}
+	if got := (histogram{42: 1}).percentile(90); got != 42*time.Second {
 		t.Errorf("p90 of one %v", got)
+	}
+	if got := (histogram{}).percentile(50); got != 0 {
+		t.Errorf("median of none %v", got)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/incident"
 )
 
@@ -38,14 +39,17 @@ type engineerRow struct {
 	Name                                                              string
 	Rung, Accepted, Declined, NoKey, NoAnswer, Busy, Failed, Answered int
 	AcceptRate                                                        float64
-	Median                                                            string
+	Median, MedianToAccept                                            string
 }
 
 func engineerRowOf(name string, e incident.EngineerTally) engineerRow {
 	r := engineerRow{Name: name, Rung: e.Rung, Accepted: e.Accepted, Declined: e.Declined, NoKey: e.NoKey,
-		NoAnswer: e.NoAnswer, Busy: e.Busy, Failed: e.Failed, Answered: e.Answered, AcceptRate: e.AcceptRate(), Median: "–"}
+		NoAnswer: e.NoAnswer, Busy: e.Busy, Failed: e.Failed, Answered: e.Answered, AcceptRate: e.AcceptRate(), Median: "–", MedianToAccept: "–"}
 	if e.Answered > 0 {
 		r.Median = formatDuration(e.MedianToAnswer)
+	}
+	if e.Accepted > 0 {
+		r.MedianToAccept = formatDuration(e.MedianToAccept)
 	}
 	return r
 }
@@ -59,40 +63,74 @@ func rowOf(name string, t incident.Tally) tallyRow {
 	return r
 }
 
-// handleStats serves /stats?from=&to= (dates, to inclusive; the last 30
-// days by default).
+// statsRange reads the from= and to= of /stats and /api/v1/stats: dates in
+// the site's zone, to inclusive; the last 30 days by default. refused says
+// why a range cannot be shown; fromText and toText are the form's values.
+func (s *Site) statsRange(r *http.Request) (from, to time.Time, fromText, toText, refused string) {
+	loc := s.loc()
+	fromText, toText = r.FormValue("from"), r.FormValue("to")
+	today := s.Now().In(loc)
+	to = time.Date(today.Year(), today.Month(), today.Day()+1, 0, 0, 0, 0, loc)
+	from = to.AddDate(0, 0, -30)
+	var err error
+	if toText != "" {
+		if to, err = parseWhen(toText, loc, true); err != nil {
+			refused = "To: " + err.Error()
+		}
+	}
+	if fromText != "" && refused == "" {
+		if from, err = parseWhen(fromText, loc, false); err != nil {
+			refused = "From: " + err.Error()
+		}
+	}
+	switch {
+	case refused != "":
+	case !to.After(from):
+		refused = "The range is empty: To must be after From."
+	case to.After(from.AddDate(0, 0, MaxStatsDays)): // days, not hours: a DST change is no longer range
+		refused = "Pick a range of at most 400 days."
+	}
+	if fromText == "" {
+		fromText = from.Format(dateLayout)
+	}
+	if toText == "" {
+		toText = to.AddDate(0, 0, -1).Format(dateLayout)
+	}
+	return from, to, fromText, toText, refused
+}
+
+// hungUpInMenu names the calls that ended before a team was chosen, in the
+// per-team and per-option tables.
+const hungUpInMenu = "Hung up in the menu"
+
+// teamLabel is a stats row's team name.
+func teamLabel(cfg *config.Config, team string) string {
+	if team == "" {
+		return hungUpInMenu
+	}
+	return teamName(cfg, team)
+}
+
+// optionLabel is a stats row's menu option: "Option 1: a production outage".
+func optionLabel(cfg *config.Config, digit string) string {
+	if digit == "" {
+		return hungUpInMenu
+	}
+	name := "Option " + digit
+	if o, ok := cfg.Option(digit); ok {
+		name += ": " + o.Label
+	}
+	return name
+}
+
+// handleStats serves /stats?from=&to=.
 func (s *Site) handleStats() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		loc := s.loc()
 		cfg := s.Schedules.Config()
-		p := statsPage{Page: pageOf(r, "Stats", "stats"), From: r.FormValue("from"), To: r.FormValue("to")}
-		today := s.Now().In(loc)
-		to := time.Date(today.Year(), today.Month(), today.Day()+1, 0, 0, 0, 0, loc)
-		from := to.AddDate(0, 0, -30)
-		var err error
-		if p.To != "" {
-			if to, err = parseWhen(p.To, loc, true); err != nil {
-				p.Error = "To: " + err.Error()
-			}
-		}
-		if p.From != "" {
-			if from, err = parseWhen(p.From, loc, false); err != nil {
-				p.Error = "From: " + err.Error()
-			}
-		}
-		switch {
-		case p.Error != "":
-		case !to.After(from):
-			p.Error = "The range is empty: To must be after From."
-		case to.Sub(from) > MaxStatsDays*24*time.Hour:
-			p.Error = "Pick a range of at most 400 days."
-		}
-		if p.From == "" {
-			p.From = from.Format(dateLayout)
-		}
-		if p.To == "" {
-			p.To = to.AddDate(0, 0, -1).Format(dateLayout)
-		}
+		p := statsPage{Page: pageOf(r, "Stats", "stats")}
+		var from, to time.Time
+		from, to, p.From, p.To, p.Error = s.statsRange(r)
 		if p.Error != "" {
 			s.render(w, r, http.StatusBadRequest, "stats.html", p)
 			return
@@ -117,19 +155,12 @@ func (s *Site) handleStats() http.Handler {
 		var names []string
 		var calls []int
 		for _, g := range st.Teams {
-			p.Teams = append(p.Teams, rowOf(teamName(cfg, g.Key), g.Tally))
-			names, calls = append(names, teamName(cfg, g.Key)), append(calls, g.Calls)
+			p.Teams = append(p.Teams, rowOf(teamLabel(cfg, g.Key), g.Tally))
+			names, calls = append(names, teamLabel(cfg, g.Key)), append(calls, g.Calls)
 		}
 		p.TeamChart = hbars("Calls per team", names, calls, "answered")
 		for _, g := range st.Options {
-			name := "No choice"
-			if g.Key != "" {
-				name = "Option " + g.Key
-				if o, ok := cfg.Option(g.Key); ok {
-					name += ": " + o.Label
-				}
-			}
-			p.Options = append(p.Options, rowOf(name, g.Tally))
+			p.Options = append(p.Options, rowOf(optionLabel(cfg, g.Key), g.Tally))
 		}
 		names, calls = nil, nil
 		for _, g := range st.Engineers {

@@ -94,6 +94,18 @@ func routes(d deps) http.Handler {
 	r.Handle("/api/v1/alerts/alertmanager", alerts.HandleAlertmanager()).Methods(http.MethodPost)
 
 	sessions := web.NewSessions(d.db, d.now)
+	calendarTokens := calendar.NewTokens(d.db, d.now)
+	r.Handle("/calendar/{token}.ics", web.LimitBody(calendar.Handler(d.router, calendarTokens, d.now, d.log))).Methods(http.MethodGet, http.MethodHead)
+	site := web.NewSite(web.SiteDeps{
+		Log: d.log, Users: d.users, Sessions: sessions, Incidents: d.incidents,
+		Schedules: d.router, Overrides: schedules.NewStore(d.db, d.now), Audit: audit.NewLog(d.db), Announce: d.announce,
+		Recordings: &web.RecordingProxy{AccountSID: d.accountSID, AuthToken: d.authToken, Base: d.twilioAPI},
+		RotateCalendar: func(ctx context.Context, kind, id, actor string) (string, error) {
+			token, err := calendarTokens.Rotate(ctx, calendar.Kind(kind), id, actor)
+			return calendar.URL(d.publicURL, token), err
+		},
+		PublicURL: d.publicURL, Now: d.now, Guard: guard, OptOuts: d.outbox,
+	})
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.Use(web.LimitBody, web.RequireAPIUser(guard, sessions, d.log))
 	api.Handle("/incidents", web.HandleAPIIncidents(d.incidents, d.log)).Methods(http.MethodGet)
@@ -104,20 +116,9 @@ func routes(d deps) http.Handler {
 	api.Handle("/incidents/{id:[0-9]+}/acknowledge", apiWrites.Handler(web.HandleAPILifecycle(d.incidents, d.incidents.Acknowledge, d.now, d.log))).Methods(http.MethodPost)
 	api.Handle("/incidents/{id:[0-9]+}/resolve", apiWrites.Handler(web.HandleAPILifecycle(d.incidents, d.incidents.Resolve, d.now, d.log))).Methods(http.MethodPost)
 	api.Handle("/oncall", web.HandleAPIOnCall(d.router, d.now, d.log)).Methods(http.MethodGet)
+	api.Handle("/stats", site.HandleAPIStats()).Methods(http.MethodGet)
 
-	calendarTokens := calendar.NewTokens(d.db, d.now)
-	r.Handle("/calendar/{token}.ics", web.LimitBody(calendar.Handler(d.router, calendarTokens, d.now, d.log))).Methods(http.MethodGet, http.MethodHead)
-
-	web.NewSite(web.SiteDeps{
-		Log: d.log, Users: d.users, Sessions: sessions, Incidents: d.incidents,
-		Schedules: d.router, Overrides: schedules.NewStore(d.db, d.now), Audit: audit.NewLog(d.db), Announce: d.announce,
-		Recordings: &web.RecordingProxy{AccountSID: d.accountSID, AuthToken: d.authToken, Base: d.twilioAPI},
-		RotateCalendar: func(ctx context.Context, kind, id, actor string) (string, error) {
-			token, err := calendarTokens.Rotate(ctx, calendar.Kind(kind), id, actor)
-			return calendar.URL(d.publicURL, token), err
-		},
-		PublicURL: d.publicURL, Now: d.now, Guard: guard, OptOuts: d.outbox,
-	}).Register(r)
+	site.Register(r)
 	return r
 }
 

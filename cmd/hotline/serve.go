@@ -123,6 +123,26 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	return s.serve(ctx)
 }
 
+// keepRollups rebuilds the stats' daily roll-ups when they are not in the
+// config's zone (the first start with them, or hotline.timezone changed).
+// A failure only slows the stats page, which then reads the calls: it is
+// logged, and serve goes on.
+func keepRollups(ctx context.Context, incidents *incident.Incidents, loc *time.Location, log zerolog.Logger) {
+	zone, err := incidents.RollupZone(ctx)
+	if err == nil && zone == loc.String() {
+		return
+	}
+	start := time.Now()
+	if err == nil {
+		err = incidents.RebuildRollups(ctx, loc)
+	}
+	if err != nil {
+		log.Warn().Err(err).Msg("stats roll-ups not rebuilt: the stats page reads the calls themselves, more slowly")
+		return
+	}
+	log.Info().Str("zone", loc.String()).Str("was", zone).Dur("took", time.Since(start)).Msg("stats roll-ups rebuilt")
+}
+
 func newLogger(w io.Writer) zerolog.Logger {
 	return zerolog.New(w).With().Timestamp().Logger()
 }
@@ -134,6 +154,7 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 		return nil, err
 	}
 	incidents := incident.NewIncidents(a.db)
+	keepRollups(ctx, incidents, a.cfg.Hotline.Location, log)
 	writer, err := incident.NewWriter(incidents, o.spoolPath(), writeWait, log)
 	if err != nil {
 		a.Close()
