@@ -287,10 +287,10 @@ func rotations(rs []*schedules.Rotation) []item {
 	return out
 }
 
-// window spells an active window as `mon, tue 11:00–03:00`; "" is always.
+// window spells an active window as `mon, tue 11:00–03:00`, or always.
 func window(w *schedules.Window) string {
 	if w == nil {
-		return ""
+		return "always"
 	}
 	var days []string
 	for d, on := range w.Days {
