@@ -349,3 +349,23 @@ func TestDiffMarkdownEscapesNames(t *testing.T) {
 		t.Errorf("a name's markup is not escaped:\n%s", md)
 	}
 }
+
+func TestDiffMergesAStretchAcrossOtherStepsHandoffs(t *testing.T) {
+	// The second step, the desk rotation, changes hands every morning and
+	// closes every evening, cutting ops's chain into many segments; the
+	// first step's swap is still one stretch a week.
+	base := edited(t, "      - engineer: dana\n        timeout: 30s\n", "      - rotation: desk\n")
+	swapped := strings.Replace(base, "members: [alice, bob, carol]", "members: [bob, alice, carol]", 1)
+	d := diffOver(t, base, swapped, "2026-11-02 09:00", 14)
+	var got []string
+	for _, h := range d.Handovers {
+		got = append(got, handoverLine(h, plain))
+	}
+	want := []string{
+		"ops primary: Mon 2026-11-02 09:00 – Mon 2026-11-09 09:00 (America/New_York): Alice Adams → Bob Brown",
+		"ops primary: Mon 2026-11-09 09:00 – Mon 2026-11-16 09:00 (America/New_York): Bob Brown → Alice Adams",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("handovers:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
