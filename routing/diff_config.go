@@ -4,8 +4,9 @@ package routing
 // options, languages, teams, engineers, rotations, customers) read as a
 // list of named values as the config spells them, and compared by id, so
 // the order of keys, comments and the order of teams in the file do not
-// count. The order of the menu's options and of the languages does: it is
-// the order callers hear them in.
+// count, nor that of a customer's numbers or a team's follow-up outcomes.
+// The order of the menu's options and of the languages does: it is the
+// order callers hear them in.
 
 import (
 	"slices"
@@ -220,9 +221,16 @@ func teamChanges(old, cur *config.Config) []Change {
 // teamFields reads a team; its first shared steps (those the other config's
 // team has too) are split into target and timeout.
 func teamFields(t config.Team, shared int) []field {
+	// In one order whatever the file's, so that only the set counts.
+	var paged []string
+	for _, o := range []string{config.OutcomeVoicemail, config.OutcomeMissed, config.OutcomeAbandoned} {
+		if t.FollowUp.Pages(o) {
+			paged = append(paged, o)
+		}
+	}
 	outcomes := "[]"
-	if len(t.FollowUp.Outcomes) > 0 {
-		outcomes = strings.Join(t.FollowUp.Outcomes, ", ")
+	if len(paged) > 0 {
+		outcomes = strings.Join(paged, ", ")
 	}
 	fs := []field{
 		{name: "name", value: quote(t.Name)},
@@ -306,10 +314,17 @@ func customers(cs []config.Customer) []item {
 	for _, c := range cs {
 		out = append(out, item{id: c.ID, fields: []field{
 			{name: "name", value: quote(c.Name)},
-			{name: "numbers", value: strings.Join(c.Numbers, ", ")},
+			{name: "numbers", value: strings.Join(sorted(c.Numbers), ", ")},
 			{name: "pin", value: c.PIN, secret: true},
 		}})
 	}
+	return out
+}
+
+// sorted is a sorted copy of a list whose order means nothing.
+func sorted(list []string) []string {
+	out := slices.Clone(list)
+	slices.Sort(out)
 	return out
 }
 

@@ -369,3 +369,20 @@ func TestDiffMergesAStretchAcrossOtherStepsHandoffs(t *testing.T) {
 		t.Errorf("handovers:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestDiffOrderFreeListsAreNoChange(t *testing.T) {
+	with := func(numbers, outcomes string) string {
+		s := strings.Replace(diffConfig, "  - id: ops\n", "  - id: ops\n    follow_up: {outcomes: ["+outcomes+"]}\n", 1)
+		return s + "customers:\n  - {id: globex, name: Globex, numbers: [" + numbers + "]}\n"
+	}
+	d := diffOver(t, with(`"+15555550150", "+15555550151"`, "voicemail, abandoned"),
+		with(`"+15555550151", "+15555550150"`, "abandoned, voicemail"), "2026-11-02 00:00", 7)
+	if !d.Empty() {
+		t.Errorf("reordered numbers and outcomes:\n%s", d.Text())
+	}
+	// The set still counts.
+	d = diffOver(t, with(`"+15555550150"`, "voicemail, abandoned"), with(`"+15555550150"`, "voicemail"), "2026-11-02 00:00", 7)
+	if got := d.Text(); got != "teams:\n  ops: follow_up.outcomes: voicemail, abandoned → voicemail\n" {
+		t.Errorf("outcomes narrowed: %q", got)
+	}
+}
