@@ -117,11 +117,13 @@ var (
 // label "billing"; team billing`, `- team desk: …`.
 func changeLine(c Change, st style) string {
 	subject := st.name(c.Subject)
+	// The marks are values, so that Markdown shows them as they are rather
+	// than as a list inside the list.
 	switch c.Kind {
 	case Added:
-		return "+ " + subject + ": " + st.value(c.New)
+		return st.value("+") + " " + subject + ": " + st.value(c.New)
 	case Removed:
-		return "- " + subject + ": " + st.value(c.Old)
+		return st.value("-") + " " + subject + ": " + st.value(c.Old)
 	}
 	var b strings.Builder
 	if c.Subject != "" {

@@ -386,3 +386,16 @@ func TestDiffOrderFreeListsAreNoChange(t *testing.T) {
 		t.Errorf("outcomes narrowed: %q", got)
 	}
 }
+
+func TestDiffMarkdownMarksAddedAndRemoved(t *testing.T) {
+	cur := edited(t, "  - {id: dana, name: \"Dana Diaz\", phone: \"+15555550104\"}\n",
+		"  - {id: dana, name: \"Dana Diaz\", phone: \"+15555550104\"}\n  - {id: erin, name: \"Erin Earl\", phone: \"+15555550105\"}\n")
+	md := diffOver(t, cur, diffConfig, "2026-11-02 00:00", 1).Markdown()
+	if !strings.Contains(md, "**Engineers**\n\n- `-` erin: `name \"Erin Earl\"; phone +15555550105`\n") {
+		t.Errorf("removed engineer:\n%s", md)
+	}
+	md = diffOver(t, diffConfig, cur, "2026-11-02 00:00", 1).Markdown()
+	if !strings.Contains(md, "- `+` erin: `name \"Erin Earl\"; phone +15555550105`\n") {
+		t.Errorf("added engineer:\n%s", md)
+	}
+}
