@@ -62,7 +62,7 @@ func cmdCheck(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		loc := teamLocation(cfg, &t)
+		loc := routing.TeamLocation(cfg, &t)
 		for _, g := range gaps {
 			fmt.Fprintf(e.stdout, "gap %s %s %s\n", t.ID, g.From.In(loc).Format(time.RFC3339), g.To.In(loc).Format(time.RFC3339))
 		}
@@ -74,16 +74,4 @@ func cmdCheck(ctx context.Context, e env, args []string) error {
 		return errGaps
 	}
 	return nil
-}
-
-// teamLocation is the zone of the team's first rotation, else the line's.
-func teamLocation(cfg *config.Config, t *config.Team) *time.Location {
-	for _, s := range t.Escalation {
-		for _, id := range s.Rotations {
-			if r, ok := cfg.Rotation(id); ok && r.Location != nil {
-				return r.Location
-			}
-		}
-	}
-	return cfg.Hotline.Location
 }

@@ -31,6 +31,7 @@ commands:
   demo       the quick start: example config, simulated calls, the web page
   call       place a simulated call against a running server, as Twilio would
   check      validate the config and list coverage gaps
+  diff       what changes for callers and engineers between two configs (diff OLD NEW)
   oncall     print who is on call for each team
   override   add, list or remove run-time overrides (add|list|rm)
   user       add a web account (user add NAME --role manager|admin --password-stdin)
@@ -86,6 +87,8 @@ func dispatch(ctx context.Context, e env, cmd string, rest []string) error {
 		return cmdCall(ctx, e, rest)
 	case "check":
 		return cmdCheck(ctx, e, rest)
+	case "diff":
+		return cmdDiff(ctx, e, rest)
 	case "oncall":
 		return cmdOncall(ctx, e, rest)
 	case "override":

@@ -110,3 +110,19 @@ func parseTime(fs *flag.FlagSet, flagName, v string) (time.Time, error) {
 	}
 	return t, nil
 }
+
+// parseTimeIn reads a time given as RFC 3339, or on the wall clock of loc
+// (the config's hotline.timezone) as "2026-11-29 09:00", "2026-11-29T09:00"
+// or a date, "2026-11-29", meaning its midnight. A wall-clock time that
+// happens twice, when clocks fall back, may be either (RFC 3339 is exact).
+func parseTimeIn(fs *flag.FlagSet, flagName, v string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02 15:04", "2006-01-02T15:04", time.DateOnly} {
+		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, badFlag(fs, "--%s %q: want an RFC 3339 time such as 2026-11-29T03:00:00Z, or a time or date in %s such as \"2026-11-29 09:00\" or 2026-11-29", flagName, v, loc)
+}
