@@ -283,11 +283,11 @@ func isRingOutcome(t EventType) bool {
 	return false
 }
 
-// RollupZone is the zone of the stats' daily roll-ups ("" when there are
-// none, or they are being rebuilt).
+// RollupZone is the zone of the stats' daily roll-ups, "" when there are
+// none ready to read (none yet, or a rebuild is under way).
 func (s *Incidents) RollupZone(ctx context.Context) (string, error) {
 	var zone string
-	err := s.db.QueryRowContext(ctx, `SELECT zone FROM stats_zone WHERE id = 1`).Scan(&zone)
+	err := s.db.QueryRowContext(ctx, `SELECT zone FROM stats_zone WHERE id = 1 AND ready = 1`).Scan(&zone)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -295,39 +295,74 @@ func (s *Incidents) RollupZone(ctx context.Context) (string, error) {
 }
 
 // RebuildRollups recomputes the stats' daily roll-ups from every call, with
-// days in loc, and makes loc their zone. serve runs it at start when
-// hotline.timezone is not the roll-ups' zone (a first start, or the zone
-// changed), and `hotline seed` after writing; it reads every call once (a
-// few seconds at a million). Calls ending meanwhile wait for it on
-// PostgreSQL, and on SQLite as for any write.
+// days in loc, and makes loc their zone. serve runs it in the background
+// at start when hotline.timezone is not the roll-ups' zone (a first start,
+// or the zone changed), and `hotline seed` after writing. It goes one local
+// day per transaction, so a call ending meanwhile waits for one day's
+// recount at most: the zone is switched first, every call ending from then
+// on keeps the new roll-ups, and each day's recount replaces what that day
+// held with what its calls say, in a transaction that calls ending take
+// turns with (a lock on the zone row on PostgreSQL, the write lock on
+// SQLite). Until it is done the stats read the calls themselves.
 func (s *Incidents) RebuildRollups(ctx context.Context, loc *time.Location) error {
-	// The zone row exists, empty, before the rebuild takes it for update,
-	// so that every call ending meanwhile finds it and waits.
+	lock := func(tx *store.Tx, set string, args ...any) error {
+		_, err := tx.ExecContext(ctx, `UPDATE stats_zone SET `+set+` WHERE id = 1`, args...)
+		return err
+	}
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO stats_zone (id, zone) VALUES (1, '') ON CONFLICT (id) DO NOTHING`); err != nil {
 		return fmt.Errorf("incident: rebuild stats: %w", err)
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		lock := `UPDATE stats_zone SET zone = '' WHERE id = 1`
-		if _, err := tx.ExecContext(ctx, lock); err != nil {
-			return fmt.Errorf("incident: rebuild stats: %w", err)
+	var first, last sql.NullInt64
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := lock(tx, `zone = ?, ready = 0`, loc.String()); err != nil {
+			return err
 		}
 		for _, t := range []string{"stats_calls", "stats_rings", "stats_accepts"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
-				return fmt.Errorf("incident: rebuild stats: %w", err)
+				return err
 			}
 		}
-		all, err := sumCalls(ctx, tx, loc, false, `1 = 1`)
+		rows, err := tx.QueryContext(ctx, `SELECT MIN(started_at), MAX(started_at) FROM incidents`)
 		if err != nil {
-			return fmt.Errorf("incident: rebuild stats: %w", err)
-		}
-		if err := writeSums(ctx, tx, all); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE stats_zone SET zone = ? WHERE id = 1`, loc.String()); err != nil {
-			return fmt.Errorf("incident: rebuild stats: %w", err)
+		defer rows.Close()
+		if rows.Next() {
+			err = rows.Scan(&first, &last)
 		}
-		return nil
+		return errors.Join(err, rows.Err())
 	})
+	if err != nil {
+		return fmt.Errorf("incident: rebuild stats: %w", err)
+	}
+	if first.Valid {
+		for day := midnight(fromMS(first.Int64).In(loc)); !day.After(fromMS(last.Int64)); day = day.AddDate(0, 0, 1) {
+			next := day.AddDate(0, 0, 1)
+			err := s.db.InTx(ctx, func(tx *store.Tx) error {
+				if err := lock(tx, `ready = 0`); err != nil {
+					return err
+				}
+				d := dayOf(day, loc)
+				for _, t := range []string{"stats_calls", "stats_rings", "stats_accepts"} {
+					if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE day = ?`, d); err != nil {
+						return err
+					}
+				}
+				sm, err := sumCalls(ctx, tx, loc, false, `i.started_at >= ? AND i.started_at < ?`, ms(day), ms(next))
+				if err != nil {
+					return err
+				}
+				return writeSums(ctx, tx, sm)
+			})
+			if err != nil {
+				return fmt.Errorf("incident: rebuild stats of %s: %w", day.Format(time.DateOnly), err)
+			}
+		}
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE stats_zone SET ready = 1 WHERE id = 1 AND zone = ?`, loc.String()); err != nil {
+		return fmt.Errorf("incident: rebuild stats: %w", err)
+	}
+	return nil
 }
 
 // readRollups reads the roll-ups of the local days [from, to).

@@ -124,9 +124,10 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 }
 
 // keepRollups rebuilds the stats' daily roll-ups when they are not in the
-// config's zone (the first start with them, or hotline.timezone changed).
-// A failure only slows the stats page, which then reads the calls: it is
-// logged, and serve goes on.
+// config's zone (the first start with them, or hotline.timezone changed),
+// in the background: calls are answered meanwhile, and the stats page reads
+// the calls themselves until it is done. A failure is logged; the next
+// start tries again.
 func keepRollups(ctx context.Context, incidents *incident.Incidents, loc *time.Location, log zerolog.Logger) {
 	zone, err := incidents.RollupZone(ctx)
 	if err == nil && zone == loc.String() {
@@ -137,7 +138,9 @@ func keepRollups(ctx context.Context, incidents *incident.Incidents, loc *time.L
 		err = incidents.RebuildRollups(ctx, loc)
 	}
 	if err != nil {
-		log.Warn().Err(err).Msg("stats roll-ups not rebuilt: the stats page reads the calls themselves, more slowly")
+		if ctx.Err() == nil {
+			log.Warn().Err(err).Msg("stats roll-ups not rebuilt: the stats page reads the calls themselves, more slowly")
+		}
 		return
 	}
 	log.Info().Str("zone", loc.String()).Str("was", zone).Dur("took", time.Since(start)).Msg("stats roll-ups rebuilt")
@@ -154,7 +157,6 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 		return nil, err
 	}
 	incidents := incident.NewIncidents(a.db)
-	keepRollups(ctx, incidents, a.cfg.Hotline.Location, log)
 	writer, err := incident.NewWriter(incidents, o.spoolPath(), writeWait, log)
 	if err != nil {
 		a.Close()
@@ -290,6 +292,7 @@ func (s *server) serve(ctx context.Context) error {
 	go s.texts.Run(work)
 	go s.followUps.run(work)
 	go s.closeStale(work, time.Now)
+	go keepRollups(work, s.incidents, s.router.Config().Hotline.Location, s.log)
 	if s.paging {
 		go func() {
 			if err := s.pager.Run(work); err != nil && work.Err() == nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"image"
 	"image/png"
@@ -558,6 +559,25 @@ func serveForBench(t *testing.T, db string) benchClient {
 	}
 	go io.Copy(io.Discard, pr)
 	t.Cleanup(func() { cancel(); <-done })
+	// A database without the stats' roll-ups gets them in the background:
+	// measure once they are there.
+	conn, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for deadline := time.Now().Add(10 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		var ready int
+		if err := conn.QueryRow(`SELECT COUNT(*) FROM stats_zone WHERE ready = 1`).Scan(&ready); err == nil && ready == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stats' roll-ups were not rebuilt within 10 min:\n%s", h.stderr.String())
+		}
+	}
+	if i := strings.Index(h.stderr.String(), `"message":"stats roll-ups rebuilt"`); i >= 0 {
+		t.Logf("%s: %s", filepath.Base(db), h.stderr.String()[strings.LastIndex(h.stderr.String()[:i], "{"):i])
+	}
 	base := strings.Fields(strings.TrimPrefix(line, "hotline: listening on "))[0]
 	jar, _ := cookiejar.New(nil)
 	c := benchClient{base: base, client: &http.Client{Jar: jar}}

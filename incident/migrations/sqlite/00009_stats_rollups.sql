@@ -3,12 +3,16 @@
 -- so the stats of a long range read a few rows a day instead of every call.
 -- day is the local date of the call's start as YYYYMMDD, in the zone that
 -- stats_zone names (hotline.timezone when the roll-ups were last rebuilt);
--- without a stats_zone row there are no roll-ups and the stats read the
--- calls themselves. A call counts in its start's day, its rings too.
+-- without a stats_zone row, or with zone '', there are no roll-ups to keep;
+-- ready is 0 while a rebuild goes day by day (calls ending meanwhile keep
+-- the roll-ups up to date, but only a finished rebuild is read), and the
+-- stats read the calls themselves. A call counts in its start's day, its
+-- rings too.
 -- wait_s and accept_s are whole seconds (rounded), -1 for no answer.
 CREATE TABLE stats_zone (
-    id   INTEGER PRIMARY KEY CHECK (id = 1),
-    zone TEXT    NOT NULL
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    zone  TEXT    NOT NULL,
+    ready INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE stats_calls (
     day         INTEGER NOT NULL,
