@@ -102,15 +102,22 @@ const axeRun = `axe.run(document, {resultTypes: ["violations"]}).then(r => r.vio
   .map(v => v.id + " (" + v.impact + "): " + v.help + "\n      " + v.nodes.slice(0, 6).map(n =>
     n.target.join(" ") + ": " + (n.failureSummary || "").split("\n").slice(1).join(" ").trim()).join("\n      ")))`
 
-// phonePage opens path on the phone-sized browser, opens every <details>
-// so what it hides is measured too, and reports what phoneCheck and axe
-// find on it.
+// phonePage opens path on the phone-sized browser and checks it
+// (checkPhone).
 func (b *browser) phonePage(axe, name, path string, status int64, want ...string) {
 	b.t.Helper()
 	if code := b.open(path); code != status {
 		b.t.Errorf("%s: %s answered %d, want %d", name, path, code, status)
 	}
 	b.wantText(name, want...)
+	b.checkPhone(axe, name)
+}
+
+// checkPhone opens every <details> of the page in the browser, so what it
+// hides is measured too, and reports what phoneCheck and axe find on it.
+func (b *browser) checkPhone(axe, name string) {
+	b.t.Helper()
+	path := b.path()
 	problems, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](
 		`document.querySelectorAll("details").forEach(d => d.open = true); `+phoneCheck))
 	if err != nil {
@@ -180,7 +187,21 @@ func TestWebFitsAPhoneAndPassesAxe(t *testing.T) {
 	}
 	b.phonePage(a, "stats", "/stats", http.StatusOK, "Calls per day", "Per team", "Per engineer", "Alice Adams")
 	b.phonePage(a, "schedules", "/schedules", http.StatusOK, "On call now", "Next 14 days", "Erin Evans", "Frankfurt", "Add an override")
+	if code := b.submit(`form[action="/schedules/calendar"] button`); code != http.StatusOK {
+		t.Errorf("making a calendar link ended on %d", code)
+	}
+	b.wantText("calendar link", "New calendar link (shown once)")
+	b.checkPhone(a, "schedules with a new calendar link")
 	b.phonePage(a, "announcements", "/announcements", http.StatusOK, "Announcements", "vpn-gateway-primary", "Expire now")
+	// A refused form: the page again, with its error on top.
+	b.do(chromedp.SetValue(chromedp.ID("a-message"), longWords), chromedp.SetValue(chromedp.ID("a-until"), "2001-01-01T00:00"))
+	if code := b.submit(`form[action="/announcements"] button`); code != http.StatusBadRequest {
+		t.Errorf("an announcement that ended in 2001 was answered %d, want 400", code)
+	}
+	b.checkPhone(a, "announcements with an error")
+	if n := b.eval(`document.querySelectorAll("p.error").length`); n != float64(1) {
+		t.Errorf("the refused announcement shows %v error messages", n)
+	}
 	b.phonePage(a, "audit", "/audit", http.StatusOK, "Audit log", "override.add", "announcement.add")
 	b.phonePage(a, "users", "/users", http.StatusOK, "Users", adminUser, testUser, "Add a user")
 	b.phonePage(a, "error", "/incidents/999999", http.StatusNotFound, "Back to the call log")
