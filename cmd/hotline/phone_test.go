@@ -148,8 +148,8 @@ func (b *browser) checkPhone(axe, name string) {
 // TestWebFitsAPhoneAndPassesAxe opens every page on a 390×844 phone screen,
 // with data of every kind and long caller text, and fails where a page
 // scrolls sideways, a control sits off the screen, text is drawn under
-// 11 px, chart labels collide, or axe-core reports a serious or critical accessibility violation
-// (WCAG AA colour contrast among them).
+// 11 px, chart labels collide, or axe-core reports a serious or critical
+// accessibility violation (WCAG AA colour contrast among them).
 func TestWebFitsAPhoneAndPassesAxe(t *testing.T) {
 	axe, err := os.ReadFile(axeScript)
 	if err != nil {
@@ -170,6 +170,7 @@ func TestWebFitsAPhoneAndPassesAxe(t *testing.T) {
 	}
 	h.mustRun(nil, "ack", fmt.Sprint(incidents["voicemail"]), "--db", h.db)
 	h.mustRun(nil, "resolve", fmt.Sprint(incidents["answered"]), "--db", h.db)
+	// The missed call stays open: its page shows both buttons.
 	now := time.Now()
 	h.mustRun(nil, "override", "add", "--config", h.config, "--db", h.db, "--rotation", "ops-primary", "--engineer", "erin",
 		"--from", now.Add(2*time.Hour).Format(time.RFC3339), "--to", now.Add(50*time.Hour).Format(time.RFC3339),
@@ -184,6 +185,12 @@ func TestWebFitsAPhoneAndPassesAxe(t *testing.T) {
 	b.phonePage(a, "calls", "/", http.StatusOK, "Calls", longName, "Globex", "Initech", "Hooli", "Download CSV")
 	for _, name := range []string{"answered", "voicemail", "missed", "abandoned"} {
 		b.phonePage(a, "incident "+name, fmt.Sprintf("/incidents/%d", incidents[name]), http.StatusOK, "Timeline", "Manager's note")
+		if got := b.eval(`document.querySelector(".facts .status").className`); got != "status "+name {
+			t.Errorf("incident %s: its status badge is %q", name, got)
+		}
+		if name == "missed" {
+			b.wantText("open incident", "Acknowledge: I take it", "Resolve: nothing more to do")
+		}
 	}
 	b.phonePage(a, "stats", "/stats", http.StatusOK, "Calls per day", "Per team", "Per engineer", "Alice Adams")
 	b.phonePage(a, "schedules", "/schedules", http.StatusOK, "On call now", "Next 14 days", "Erin Evans", "Frankfurt", "Add an override")
