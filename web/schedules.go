@@ -220,8 +220,10 @@ func (s *Site) teamSchedule(cfg *config.Config, idx *schedules.OverrideIndex, t 
 		}
 		tip := row.From + " – " + row.To + ": " + label
 		ts.Timeline.Bars = append(ts.Timeline.Bars, Rect{X: x(sg.From), Y: 4, W: x(sg.To) - x(sg.From), H: 30, Class: class, Tip: tip})
+		// A label gets about 10 units a character, its width at the
+		// enlarged size of a phone's layout (web/static/site.css).
 		if x(sg.To)-x(sg.From) > 60 {
-			ts.Timeline.Labels = append(ts.Timeline.Labels, Text{X: x(sg.From) + 4, Y: 24, Anchor: "start", Text: clip(label, int((x(sg.To)-x(sg.From))/7))})
+			ts.Timeline.Labels = append(ts.Timeline.Labels, Text{X: x(sg.From) + 4, Y: 24, Anchor: "start", Text: clip(label, int((x(sg.To)-x(sg.From))/10))})
 		}
 		ts.Segments = append(ts.Segments, row)
 	}
@@ -232,7 +234,9 @@ func (s *Site) teamSchedule(cfg *config.Config, idx *schedules.OverrideIndex, t 
 			continue
 		}
 		ts.Timeline.Lines = append(ts.Timeline.Lines, Line{X1: x(mid), Y1: 0, X2: x(mid), Y2: 40})
-		if d%2 == 1 || ScheduleDays <= 7 {
+		// A day's label is centred on its midnight, so none is drawn
+		// where half of it would fall off the timeline's ends.
+		if (d%2 == 1 || ScheduleDays <= 7) && x(mid) > 32 && x(mid) < w-32 {
 			ts.Timeline.Labels = append(ts.Timeline.Labels, Text{X: x(mid), Y: 54, Anchor: "middle", Text: mid.Format("Mon 2")})
 		}
 	}
