@@ -101,3 +101,43 @@ func TestStatsRollupsMatchTheCalls(t *testing.T) {
 
 	})
 }
+
+// TestRollupsRebuiltWhileCallsEnd: calls that end while the roll-ups are
+// rebuilt in another zone are counted once, whichever day's recount they
+// meet.
+func TestRollupsRebuiltWhileCallsEnd(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s, _, end := seedTest(t, dsn, 1000)
+		done := make(chan error, 1)
+		go func() { done <- s.RebuildRollups(ctx, time.UTC) }()
+		for i := range 30 {
+			sid := "CAduring" + string(rune('a'+i%26)) + string(rune('a'+i/26))
+			at := end.Add(-time.Duration(i) * 20 * time.Hour) // spread over the days being recounted
+			if _, _, err := s.StartIncident(ctx, Incident{CallSid: sid, From: "+15555550123", To: "+18005550100", StartedAt: at, ConfigRevision: "r"},
+				Event{At: at, Type: EventIncoming, Key: "incoming"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Record(ctx, sid, Update{Team: "ops", MenuDigit: "1", Status: StatusAnswered, AnsweredBy: "bob", AnsweredAt: at.Add(20 * time.Second)},
+				Event{At: at.Add(5 * time.Second), Type: EventRing, Engineer: "bob", Key: "ring:0"},
+				Event{At: at.Add(20 * time.Second), Type: EventAccepted, Engineer: "bob", Key: "out:0"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if zone, err := s.RollupZone(ctx); err != nil || zone != "UTC" {
+			t.Fatalf("roll-ups in %q (%v) after the rebuild; want UTC", zone, err)
+		}
+		from := time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -40)
+		to := from.AddDate(0, 0, 42)
+		got, err := s.Stats(ctx, from, to, time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := statsFromCalls(t, s, from, to, time.UTC); !reflect.DeepEqual(got, want) || got.Total.Calls != 1030 {
+			t.Fatalf("roll-ups say %+v, the calls %+v; want 1030 calls", got.Total, want.Total)
+		}
+	})
+}
