@@ -104,6 +104,7 @@ func routes(d deps) http.Handler {
 	api.Handle("/incidents/{id:[0-9]+}/acknowledge", apiWrites.Handler(web.HandleAPILifecycle(d.incidents, d.incidents.Acknowledge, d.now, d.log))).Methods(http.MethodPost)
 	api.Handle("/incidents/{id:[0-9]+}/resolve", apiWrites.Handler(web.HandleAPILifecycle(d.incidents, d.incidents.Resolve, d.now, d.log))).Methods(http.MethodPost)
 	api.Handle("/oncall", web.HandleAPIOnCall(d.router, d.now, d.log)).Methods(http.MethodGet)
+	api.Handle("/live", web.HandleAPILive(d.incidents, d.router, d.log)).Methods(http.MethodGet)
 
 	calendarTokens := calendar.NewTokens(d.db, d.now)
 	r.Handle("/calendar/{token}.ics", web.LimitBody(calendar.Handler(d.router, calendarTokens, d.now, d.log))).Methods(http.MethodGet, http.MethodHead)
