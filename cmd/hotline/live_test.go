@@ -133,6 +133,19 @@ func TestLiveViewFollowsACall(t *testing.T) {
 		talking.await(t, "the Dial's action")
 		tookConnected := b.waitLive("connected to Alice Adams (step 1, pass 1)", "ringing")
 		h.wantLive("connected", "alice")
+		// A keyboard user on the call's link stays on it through the
+		// next update (its durations change every second).
+		link := b.eval(`document.querySelector("#live tbody a").focus(); document.activeElement.getAttribute("href")`)
+		shown := b.eval(`document.getElementById("live").innerText`)
+		for deadline := time.Now().Add(10 * time.Second); b.eval(`document.getElementById("live").innerText`) == shown; {
+			if time.Now().After(deadline) {
+				t.Fatal("/live did not update while the call went on")
+			}
+			time.Sleep(20 * time.Millisecond) // the next look at the DOM
+		}
+		if got := b.eval(`document.activeElement.getAttribute("href")`); link == nil || got != link {
+			t.Errorf("after an update the focus is on %v, want the call's link %v", got, link)
+		}
 		talking.let()
 		var r result
 		select {

@@ -12,8 +12,17 @@
   }
   var source = new EventSource(box.getAttribute("data-stream"));
   source.addEventListener("live", function (ev) {
+    // A link the keyboard is on keeps the focus across the update.
+    var focused = document.activeElement;
+    var href = focused && box.contains(focused) ? focused.getAttribute("href") : null;
     var doc = new DOMParser().parseFromString(ev.data, "text/html");
     box.replaceChildren.apply(box, Array.prototype.slice.call(doc.body.childNodes));
+    if (href) {
+      var again = box.querySelector('a[href="' + CSS.escape(href) + '"]');
+      if (again) {
+        again.focus();
+      }
+    }
   });
   source.addEventListener("error", function () {
     if (source.readyState === EventSource.CLOSED) {
