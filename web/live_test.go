@@ -283,3 +283,34 @@ func TestSSEEventFraming(t *testing.T) {
 		t.Errorf("sseEvent = %q, want %q", got, want)
 	}
 }
+
+// TestLiveEventsStopWhenTheClientGoes: a stream whose browser went away
+// ends at once, not at its bound.
+func TestLiveEventsStopWhenTheClientGoes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		var ws *Site
+		s := newTestSite(t, dsn, "", func(x *Site) { x.liveTick, x.liveFor, ws = 50*time.Millisecond, time.Hour, x })
+		ended := make(chan struct{}, 1)
+		srv := httptest.NewServer(ws.requireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ws.handleLiveEvents().ServeHTTP(w, r)
+			ended <- struct{}{}
+		}), ""))
+		// Closed only once the stream ended: Close waits for it.
+		c := s.client()
+		s.signIn(c, "ann") // the jar sends the session to either server
+		resp, err := c.Get(srv.URL + "/live/events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name, _, err := (sseReader{bufio.NewReader(resp.Body)}).next(); err != nil || name != "live" {
+			t.Fatalf("first event %q: %v", name, err)
+		}
+		resp.Body.Close()
+		select {
+		case <-ended:
+			srv.Close()
+		case <-time.After(10 * time.Second):
+			t.Fatal("the stream went on after its client left")
+		}
+	})
+}
