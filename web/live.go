@@ -198,6 +198,7 @@ func (s *Site) handleLiveEvents() http.Handler {
 		defer tick.Stop()
 		var last []byte
 		quiet := time.Now()
+		failing := false // logged once until the view reads again
 		for {
 			var buf bytes.Buffer
 			v, err := s.view(ctx)
@@ -209,7 +210,9 @@ func (s *Site) handleLiveEvents() http.Handler {
 				return
 			case err != nil:
 				// The page keeps what it shows; the next tick tries again.
-				s.Log.Error().Err(err).Msg("web: live view")
+				if !failing {
+					s.Log.Error().Err(err).Msg("web: live view")
+				}
 			case !bytes.Equal(buf.Bytes(), last):
 				last = buf.Bytes()
 				quiet = time.Now()
@@ -222,6 +225,7 @@ func (s *Site) handleLiveEvents() http.Handler {
 					return
 				}
 			}
+			failing = err != nil
 			select {
 			case <-ctx.Done():
 				return
