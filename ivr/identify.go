@@ -63,7 +63,7 @@ func (f *Flow) HandlePIN() http.Handler {
 			return
 		}
 		f.record(r.Context(), r.PostForm.Get("CallSid"), incident.Update{}, incident.Event{
-			At: f.now(), Type: incident.EventPINInvalid, Detail: "try " + strconv.Itoa(try) + " of " + strconv.Itoa(pinTries), Key: "pin:" + strconv.Itoa(try),
+			At: f.now(), Type: incident.EventPINInvalid, Detail: incident.PINTryDetail(try, pinTries), Key: "pin:" + strconv.Itoa(try),
 		})
 		if try >= pinTries {
 			f.unknownCaller(w, r, false)

@@ -226,6 +226,7 @@ func (fakeLog) Acknowledge(context.Context, int64, string, string, time.Time) er
 	return nil
 }
 func (fakeLog) Resolve(context.Context, int64, string, string, time.Time) error { return nil }
+func (fakeLog) Live(context.Context, bool) (incident.Live, error)               { return incident.Live{}, nil }
 
 func mustConfig(t *testing.T) *config.Config {
 	t.Helper()

@@ -38,6 +38,7 @@ type IncidentLog interface {
 	Stats(ctx context.Context, from, to time.Time, loc *time.Location) (incident.Stats, error)
 	SetNote(ctx context.Context, id int64, note, actor string, at time.Time) error
 	Lifecycle
+	LiveReader
 }
 
 // Lifecycle is how a person takes or closes an incident: by the incident
@@ -116,6 +117,8 @@ type Site struct {
 	SiteDeps
 	secure    bool
 	downloads downloadLimits // of /calls.csv (calls.go)
+	// liveTick and liveFor pace and bound /live/events (live.go).
+	liveTick, liveFor time.Duration
 }
 
 // NewSite returns the site; Register wires its routes.
@@ -127,7 +130,7 @@ func NewSite(d SiteDeps) *Site {
 		d.Guard = NewGuard(d.Users, GuardOptions{Now: d.Now, Log: d.Log})
 	}
 	u, _ := url.Parse(d.PublicURL)
-	return &Site{SiteDeps: d, secure: u != nil && u.Scheme == "https", downloads: defaultDownloadLimits}
+	return &Site{SiteDeps: d, secure: u != nil && u.Scheme == "https", downloads: defaultDownloadLimits, liveTick: liveTick, liveFor: liveFor}
 }
 
 // Register adds the pages to r. Every form post goes through Go's
@@ -151,6 +154,8 @@ func (s *Site) Register(r *mux.Router) {
 	auth := func(path string, h http.Handler, methods ...string) { page(path, s.requireUser(h, ""), methods...) }
 	auth("/", s.handleCalls(), http.MethodGet)
 	auth("/calls.csv", s.handleCallsCSV(), http.MethodGet)
+	auth("/live", s.handleLive(), http.MethodGet)
+	auth("/live/events", s.handleLiveEvents(), http.MethodGet)
 	auth("/incidents/{id:[0-9]+}", s.handleIncident(), http.MethodGet)
 	auth("/incidents/{id:[0-9]+}/note", s.handleNote(), http.MethodPost)
 	auth("/incidents/{id:[0-9]+}/acknowledge", s.handleLifecycle(s.Incidents.Acknowledge), http.MethodPost)
@@ -209,6 +214,12 @@ func parsePages() map[string]*template.Template {
 // render executes a page into a buffer, then writes it: a template error
 // becomes a clean 500 rather than half a page.
 func (s *Site) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	s.renderCSP(w, r, status, name, data, defaultCSP)
+}
+
+// renderCSP is render with another Content-Security-Policy (the live
+// view's allows its script).
+func (s *Site) renderCSP(w http.ResponseWriter, r *http.Request, status int, name string, data any, csp string) {
 	var buf bytes.Buffer
 	if err := pages[name].ExecuteTemplate(&buf, "layout.html", data); err != nil {
 		s.Log.Error().Err(err).Str("page", name).Msg("web: render")
@@ -220,15 +231,19 @@ func (s *Site) render(w http.ResponseWriter, r *http.Request, status int, name s
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	serverTiming(w, r)
 	secureHeaders(h)
+	h.Set("Content-Security-Policy", csp)
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
 }
 
-// secureHeaders forbids inline script and framing: even if an escaping
+// defaultCSP allows no script at all, and no framing: even if an escaping
 // mistake slipped in, a caller-supplied string could not run code.
+const defaultCSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; media-src 'self'; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// secureHeaders forbids script and framing (defaultCSP) and sniffing.
 func secureHeaders(h http.Header) {
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; media-src 'self'; "+
-		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", defaultCSP)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")

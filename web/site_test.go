@@ -79,8 +79,9 @@ type site struct {
 func (s *site) OptedOut(context.Context) (map[string]string, error) { return s.optedOut, nil }
 
 // newTestSite serves the site over the database at dsn (see
-// storetest.Each).
-func newTestSite(t *testing.T, dsn, publicURL string) *site {
+// storetest.Each); each of opts may change the Site before its routes are
+// registered.
+func newTestSite(t *testing.T, dsn, publicURL string, opts ...func(*Site)) *site {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t, dsn)
@@ -104,12 +105,16 @@ func newTestSite(t *testing.T, dsn, publicURL string) *site {
 		}
 	}
 	r := mux.NewRouter()
-	NewSite(SiteDeps{
+	ws := NewSite(SiteDeps{
 		Log: zerolog.Nop(), Users: users, Sessions: NewSessions(db, now), Incidents: s.incidents,
 		Schedules: routing.NewRouter(cfg, s.overrides), Overrides: s.overrides, Audit: audit.NewLog(db),
 		Announce: announce.NewAnnouncements(db, now), PublicURL: publicURL, Now: now,
 		Recordings: &RecordingProxy{AuthToken: "tok"}, OptOuts: s,
-	}).Register(r)
+	})
+	for _, o := range opts {
+		o(ws)
+	}
+	ws.Register(r)
 	s.srv = httptest.NewServer(r)
 	t.Cleanup(s.srv.Close)
 	return s

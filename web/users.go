@@ -1,5 +1,6 @@
-// Package web serves managers: the call log and incident pages, schedules,
-// announcements, the JSON API, sign-in and sessions.
+// Package web serves managers: the call log and incident pages, the live
+// view and its event stream, schedules, announcements, the JSON API,
+// sign-in and sessions.
 package web
 
 import (

@@ -71,6 +71,7 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	}
 	base := "http://" + s.addr
 	fmt.Fprintf(e.stdout, "\nThe web page:   %s/   (sign in as demo / %s)\n", base, password)
+	fmt.Fprintf(e.stdout, "Live calls:     %s/live   (or curl -u demo:%s %s/api/v1/live)\n", base, password, base)
 	fmt.Fprintf(e.stdout, "The call log:   curl -u demo:%s %s/api/v1/incidents\n", password, base)
 	fmt.Fprintf(e.stdout, "On call now:    curl -u demo:%s %s/api/v1/oncall\n", password, base)
 	fmt.Fprintf(e.stdout, "Another call:   TWILIO_AUTH_TOKEN=%s go run ./cmd/hotline call --url %s --config %s --press 1 --engineer <id>=accept\n", opts.authToken, base, cfgPath)

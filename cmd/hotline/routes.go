@@ -117,6 +117,7 @@ func routes(d deps) http.Handler {
 	api.Handle("/incidents/{id:[0-9]+}/resolve", apiWrites.Handler(web.HandleAPILifecycle(d.incidents, d.incidents.Resolve, d.now, d.log))).Methods(http.MethodPost)
 	api.Handle("/oncall", web.HandleAPIOnCall(d.router, d.now, d.log)).Methods(http.MethodGet)
 	api.Handle("/stats", site.HandleAPIStats()).Methods(http.MethodGet)
+	api.Handle("/live", web.HandleAPILive(d.incidents, d.router, d.log)).Methods(http.MethodGet)
 
 	site.Register(r)
 	return r

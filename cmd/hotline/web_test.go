@@ -378,6 +378,7 @@ func TestWebScreenshots(t *testing.T) {
 	if n := b.eval(`document.querySelectorAll('audio[src$="/recording"]').length`); n != float64(1) {
 		t.Errorf("incident page has %v recording players", n)
 	}
+	b.screenshot("live", "/live", "Live", "No call in progress.", "Waiting for someone", "Globex", "Voicemail", "nobody yet")
 	b.screenshot("stats", "/stats", "answer rate", "Calls per day", "Per team", "Per menu option", "Per engineer", "Operations")
 	if n := b.eval(`document.querySelectorAll("svg.chart rect").length`); n.(float64) < 2 {
 		t.Errorf("stats charts have %v bars", n)

@@ -236,9 +236,12 @@ type webhook struct {
 // send sends one webhook, touching nothing of the call, so two may go at
 // once (StatusConcurrent).
 func (c *call) send(h webhook) (Request, *http.Response, []byte, error) {
-	pathq := h.url
+	pathq, path := h.url, h.url
 	if u, err := url.Parse(h.url); err == nil {
-		pathq = u.RequestURI()
+		pathq, path = u.RequestURI(), u.Path
+	}
+	if c.s.BeforeRequest != nil {
+		c.s.BeforeRequest(h.l.name, h.kind, path)
 	}
 	r := Request{At: c.clock, Leg: h.l.name, Kind: h.kind, Method: h.method, URL: h.url,
 		Path: pathq, Params: h.params, Token: newToken()}

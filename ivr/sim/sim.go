@@ -123,6 +123,14 @@ type Script struct {
 	Talk int
 	// MaxSteps bounds the TwiML documents fetched; 0 means 200.
 	MaxSteps int
+	// BeforeRequest, when set, is called before each webhook is sent, with
+	// the leg ("caller" or the engineer's number), the kind of request
+	// (voice, action, redirect, whisper, status, recording, transcription)
+	// and its path without the query. The call waits until it returns, so
+	// a test can hold a call at a stage (ringing, talking) while it looks
+	// at the server. Callbacks sent at once (StatusConcurrent) call it
+	// from several goroutines.
+	BeforeRequest func(leg, kind, path string)
 }
 
 // StatusOrder orders the final status callback and the action Twilio
