@@ -62,7 +62,7 @@ func TestConfigPages(t *testing.T) {
 		aLive := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 		bLive := time.Date(2026, 11, 22, 14, 30, 20, 0, time.UTC)
 		for _, r := range []struct {
-			at         time.Time
+			at        time.Time
 			rev, text string
 		}{{aLive, a, testConfig}, {bLive, b, swapped}, {bLive.Add(24*time.Hour - 30*time.Second), b, swapped}, {bLive.Add(24 * time.Hour), c, broken}} {
 			s.now = r.at
