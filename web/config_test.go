@@ -91,7 +91,7 @@ func TestConfigPages(t *testing.T) {
 		if ic < 0 || ic > ib || ib > ia {
 			t.Errorf("revisions not newest first: %s at %d, %s at %d, %s at %d", c[:12], ic, b[:12], ib, a[:12], ia)
 		}
-		if !strings.Contains(page[ib:ia], `class="calls">1<`) || !strings.Contains(page[ia:], `class="calls">2<`) {
+		if !strings.Contains(page[ib:ia], `class="routed">1<`) || !strings.Contains(page[ia:], `class="routed">2<`) {
 			t.Errorf("calls routed: want 1 for %s and 2 for %s", b[:12], a[:12])
 		}
 		parse := func(name, text string) *config.Config {
