@@ -130,7 +130,7 @@ func (s *Store) Stopped(ctx context.Context, instance, revision string) error {
 // file at path, of revision revision ("" when it could not be read), and
 // why, every config error on one line.
 func (s *Store) Refused(ctx context.Context, instance, path, revision string, why error) error {
-	detail := path + ": unreadable"
+	detail := path + " (unreadable)"
 	if revision != "" {
 		detail = fmt.Sprintf("revision %.12s (%s)", revision, path)
 	}

@@ -127,7 +127,8 @@ func TestRevisionsLiveNow(t *testing.T) {
 }
 
 // TestRefusedReloadIsAudited: a refused reload is an audit entry naming
-// the revision, the file and every error, on one line; an unknown
+// the revision, the file and every error, on one line (an unreadable file
+// has no revision, and says so); an unknown
 // revision's text is NotFound.
 func TestRefusedReloadIsAudited(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
@@ -144,6 +145,13 @@ func TestRefusedReloadIsAudited(t *testing.T) {
 		want := "revision 0123456789ab (/etc/hotline.yaml) refused, the running config kept: hotline.yaml:3: menu.bogus: unknown key; hotline.yaml:9: teams[0].id: required"
 		if len(entries) != 1 || entries[0].Action != ActionRefused || entries[0].Actor != "hotline:a:1" || entries[0].Detail != want {
 			t.Errorf("audit log %+v; want one %s entry %q", entries, ActionRefused, want)
+		}
+		if err := s.Refused(ctx, "a:1", "/gone.yaml", "", errors.New("open /gone.yaml: no such file or directory")); err != nil {
+			t.Fatal(err)
+		}
+		entries, err = log.List(ctx, 1)
+		if want := "/gone.yaml (unreadable) refused, the running config kept: open /gone.yaml: no such file or directory"; err != nil || len(entries) != 1 || entries[0].Detail != want {
+			t.Errorf("an unreadable file's entry: %+v, %v; want %q", entries, err, want)
 		}
 		if _, err := s.Text(ctx, "nope"); err == nil {
 			t.Error("the text of an unknown revision")
