@@ -80,11 +80,19 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	if len(p.errs) > 0 {
 		return nil, p.sorted()
 	}
-	sum := sha256.Sum256(data)
 	c.Path = name
-	c.Revision = hex.EncodeToString(sum[:])
+	c.Revision = RevisionOf(data)
+	c.Text = slices.Clone(data)
 	c.idx = newIndex(c)
 	return c, nil
+}
+
+// RevisionOf is the revision of a config file's bytes: their SHA-256 in
+// hex, as `sha256sum` prints it. It is defined for any bytes, so a file
+// refused at reload is named by its revision too.
+func RevisionOf(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 // Team returns the team with that id.

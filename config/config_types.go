@@ -10,7 +10,8 @@ import (
 // reload builds a new one.
 type Config struct {
 	Path     string // the file it came from
-	Revision string // hex SHA-256 of the file's bytes
+	Revision string // hex SHA-256 of the file's bytes (RevisionOf)
+	Text     []byte // the file's bytes, as parsed: what a revision records
 
 	Hotline   Hotline
 	Menu      Menu

@@ -16,41 +16,65 @@ const NoChange = "no change for callers or engineers"
 // (named once per line): "Mon 2026-11-02 09:00".
 const diffTime = "Mon 2006-01-02 15:04"
 
-// Text renders the Diff for a terminal: a heading per section, then one
-// line per change, handover stretch (`ops primary: Mon 2026-11-02 09:00 –
-// Mon 2026-11-09 09:00 (America/New_York): Alice Adams → Bob Brown`) and
-// gap (`+ gap ops: …` opened, `- gap ops: …` closed).
+// Block is one heading of a Diff's plain rendering with its lines, e.g.
+// "teams" and "ops: step 1 timeout: 25s → 30s": Text prints each as the
+// heading, a colon, and the lines indented; a page may show them as a
+// heading and a list, and says the same.
+type Block struct {
+	Title string
+	Lines []string
+}
+
+// Blocks are the headings and lines of Text, in its order: a section per
+// kind of setting that changed, then the handover stretches (`on call,
+// next 14 days from …`), then the gaps (`+ gap ops: …` opened, `- gap
+// ops: …` closed). An empty Diff has none.
+func (d Diff) Blocks() []Block {
+	var out []Block
+	for _, sec := range Sections() {
+		b := Block{Title: string(sec)}
+		for _, c := range d.Changes {
+			if c.Section == sec {
+				b.Lines = append(b.Lines, changeLine(c, plain))
+			}
+		}
+		if len(b.Lines) > 0 {
+			out = append(out, b)
+		}
+	}
+	if len(d.Handovers) > 0 {
+		b := Block{Title: "on call, " + d.window()}
+		for _, h := range d.Handovers {
+			b.Lines = append(b.Lines, handoverLine(h, plain))
+		}
+		out = append(out, b)
+	}
+	if len(d.GapsOpened)+len(d.GapsClosed) > 0 {
+		b := Block{Title: "coverage gaps, " + d.window()}
+		for _, g := range d.GapsOpened {
+			b.Lines = append(b.Lines, "+ gap "+gapLine(g, plain))
+		}
+		for _, g := range d.GapsClosed {
+			b.Lines = append(b.Lines, "- gap "+gapLine(g, plain))
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// Text renders the Diff for a terminal: each of its Blocks as a heading
+// and its lines indented (`ops primary: Mon 2026-11-02 09:00 – Mon
+// 2026-11-09 09:00 (America/New_York): Alice Adams → Bob Brown`), or
+// NoChange.
 func (d Diff) Text() string {
 	if d.Empty() {
 		return NoChange + "\n"
 	}
 	var b strings.Builder
-	for _, sec := range Sections() {
-		first := true
-		for _, c := range d.Changes {
-			if c.Section != sec {
-				continue
-			}
-			if first {
-				fmt.Fprintf(&b, "%s:\n", sec)
-				first = false
-			}
-			fmt.Fprintf(&b, "  %s\n", changeLine(c, plain))
-		}
-	}
-	if len(d.Handovers) > 0 {
-		fmt.Fprintf(&b, "on call, %s:\n", d.window())
-		for _, h := range d.Handovers {
-			fmt.Fprintf(&b, "  %s\n", handoverLine(h, plain))
-		}
-	}
-	if len(d.GapsOpened)+len(d.GapsClosed) > 0 {
-		fmt.Fprintf(&b, "coverage gaps, %s:\n", d.window())
-		for _, g := range d.GapsOpened {
-			fmt.Fprintf(&b, "  + gap %s\n", gapLine(g, plain))
-		}
-		for _, g := range d.GapsClosed {
-			fmt.Fprintf(&b, "  - gap %s\n", gapLine(g, plain))
+	for _, blk := range d.Blocks() {
+		fmt.Fprintf(&b, "%s:\n", blk.Title)
+		for _, l := range blk.Lines {
+			fmt.Fprintf(&b, "  %s\n", l)
 		}
 	}
 	return b.String()

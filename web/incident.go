@@ -17,7 +17,8 @@ type incidentPage struct {
 	Call       callRow
 	CallSid    string
 	MenuDigit  string
-	Revision   string
+	Revision   string // the first 12 digits of the config revision that routed it
+	ConfigLink string // its page on /config; empty for a call without one (an alert)
 	Events     []eventRow
 	Recording  string // the proxied audio URL; empty without a recording
 	Transcript string
@@ -55,9 +56,10 @@ func (s *Site) incidentPage(r *http.Request, in incident.Incident, note string) 
 		Call: s.callRow(cfg, loc, in), CallSid: in.CallSid, MenuDigit: in.MenuDigit, Revision: in.ConfigRevision,
 		Note: shownText(note), MaxNote: incident.MaxNote,
 	}
-	if len(p.Revision) > 12 {
-		p.Revision = p.Revision[:12]
+	if p.Revision != "" {
+		p.ConfigLink = "/config/" + p.Revision
 	}
+	p.Revision = short(p.Revision)
 	for _, e := range in.Events {
 		row := eventRow{Offset: offset(e.At.Sub(in.StartedAt)), Time: e.At.In(loc).Format("15:04:05"),
 			Type: string(e.Type), Label: e.Type.Label(), Detail: shownText(e.Detail), Engineer: e.EngineerName}

@@ -102,6 +102,10 @@ type SiteDeps struct {
 	// OptOuts says which engineers' numbers opted out of texts, shown on
 	// the schedules page. Nil shows none.
 	OptOuts TextOptOuts
+	// Configs is the history of the configs served, shown on /config with
+	// the calls each routed (ConfigCalls). Nil: /config says there is none.
+	Configs     ConfigHistory
+	ConfigCalls RevisionCalls
 }
 
 // TextOptOuts is what the site needs of the SMS outbox (notify.Outbox):
@@ -169,6 +173,9 @@ func (s *Site) Register(r *mux.Router) {
 	auth("/announcements", s.handleAnnouncements(), http.MethodGet, http.MethodPost)
 	auth("/announcements/{id:[0-9]+}/expire", s.handleExpireAnnouncement(), http.MethodPost)
 	auth("/audit", s.handleAudit(), http.MethodGet)
+	auth("/config", s.handleConfig(), http.MethodGet)
+	auth("/config/compare", s.handleConfigCompare(), http.MethodGet)
+	auth("/config/{revision:[0-9a-f]{64}}", s.handleConfigRevision(), http.MethodGet)
 	page("/users", s.requireUser(s.handleUsers(), RoleAdmin), http.MethodGet, http.MethodPost)
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/config"
 	"github.com/hotline-dev/hotline/incident"
+	"github.com/hotline-dev/hotline/revisions"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 	"github.com/hotline-dev/hotline/store"
@@ -70,6 +71,7 @@ type site struct {
 	db        *store.DB
 	incidents *incident.Incidents
 	overrides *schedules.Store
+	revisions *revisions.Store
 	now       time.Time
 	// optedOut are the numbers the site is told opted out of texts.
 	optedOut map[string]string
@@ -85,7 +87,7 @@ func newTestSite(t *testing.T, dsn, publicURL string, opts ...func(*Site)) *site
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t, dsn)
-	for _, m := range []func(context.Context, *store.DB) error{audit.Migrate, schedules.Migrate, incident.Migrate, announce.Migrate, Migrate} {
+	for _, m := range []func(context.Context, *store.DB) error{audit.Migrate, schedules.Migrate, incident.Migrate, announce.Migrate, revisions.Migrate, Migrate} {
 		if err := m(ctx, db); err != nil {
 			t.Fatal(err)
 		}
@@ -98,6 +100,7 @@ func newTestSite(t *testing.T, dsn, publicURL string, opts ...func(*Site)) *site
 	now := func() time.Time { return s.now }
 	s.incidents = incident.NewIncidents(db)
 	s.overrides = schedules.NewStore(db, now)
+	s.revisions = revisions.New(db, now)
 	users := NewUsers(db, now)
 	for name, role := range map[string]string{"ann": RoleManager, "root": RoleAdmin} {
 		if err := users.AddUser(ctx, name, role, "password-"+name, "test"); err != nil {
@@ -109,7 +112,7 @@ func newTestSite(t *testing.T, dsn, publicURL string, opts ...func(*Site)) *site
 		Log: zerolog.Nop(), Users: users, Sessions: NewSessions(db, now), Incidents: s.incidents,
 		Schedules: routing.NewRouter(cfg, s.overrides), Overrides: s.overrides, Audit: audit.NewLog(db),
 		Announce: announce.NewAnnouncements(db, now), PublicURL: publicURL, Now: now,
-		Recordings: &RecordingProxy{AuthToken: "tok"}, OptOuts: s,
+		Recordings: &RecordingProxy{AuthToken: "tok"}, OptOuts: s, Configs: s.revisions, ConfigCalls: s.incidents,
 	})
 	for _, o := range opts {
 		o(ws)

@@ -13,6 +13,7 @@ import (
 	"github.com/hotline-dev/hotline/incident"
 	"github.com/hotline-dev/hotline/notify"
 	"github.com/hotline-dev/hotline/page"
+	"github.com/hotline-dev/hotline/revisions"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 	"github.com/hotline-dev/hotline/store"
@@ -70,7 +71,7 @@ func openDB(ctx context.Context, dsn string) (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range []func(context.Context, *store.DB) error{audit.Migrate, schedules.Migrate, incident.Migrate, announce.Migrate, alert.Migrate, page.Migrate, web.Migrate, notify.Migrate, calendar.Migrate} {
+	for _, m := range []func(context.Context, *store.DB) error{audit.Migrate, schedules.Migrate, incident.Migrate, announce.Migrate, revisions.Migrate, alert.Migrate, page.Migrate, web.Migrate, notify.Migrate, calendar.Migrate} {
 		if err := m(ctx, db); err != nil {
 			db.Close()
 			return nil, err

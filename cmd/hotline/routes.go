@@ -20,6 +20,7 @@ import (
 	"github.com/hotline-dev/hotline/ivr"
 	"github.com/hotline-dev/hotline/notify"
 	"github.com/hotline-dev/hotline/page"
+	"github.com/hotline-dev/hotline/revisions"
 	"github.com/hotline-dev/hotline/routing"
 	"github.com/hotline-dev/hotline/schedules"
 	"github.com/hotline-dev/hotline/store"
@@ -54,6 +55,8 @@ type deps struct {
 	// opened is told of each incident left open, to page it (alerts and
 	// calls alike); nil pages nobody.
 	opened func(ctx context.Context, id int64, team string, at time.Time)
+	// revisions is the history of the configs served (/config).
+	revisions *revisions.Store
 }
 
 // routes is every URL hotline serves, in one place.
@@ -105,6 +108,7 @@ func routes(d deps) http.Handler {
 			return calendar.URL(d.publicURL, token), err
 		},
 		PublicURL: d.publicURL, Now: d.now, Guard: guard, OptOuts: d.outbox,
+		Configs: d.revisions, ConfigCalls: d.incidents,
 	})
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.Use(web.LimitBody, web.RequireAPIUser(guard, sessions, d.log))
@@ -118,6 +122,7 @@ func routes(d deps) http.Handler {
 	api.Handle("/oncall", web.HandleAPIOnCall(d.router, d.now, d.log)).Methods(http.MethodGet)
 	api.Handle("/stats", site.HandleAPIStats()).Methods(http.MethodGet)
 	api.Handle("/live", web.HandleAPILive(d.incidents, d.router, d.log)).Methods(http.MethodGet)
+	api.Handle("/config/revisions", web.HandleAPIRevisions(d.revisions, d.incidents, d.log)).Methods(http.MethodGet)
 
 	site.Register(r)
 	return r

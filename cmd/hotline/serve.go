@@ -25,6 +25,7 @@ import (
 	"github.com/hotline-dev/hotline/ivr"
 	"github.com/hotline-dev/hotline/notify"
 	"github.com/hotline-dev/hotline/page"
+	"github.com/hotline-dev/hotline/revisions"
 	"github.com/hotline-dev/hotline/routing"
 
 	"github.com/hotline-dev/hotline/web"
@@ -52,6 +53,8 @@ type server struct {
 	outbox    *notify.Outbox
 	texts     *notify.CallTexts
 	followUps *followUps
+	revisions *revisions.Store
+	instance  string // this process in the config history (revisions.InstanceName)
 	pager     *page.Pager
 	caller    *page.TwilioCaller // nil without a Twilio account
 	paging    bool               // pages are placed: an account, or the demo's simulator
@@ -186,6 +189,8 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 		registry:  registry,
 		announce:  announce.NewAnnouncements(a.db, time.Now),
 		users:     web.NewUsers(a.db, time.Now),
+		revisions: revisions.New(a.db, time.Now),
+		instance:  revisions.InstanceName(ln.Addr().String()),
 		listener:  ln,
 	}
 	if s.publicURL == "" {
@@ -248,7 +253,7 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 	s.http = &http.Server{
 		Handler: routes(deps{
 			log: log, db: a.db, router: a.router, incidents: s.incidents, writer: writer, metrics: metrics, registry: registry,
-			announce: s.announce, users: s.users, outbox: s.outbox, pager: s.pager, opened: s.openPages,
+			announce: s.announce, users: s.users, outbox: s.outbox, pager: s.pager, opened: s.openPages, revisions: s.revisions,
 			authToken: s.authToken, accountSID: o.accountSID, twilioAPI: o.twilioAPI, publicURL: s.publicURL, trustedProxies: s.trusted, now: time.Now,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -258,6 +263,7 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 		MaxHeaderBytes:    64 << 10,
 	}
 	log.Info().Str("addr", s.addr).Str("config", o.config).Str("spool", writer.SpoolPath()).Str("revision", a.cfg.Revision[:12]).Msg("hotline started")
+	s.recordLive(ctx)
 	return s, nil
 }
 
@@ -304,10 +310,14 @@ func (s *server) serve(ctx context.Context) error {
 		go s.outbox.Run(work)
 		go notify.NewReminders(s.outbox, s.router, time.Now, s.log).Run(work)
 	}
+	beat := time.NewTicker(revisions.Beat)
+	defer beat.Stop()
 	for {
 		select {
 		case <-hup:
-			s.reload()
+			s.reload(ctx)
+		case <-beat.C:
+			s.recordLive(ctx)
 		case err := <-errc:
 			if errors.Is(err, http.ErrServerClosed) {
 				return nil
@@ -317,6 +327,7 @@ func (s *server) serve(ctx context.Context) error {
 			shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			err := s.http.Shutdown(shutdown)
+			s.recordStopped(shutdown)
 			s.writer.Close()
 			s.log.Info().Msg("hotline stopped")
 			return err
@@ -372,20 +383,4 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
-}
-
-// reload re-reads the config file; an invalid one is refused and the old
-// one keeps running.
-func (s *server) reload() {
-	cfg, err := config.LoadConfig(s.cfg.Path)
-	if err != nil {
-		s.log.Error().Err(err).Msg("config reload refused; keeping the running config")
-		return
-	}
-	s.cfg = cfg
-	s.router.SetConfig(cfg)
-	if s.caller != nil {
-		s.caller.SetCallsPerSecond(cfg.Hotline.OutboundCallsPerSecond)
-	}
-	s.log.Info().Str("revision", cfg.Revision[:12]).Msg("config reloaded")
 }
