@@ -209,6 +209,8 @@ func TestWebFitsAPhoneAndPassesAxe(t *testing.T) {
 	if n := b.eval(`document.querySelectorAll("p.error").length`); n != float64(1) {
 		t.Errorf("the refused announcement shows %v error messages", n)
 	}
+	b.phonePage(a, "live", "/live", http.StatusOK, "Live", "Waiting for someone")
+	b.phonePage(a, "config", "/config", http.StatusOK, "Config")
 	b.phonePage(a, "audit", "/audit", http.StatusOK, "Audit log", "override.add", "announcement.add")
 	b.phonePage(a, "users", "/users", http.StatusOK, "Users", adminUser, testUser, "Add a user")
 	b.phonePage(a, "error", "/incidents/999999", http.StatusNotFound, "Back to the call log")
