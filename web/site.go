@@ -165,6 +165,7 @@ func (s *Site) Register(r *mux.Router) {
 	auth("/announcements/{id:[0-9]+}/expire", s.handleExpireAnnouncement(), http.MethodPost)
 	auth("/audit", s.handleAudit(), http.MethodGet)
 	page("/users", s.requireUser(s.handleUsers(), RoleAdmin), http.MethodGet, http.MethodPost)
+	page("/users/{action:remove|disable|enable}", s.requireUser(s.handleUserChange(), RoleAdmin), http.MethodPost)
 }
 
 // Page is what every page template gets: the signed-in user and the
