@@ -54,6 +54,10 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"override", "rm", "abc"},
 		{"user", "add", "alice", "--role", "manager"},
 		{"user", "add", "--password-stdin"},
+		{"user"},
+		{"user", "delete", "ann"},
+		{"user", "rm"},
+		{"user", "disable", "ann", "bob"},
 		{"call"},
 		{"call", "--url", "http://127.0.0.1:1", "--status-order", "sideways"},
 	} {
@@ -199,6 +203,50 @@ func TestUserAdd(t *testing.T) {
 		entries, err := audit.NewLog(conn).List(context.Background(), 0)
 		if err != nil || len(entries) != 1 || entries[0].Actor != "cli:root" || entries[0].Action != web.ActionUserAdd || entries[0].Detail != "ann as admin" {
 			t.Errorf("audit log %+v %v; want one user.add of ann by cli:root", entries, err)
+		}
+		// An existing name is refused, its password kept, unless --update.
+		if _, stderr, code := runCLI(t, map[string]string{"USER": "root"}, "another password\n", "user", "add", "ann", "--role", "manager", "--password-stdin", "--db", db); code != 1 || !strings.Contains(stderr, `an account named "ann" exists`) || !strings.Contains(stderr, "--update") {
+			t.Errorf("user add over ann: %d %s, want exit 1 saying to use --update", code, stderr)
+		}
+		if _, err := web.NewUsers(conn, time.Now).Authenticate(context.Background(), "ann", "long enough pw"); err != nil {
+			t.Errorf("ann's password after the refused add: %v", err)
+		}
+		// ann is the only admin: she is kept until there is another.
+		if _, stderr, code := runCLI(t, nil, "", "user", "disable", "ann", "--db", db); code != 1 || !strings.Contains(stderr, "user: ann is the last enabled admin") {
+			t.Errorf("user disable of the last admin: %d %s, want exit 1 saying why", code, stderr)
+		}
+		if _, stderr, code := runCLI(t, nil, "password of boss\n", "user", "add", "boss", "--role", "admin", "--password-stdin", "--db", db); code != 0 {
+			t.Fatalf("user add boss: %d %s", code, stderr)
+		}
+		if stdout, stderr, code := runCLI(t, map[string]string{"USER": "root"}, "another password\n", "user", "add", "ann", "--update", "--role", "manager", "--password-stdin", "--db", db); code != 0 || !strings.Contains(stdout, "user ann (manager) saved") {
+			t.Errorf("user add --update: %d %s %s", code, stdout, stderr)
+		}
+		if u, err := web.NewUsers(conn, time.Now).Authenticate(context.Background(), "ann", "another password"); err != nil || u.Role != web.RoleManager {
+			t.Errorf("ann after --update: %+v %v", u, err)
+		}
+		if _, stderr, code := runCLI(t, nil, "another password\n", "user", "add", "bob", "--update", "--password-stdin", "--db", db); code != 1 || !strings.Contains(stderr, `no account is named "bob"`) {
+			t.Errorf("user add --update of no account: %d %s", code, stderr)
+		}
+		for _, step := range []struct {
+			args   []string
+			out    string
+			action string
+		}{
+			{[]string{"disable", "ann"}, "user ann disabled", web.ActionUserDisable},
+			{[]string{"enable", "ann"}, "user ann enabled", web.ActionUserEnable},
+			{[]string{"rm", "ann"}, "user ann removed", web.ActionUserRemove},
+		} {
+			stdout, stderr, code := runCLI(t, map[string]string{"USER": "root"}, "", append(append([]string{"user"}, step.args...), "--db", db)...)
+			if code != 0 || !strings.Contains(stdout, step.out) {
+				t.Errorf("user %v: %d %s %s", step.args, code, stdout, stderr)
+			}
+			entries, err := audit.NewLog(conn).List(context.Background(), 1)
+			if err != nil || len(entries) != 1 || entries[0].Actor != "cli:root" || entries[0].Action != step.action || entries[0].Detail != "ann" {
+				t.Errorf("audit after user %v: %+v %v", step.args, entries, err)
+			}
+		}
+		if _, stderr, code := runCLI(t, nil, "", "user", "rm", "ann", "--db", db); code != 1 || !strings.Contains(stderr, `user: no account is named "ann"`) {
+			t.Errorf("user rm of a removed account: %d %s", code, stderr)
 		}
 	})
 }

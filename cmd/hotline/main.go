@@ -33,7 +33,7 @@ commands:
   check      validate the config and list coverage gaps
   oncall     print who is on call for each team
   override   add, list or remove run-time overrides (add|list|rm)
-  user       add a web account (user add NAME --role manager|admin --password-stdin)
+  user       web accounts: add NAME --role manager|admin --password-stdin [--update], rm, disable, enable NAME
   announce   post an announcement callers hear (--message S --until T), list, rm ID
   ack        take an open incident (ack ID), as cli:$USER
   resolve    close an incident (resolve ID), as cli:$USER
