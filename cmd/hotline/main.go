@@ -42,6 +42,7 @@ commands:
   seed       fill the call log with N realistic calls (seed --incidents N), for demos and benchmarks
   twilio     point a Twilio number at hotline (twilio configure --number N --public-url U [--dry-run]),
              or check the account is ready: number, webhooks, dialing permissions, texts (twilio check)
+  version    print the version, VCS revision and commit time of this build (also --version)
   healthcheck probe a running hotline's /healthz, for container health checks (exit 0 when healthy)
 
 Run 'hotline <command> -h' for a command's flags.
@@ -106,6 +107,8 @@ func dispatch(ctx context.Context, e env, cmd string, rest []string) error {
 		return cmdTwilio(ctx, e, rest)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, e, rest)
+	case "version", "--version":
+		return cmdVersion(e, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
 		return nil
