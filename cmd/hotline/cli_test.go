@@ -356,3 +356,33 @@ func TestDemoScriptsOnAnyDate(t *testing.T) {
 	}
 	t.Logf("%d chains checked, %d with one engineer in the first two steps", len(starts), shared)
 }
+
+// TestCallErrorsSayWhatToFix: a call signed with another token, or for
+// another URL than the server's public one, is refused with 403, and call
+// says to check TWILIO_AUTH_TOKEN and the public URL the requests were
+// signed for; a config that does not parse is named with its file and line.
+// Each exits 1.
+func TestCallErrorsSayWhatToFix(t *testing.T) {
+	h := startHotline(t, storetest.SQLite(t))
+	for _, c := range []struct {
+		token, publicURL, signedFor string
+	}{
+		{"not-the-servers-token", "", h.base},
+		{testToken, "https://hotline.example.com", "https://hotline.example.com"},
+	} {
+		args := []string{"call", "--url", h.base, "--config", h.config, "--press", "1"}
+		if c.publicURL != "" {
+			args = append(args, "--public-url", c.publicURL)
+		}
+		_, stderr, code := runCLI(t, map[string]string{"TWILIO_AUTH_TOKEN": c.token}, "", args...)
+		if code != 1 || !strings.Contains(stderr, "HTTP 403") || !strings.Contains(stderr, "TWILIO_AUTH_TOKEN must be the server's auth token") ||
+			!strings.Contains(stderr, "signed for "+c.signedFor+", which must be the server's public URL") {
+			t.Errorf("token %s, public URL %q: exit %d, want 1 saying what to fix\n%s", c.token, c.publicURL, code, stderr)
+		}
+	}
+	bad := writeFile(t, t.TempDir(), "bad.yaml", "hotline:\n  number: \"+18005550100\"\n  timezon: UTC\n")
+	_, stderr, code := runCLI(t, map[string]string{"TWILIO_AUTH_TOKEN": testToken}, "", "call", "--url", h.base, "--config", bad)
+	if code != 1 || !strings.Contains(stderr, "bad.yaml:3: hotline.timezon") {
+		t.Errorf("a broken config: exit %d, want 1 naming file:line\n%s", code, stderr)
+	}
+}
