@@ -278,10 +278,30 @@ func TestCallCommand(t *testing.T) {
 	})
 }
 
+// TestDemo runs the quick start in a temporary folder of its own, made
+// under TMPDIR: the calls are told, and the folder is gone when it ends.
+// With --dir the folder's config, database and log are kept.
 func TestDemo(t *testing.T) {
-	stdout, stderr, code := runCLI(t, nil, "", "demo", "--exit", "--addr", "127.0.0.1:0", "--dir", t.TempDir())
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	stdout, stderr, code := runCLI(t, nil, "", "demo", "--exit", "--addr", "127.0.0.1:0")
 	if code != 0 {
 		t.Fatalf("demo: %d %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "hotline demo: config "+filepath.Join(tmp, "hotline-demo-")) {
+		t.Errorf("the demo did not work in a folder under TMPDIR:\n%s", stdout)
+	}
+	if left, err := os.ReadDir(tmp); err != nil || len(left) != 0 {
+		t.Errorf("after the demo, TMPDIR holds %v (%v), want its folder removed", left, err)
+	}
+	dir := t.TempDir()
+	if _, stderr, code := runCLI(t, nil, "", "demo", "--exit", "--addr", "127.0.0.1:0", "--dir", dir); code != 0 {
+		t.Fatalf("demo --dir: %d %s", code, stderr)
+	}
+	for _, f := range []string{"hotline.yaml", "hotline.db", "hotline.log"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("demo --dir did not keep %s: %v", f, err)
+		}
 	}
 	for _, want := range []string{"incident 1: answered", "incident 2: answered", "incident 3: voicemail", "sign in as demo /", "[presses nothing]",
 		"3b. Nobody took the voicemail", "This is hotline, paging you", "=> incident 3: voicemail, acknowledged by"} {
