@@ -406,3 +406,32 @@ func TestCallErrorsSayWhatToFix(t *testing.T) {
 		t.Errorf("a broken config: exit %d, want 1 naming file:line\n%s", code, stderr)
 	}
 }
+
+// TestAnnounceAdd: `announce add` takes the flags and RFC 3339 time that
+// the bare `announce` takes, as `override add` does; both are listed and
+// audited as cli:$USER; a bad time or a stray argument is a usage error.
+func TestAnnounceAdd(t *testing.T) {
+	db := storetest.SQLite(t)
+	vars := map[string]string{"USER": "op"}
+	until := time.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339)
+	stdout, stderr, code := runCLI(t, vars, "", "announce", "add", "--message", "Maintenance tonight.", "--until", until, "--db", db)
+	if code != 0 || !strings.HasPrefix(stdout, "announcement 1: spoken to every caller until") {
+		t.Fatalf("announce add: %d %s %s", code, stdout, stderr)
+	}
+	if stdout, stderr, code := runCLI(t, vars, "", "announce", "--db", db, "--message", "And tomorrow.", "--until", until); code != 0 || !strings.HasPrefix(stdout, "announcement 2:") {
+		t.Errorf("announce without add: %d %s %s", code, stdout, stderr)
+	}
+	list, _, _ := runCLI(t, nil, "", "announce", "list", "--db", db)
+	if !strings.Contains(list, "Maintenance tonight.") || !strings.Contains(list, "And tomorrow.") || strings.Count(list, "cli:op") != 2 {
+		t.Errorf("announce list:\n%s", list)
+	}
+	for _, args := range [][]string{
+		{"announce", "add", "--message", "x", "--until", "tonight", "--db", db},
+		{"announce", "add", "extra", "--message", "x", "--until", until, "--db", db},
+		{"announce", "add", "--until", until, "--db", db},
+	} {
+		if _, stderr, code := runCLI(t, vars, "", args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2\n%s", args, code, stderr)
+		}
+	}
+}

@@ -34,7 +34,7 @@ commands:
   oncall     print who is on call for each team
   override   add, list or remove run-time overrides (add|list|rm)
   user       web accounts: add NAME --role manager|admin --password-stdin [--update], rm, disable, enable NAME
-  announce   post an announcement callers hear (--message S --until T), list, rm ID
+  announce   post an announcement callers hear (announce add --message S --until T), list, rm ID
   ack        take an open incident (ack ID), as cli:$USER
   resolve    close an incident (resolve ID), as cli:$USER
   integration a machine that raises alerts (integration add --team T --name N), list, rm ID
