@@ -174,8 +174,9 @@ func (s *Site) calendarURL(r *http.Request) string {
 		return ""
 	}
 	link := string(b)
-	token, ok := strings.CutPrefix(link, strings.TrimSuffix(s.PublicURL, "/")+"/calendar/")
-	if token, ok = strings.CutSuffix(token, ".ics"); !ok || !calendarToken.MatchString(token) {
+	rest, ours := strings.CutPrefix(link, strings.TrimSuffix(s.PublicURL, "/")+"/calendar/")
+	token, feed := strings.CutSuffix(rest, ".ics")
+	if !ours || !feed || !calendarToken.MatchString(token) {
 		return ""
 	}
 	return link

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -80,6 +81,21 @@ func TestCalendarLinkFromWebPage(t *testing.T) {
 		}
 		if code, _, _ := get(h.base + "/calendar/not-a-token.ics"); code != http.StatusNotFound {
 			t.Errorf("a made-up token: %d", code)
+		}
+		// A link cookie planted by someone else, naming another site's
+		// feed, is not shown.
+		site, _ := url.Parse(h.base + "/schedules")
+		planted := base64.RawURLEncoding.EncodeToString([]byte("https://evil.example/calendar/AAAAAAAAAAAAAAAAAAAAAAAA.ics"))
+		jar.SetCookies(site, []*http.Cookie{{Name: "hotline_calendar_link", Value: planted, Path: "/schedules"}})
+		if got := page(); got != "" {
+			t.Errorf("a planted link cookie shows %q", got)
+		}
+		if resp, err := c.Get(h.base + "/schedules"); err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(body), "evil.example") {
+				t.Errorf("a planted link cookie is shown")
+			}
 		}
 	})
 }
