@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -17,8 +18,10 @@ func isTerminal(f *os.File) bool {
 }
 
 // readHidden writes prompt to w and reads a line from the terminal f with
-// its echo off, then puts the terminal back as it was.
-func readHidden(f *os.File, w io.Writer, prompt string) (string, error) {
+// its echo off, then puts the terminal back as it was. Ctrl-C (ctx ending:
+// main catches the signal) puts it back too and gives up, without waiting
+// for the line.
+func readHidden(ctx context.Context, f *os.File, w io.Writer, prompt string) (string, error) {
 	fd := int(f.Fd())
 	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
 	if err != nil {
@@ -33,7 +36,20 @@ func readHidden(f *os.File, w io.Writer, prompt string) (string, error) {
 	}
 	defer func() { _ = unix.IoctlSetTermios(fd, unix.TCSETS, old) }()
 	fmt.Fprint(w, prompt)
-	line, err := readLine(f)
-	fmt.Fprintln(w)
-	return line, err
+	defer fmt.Fprintln(w)
+	type result struct {
+		line string
+		err  error
+	}
+	got := make(chan result, 1)
+	go func() {
+		line, err := readLine(f)
+		got <- result{line, err}
+	}()
+	select {
+	case r := <-got:
+		return r.line, r.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
 }

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -13,6 +14,6 @@ import (
 func isTerminal(*os.File) bool { return false }
 
 // readHidden is not reached off Linux (isTerminal is false).
-func readHidden(*os.File, io.Writer, string) (string, error) {
+func readHidden(context.Context, *os.File, io.Writer, string) (string, error) {
 	return "", errors.New("reading a password without echo needs Linux")
 }

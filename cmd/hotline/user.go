@@ -58,7 +58,7 @@ func userAdd(ctx context.Context, e env, args []string) error {
 	if *role != web.RoleManager && *role != web.RoleAdmin {
 		return usageErr("user add: --role must be manager or admin")
 	}
-	password, err := readPassword(e)
+	password, err := readPassword(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -121,14 +121,15 @@ func userChange(ctx context.Context, e env, verb string, args []string) error {
 
 // readPassword reads the password from standard input: on a terminal it
 // asks on standard error with the echo off, twice, and refuses when the
-// two differ; otherwise it reads one line (a pipe, a file).
-func readPassword(e env) (string, error) {
+// two differ (Ctrl-C gives up, the echo back on); otherwise it reads one
+// line (a pipe, a file).
+func readPassword(ctx context.Context, e env) (string, error) {
 	if f, ok := e.stdin.(*os.File); ok && isTerminal(f) {
-		first, err := readHidden(f, e.stderr, "Password: ")
+		first, err := readHidden(ctx, f, e.stderr, "Password: ")
 		if err != nil {
 			return "", fmt.Errorf("user add: read the password: %w", err)
 		}
-		again, err := readHidden(f, e.stderr, "Password again: ")
+		again, err := readHidden(ctx, f, e.stderr, "Password again: ")
 		if err != nil {
 			return "", fmt.Errorf("user add: read the password: %w", err)
 		}

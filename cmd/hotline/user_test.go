@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/store/storetest"
@@ -91,61 +90,4 @@ func TestUserRmEndsOpenSession(t *testing.T) {
 			}
 		}
 	})
-}
-
-// TestPasswordStdinOnTerminal runs user add with a terminal (a pty) as
-// standard input: it asks twice on standard error, the typed password is
-// not echoed back to the terminal, the terminal's echo is on again after,
-// and the account signs in with it. Two different answers save nothing.
-func TestPasswordStdinOnTerminal(t *testing.T) {
-	master, slave := openPTY(t)
-	db := storetest.SQLite(t)
-	stderr, errW := pipe(t)
-	const typed = "typed-on-a-terminal"
-	answer := func(prompt, line string) {
-		t.Helper()
-		if err := readUntil(stderr, prompt); err != nil {
-			t.Fatalf("waiting for %q: %v", prompt, err)
-		}
-		if _, err := master.WriteString(line + "\n"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	add := func(name, first, again string) error {
-		t.Helper()
-		done := make(chan error, 1)
-		go func() {
-			var out strings.Builder
-			done <- run(context.Background(), []string{"user", "add", name, "--role", "admin", "--password-stdin", "--db", db},
-				testEnv(map[string]string{"USER": "op"}), slave, &out, errW)
-		}()
-		answer("Password: ", first)
-		answer("Password again: ", again)
-		return <-done
-	}
-	if err := add("eve", typed, typed); err != nil {
-		t.Fatalf("user add on a terminal: %v", err)
-	}
-	if err := add("mallory", typed, "something else"); err == nil || !strings.Contains(err.Error(), "the two passwords differ") {
-		t.Errorf("two different passwords: %v, want a refusal", err)
-	}
-	if !echoOn(t, slave) {
-		t.Errorf("the terminal's echo is still off after the command")
-	}
-	conn, err := openDB(context.Background(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	users := web.NewUsers(conn, time.Now)
-	if _, err := users.Authenticate(context.Background(), "eve", typed); err != nil {
-		t.Errorf("eve with the typed password: %v", err)
-	}
-	if _, err := users.Authenticate(context.Background(), "mallory", typed); err == nil {
-		t.Errorf("mallory was saved from two different passwords")
-	}
-	slave.Close()
-	if shown := drain(master); strings.Contains(shown, typed) {
-		t.Errorf("the terminal echoed the password: %q", shown)
-	}
 }
