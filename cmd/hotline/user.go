@@ -30,6 +30,9 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 		return userAdd(ctx, e, args[1:])
 	case "rm", "disable", "enable":
 		return userChange(ctx, e, args[0], args[1:])
+	case "-h", "--help", "help":
+		fmt.Fprintln(e.stdout, userUsage)
+		return nil
 	default:
 		fmt.Fprintln(e.stderr, userUsage)
 		return usageErr("user: unknown subcommand %q: say add, rm, disable or enable", args[0])
