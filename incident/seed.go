@@ -25,6 +25,14 @@ type SeedOptions struct {
 	// Progress, when set, is called after each committed batch with the
 	// number of incidents written so far.
 	Progress func(done int)
+	// Chain, when set, is the team's escalation chain at an instant: the
+	// engineer of each step in order, as the call path resolves it
+	// (rotations at that time, overrides included). Each call then rings
+	// the engineers on call at its time, down the chain and round again,
+	// and a call that finds nobody on call is missed. Without it, a call
+	// rings the engineers the team's chain can reach, in config order,
+	// whoever is on call then.
+	Chain func(team string, at time.Time) ([]string, error)
 }
 
 // seedBatch is the number of incidents written per transaction, and
@@ -37,7 +45,8 @@ const (
 
 // Seed bulk-writes N realistic, finished incidents with their timelines,
 // spread over opts.Days with a daytime peak, routed through cfg's menu and
-// answered by engineers of each team's chain, for demos and benchmarks. It
+// answered by engineers of each team's chain (opts.Chain: the one on call
+// at the call's time), for demos and benchmarks. It
 // writes in batches, one transaction each, and returns how many it wrote.
 func (s *Incidents) Seed(ctx context.Context, cfg *config.Config, opts SeedOptions) (int, error) {
 	if opts.N <= 0 {
@@ -59,7 +68,11 @@ func (s *Incidents) Seed(ctx context.Context, cfg *config.Config, opts SeedOptio
 		n := min(seedBatch, opts.N-done)
 		calls := make([]seedCall, n)
 		for i := range calls {
-			calls[i] = g.call(next+int64(done+i), g.starts[done+i])
+			c, err := g.call(next+int64(done+i), g.starts[done+i])
+			if err != nil {
+				return done, fmt.Errorf("incident: seed: %w", err)
+			}
+			calls[i] = c
 		}
 		if err := s.inTx(ctx, func(tx txRunner) error { return insertSeed(ctx, tx.tx.Tx, calls) }); err != nil {
 			return done, fmt.Errorf("incident: seed: %w", err)
@@ -99,6 +112,7 @@ type seedCall struct {
 
 type seeder struct {
 	cfg    *config.Config
+	chain  func(team string, at time.Time) ([]string, error)
 	rng    *rand.Rand
 	run    string // unique per run, so call SIDs never collide
 	starts []time.Time
@@ -126,6 +140,7 @@ var (
 func newSeeder(cfg *config.Config, opts SeedOptions) *seeder {
 	g := &seeder{
 		cfg:   cfg,
+		chain: opts.Chain,
 		rng:   rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 		run:   strconv.FormatInt(time.Now().UnixNano()%1e12, 36),
 		teams: map[string][]string{},
@@ -170,7 +185,7 @@ func newSeeder(cfg *config.Config, opts SeedOptions) *seeder {
 }
 
 // call invents one finished call starting at t.
-func (g *seeder) call(id int64, t time.Time) seedCall {
+func (g *seeder) call(id int64, t time.Time) (seedCall, error) {
 	r := g.rng
 	opts := g.cfg.Menu.Options
 	opt := opts[0]
@@ -187,10 +202,18 @@ func (g *seeder) call(id int64, t time.Time) seedCall {
 	at := t
 	ev := []Event{{At: at, Type: EventIncoming, Detail: "call from " + in.From, Key: "incoming"}}
 	at = at.Add(time.Duration(3000+r.IntN(9000)) * time.Millisecond)
+	// The chain is resolved when the caller has chosen, as the call path
+	// resolves it.
 	candidates := g.teams[opt.Team]
+	if g.chain != nil {
+		var err error
+		if candidates, err = g.chain(opt.Team, at); err != nil {
+			return seedCall{}, fmt.Errorf("team %s at %s: %w", opt.Team, at.Format(time.RFC3339), err)
+		}
+	}
 	ev = append(ev,
 		Event{At: at, Type: EventMenu, Detail: "pressed " + opt.Digit, Key: "menu:choice"},
-		Event{At: at, Type: EventRoute, Detail: "team " + opt.Team + ": " + strings.Join(candidates, ", "), Key: "route"})
+		Event{At: at, Type: EventRoute, Detail: seedRouteDetail(opt.Team, candidates), Key: "route"})
 	roll := r.IntN(100)
 	status := StatusAnswered
 	switch {
@@ -211,7 +234,7 @@ func (g *seeder) call(id int64, t time.Time) seedCall {
 	for i := 0; i < rings && len(candidates) > 0; i++ {
 		eng := candidates[i%len(candidates)]
 		e, _ := g.cfg.Engineer(eng)
-		step := fmt.Sprintf(":p0:s%d", i)
+		step := fmt.Sprintf(":p%d:s%d", i/len(candidates), i%len(candidates))
 		ev = append(ev, Event{At: at, Type: EventRing, Engineer: eng, EngineerName: e.Name, EngineerPhone: e.Phone, Detail: "ringing", Key: "ring" + step})
 		ringFor := time.Duration(4000+r.IntN(16000)) * time.Millisecond
 		at = at.Add(ringFor)
@@ -245,7 +268,15 @@ func (g *seeder) call(id int64, t time.Time) seedCall {
 	d := int(at.Sub(t) / time.Second)
 	in.DurationS = &d
 	ev = append(ev, Event{At: at, Type: EventCompleted, Detail: "call ended: completed", Key: "status"})
-	return seedCall{in: in, events: ev}
+	return seedCall{in: in, events: ev}, nil
+}
+
+// seedRouteDetail says the route as the call path does.
+func seedRouteDetail(team string, chain []string) string {
+	if len(chain) == 0 {
+		return "team " + team + ": nobody on call"
+	}
+	return "team " + team + ": " + strings.Join(chain, ", ")
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -155,6 +155,9 @@ func (g *Guard) SignIn(r *http.Request, via, name, password string) (User, error
 		} else {
 			ev = ev.Str("user", name)
 		}
+		if errors.Is(err, errDisabled) {
+			ev = ev.Str("reason", "account disabled")
+		}
 		ev.Msg(via + ": failed sign-in")
 		return User{}, err
 	}

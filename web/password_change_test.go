@@ -47,7 +47,7 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 		if code, _, _ := s.get(ann, "/"); code != http.StatusSeeOther {
 			t.Errorf("ann's session after ann's password changed: %d, want a redirect", code)
 		}
-		// The command line's `user add` over an existing account ends its sessions too.
+		// The command line's `user add --update` ends its sessions too.
 		s.signIn(phone, "ann") // the old password: refused
 		if code, _, _ := s.get(phone, "/"); code != http.StatusSeeOther {
 			t.Errorf("ann's old password still signs in")
@@ -55,11 +55,11 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 		if resp := s.post(phone, "/login", url.Values{"username": {"ann"}, "password": {"a new ann password"}}); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("ann with the new password: %d", resp.StatusCode)
 		}
-		if err := NewUsers(s.db, func() time.Time { return s.now }).AddUser(context.Background(), "ann", RoleManager, "password-ann", "test"); err != nil {
+		if err := NewUsers(s.db, func() time.Time { return s.now }).UpdateUser(context.Background(), "ann", RoleManager, "password-ann", "test"); err != nil {
 			t.Fatal(err)
 		}
 		if code, _, _ := s.get(phone, "/"); code != http.StatusSeeOther {
-			t.Errorf("ann's session after AddUser replaced the password: %d, want a redirect", code)
+			t.Errorf("ann's session after UpdateUser replaced the password: %d, want a redirect", code)
 		}
 	})
 }

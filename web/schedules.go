@@ -1,10 +1,11 @@
 package web
 
 import (
-	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -27,7 +28,7 @@ type schedulesPage struct {
 	Engineers []option
 	Form      overrideForm
 	// Calendars lists the feeds that can get a link ("team:ops", ...);
-	// CalendarURL is a link just made, shown once.
+	// CalendarURL is a link just made, shown for calendarLinkTTL.
 	Calendars   []option
 	CalendarURL string
 	// OptedOut are the engineers who get no texts, e.g. "Alice Smith:
@@ -140,7 +141,7 @@ func (s *Site) renderSchedules(w http.ResponseWriter, r *http.Request, status in
 		for _, e := range cfg.Engineers {
 			p.Calendars = append(p.Calendars, option{Value: "engineer:" + e.ID, Label: e.Name})
 		}
-		p.CalendarURL = calendarURL(r)
+		p.CalendarURL = s.calendarURL(r)
 	}
 	s.render(w, r, status, "schedules.html", p)
 }
@@ -148,15 +149,42 @@ func (s *Site) renderSchedules(w http.ResponseWriter, r *http.Request, status in
 // textsOff says that an engineer gets no texts, and why.
 func textsOff(why string) string { return "opted out of texts (" + why + ")" }
 
-type calendarURLKey struct{}
+// calendarCookie carries a calendar link just made from the POST that
+// made it to the schedules page it redirects to, so the page shows it, and
+// a reload shows it again instead of posting again (which would make
+// another link and retire this one). It lives calendarLinkTTL, on
+// /schedules only, never readable by script.
+const (
+	calendarCookie  = "hotline_calendar_link"
+	calendarLinkTTL = 15 * time.Minute
+)
 
-func calendarURL(r *http.Request) string {
-	u, _ := r.Context().Value(calendarURLKey{}).(string)
-	return u
+var calendarToken = regexp.MustCompile(`^[A-Za-z0-9_-]{16,}$`)
+
+// calendarURL is the link in the request's calendar cookie, or "" when
+// there is none or it is not a feed link of this site (a cookie planted
+// by someone else shows nothing).
+func (s *Site) calendarURL(r *http.Request) string {
+	c, err := r.Cookie(calendarCookie)
+	if err != nil {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil {
+		return ""
+	}
+	link := string(b)
+	rest, ours := strings.CutPrefix(link, strings.TrimSuffix(s.PublicURL, "/")+"/calendar/")
+	token, feed := strings.CutSuffix(rest, ".ics")
+	if !ours || !feed || !calendarToken.MatchString(token) {
+		return ""
+	}
+	return link
 }
 
 // handleRotateCalendar makes a new calendar-feed link for a team or an
-// engineer (the old one stops working) and shows it once.
+// engineer (the old one stops working) and redirects to the schedules
+// page, which shows it for calendarLinkTTL, reloads included.
 func (s *Site) handleRotateCalendar() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		kind, id, ok := strings.Cut(r.PostFormValue("feed"), ":")
@@ -172,8 +200,11 @@ func (s *Site) handleRotateCalendar() http.Handler {
 			s.unavailable(w, r, "calendar", err)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), calendarURLKey{}, link))
-		s.renderSchedules(w, r, http.StatusOK, overrideForm{}, "")
+		http.SetCookie(w, &http.Cookie{
+			Name: calendarCookie, Value: base64.RawURLEncoding.EncodeToString([]byte(link)), Path: "/schedules",
+			MaxAge: int(calendarLinkTTL.Seconds()), HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
+		})
+		seeOther(w, r, "/schedules#calendar")
 	})
 }
 

@@ -50,13 +50,15 @@ func (s *Sessions) StartSession(ctx context.Context, userID int64) (token string
 	return token, expires, nil
 }
 
-// SessionUser returns the account of a live session.
+// SessionUser returns the account of a live session. It reads the
+// database on every request, so an account removed or disabled (which also
+// deletes its sessions) is signed out at its next one.
 func (s *Sessions) SessionUser(ctx context.Context, token string) (User, error) {
 	if token == "" {
 		return User{}, ErrNoSession
 	}
 	const q = `SELECT u.id, u.name, u.role FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = ? AND s.expires_at > ?`
+		WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL`
 	var u User
 	err := s.db.QueryRowContext(ctx, q, hashToken(token), s.now().UnixMilli()).Scan(&u.ID, &u.Name, &u.Role)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -177,6 +177,7 @@ func (s *Site) Register(r *mux.Router) {
 	auth("/config/compare", s.handleConfigCompare(), http.MethodGet)
 	auth("/config/{revision:[0-9a-f]{64}}", s.handleConfigRevision(), http.MethodGet)
 	page("/users", s.requireUser(s.handleUsers(), RoleAdmin), http.MethodGet, http.MethodPost)
+	page("/users/{action:remove|disable|enable}", s.requireUser(s.handleUserChange(), RoleAdmin), http.MethodPost)
 }
 
 // Page is what every page template gets: the signed-in user and the

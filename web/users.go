@@ -40,6 +40,12 @@ var (
 	// errNoAccount is ErrBadLogin for a name no account has, so the log
 	// can leave out what was typed (it may be a password).
 	errNoAccount = fmt.Errorf("%w (no such account)", ErrBadLogin)
+	// errDisabled is ErrBadLogin for a disabled account: the one who signs
+	// in is told what a wrong password is told, and the log says why.
+	errDisabled = fmt.Errorf("%w (account disabled)", ErrBadLogin)
+	// ErrUserExists means AddUser was given the name of an existing
+	// account; UpdateUser changes one.
+	ErrUserExists = errors.New("web: the account exists")
 )
 
 // User is a web account.
@@ -60,17 +66,35 @@ func NewUsers(db *store.DB, now func() time.Time) *Users { return &Users{db: db,
 
 var userName = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`)
 
-// AddUser creates an account, or replaces the password and role of an
-// existing one and ends every session it had: whoever had signed in with
-// the old password must sign in again. The change is in the audit log under
-// actor, written in its transaction.
+// saveMode says whether saveUser may create an account, change one, or both.
+type saveMode int
+
+const (
+	createOnly saveMode = iota
+	updateOnly
+	createOrUpdate
+)
+
+// AddUser creates an account; a name an account already has is refused
+// with ErrUserExists (a problem.Invalid). The change is in the audit log
+// under actor, written in its transaction.
 func (u *Users) AddUser(ctx context.Context, name, role, password, actor string) error {
-	return u.saveUser(ctx, name, role, password, "", actor)
+	return u.saveUser(ctx, name, role, password, "", actor, createOnly)
 }
 
-// saveUser is AddUser keeping one session alive, the one of keepToken
-// (the admin's own, when changing their own password).
-func (u *Users) saveUser(ctx context.Context, name, role, password, keepToken, actor string) error {
+// UpdateUser replaces the password and role of an existing account and
+// ends every session it had: whoever had signed in with the old password
+// must sign in again. A disabled account stays disabled. No such account
+// is a problem.NotFound; taking the role away from the last enabled admin
+// is a problem.Invalid (see keepAnAdmin). Audited under actor.
+func (u *Users) UpdateUser(ctx context.Context, name, role, password, actor string) error {
+	return u.saveUser(ctx, name, role, password, "", actor, updateOnly)
+}
+
+// saveUser creates or changes an account as mode allows, ending every
+// session of a changed one but that of keepToken (the admin's own, when
+// changing their own password).
+func (u *Users) saveUser(ctx context.Context, name, role, password, keepToken, actor string, mode saveMode) error {
 	if !userName.MatchString(name) {
 		return fmt.Errorf("web: user: %w", problem.Invalidf("name %q: use 1-64 letters, digits, '.', '_', '@' or '-'", name))
 	}
@@ -87,31 +111,57 @@ func (u *Users) saveUser(ctx context.Context, name, role, password, keepToken, a
 	if err != nil {
 		return fmt.Errorf("web: hash password: %w", err)
 	}
-	const upsert = `INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash`
-	const endSessions = `DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = ?) AND token_hash <> ?`
+	const insert = `INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`
+	const update = `UPDATE users SET role = ?, password_hash = ? WHERE id = ?`
+	const endSessions = `DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?`
 	now := u.now()
 	err = u.db.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, upsert, name, role, string(hash), now.UnixMilli()); err != nil {
+		before, err := lockAccount(ctx, tx, u.db.Dialect(), name)
+		switch {
+		case errors.Is(err, errNoSuchAccount) && mode != updateOnly:
+			res, err := tx.ExecContext(ctx, insert, name, role, string(hash), now.UnixMilli())
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 { // made meanwhile by another instance
+				return userExists(name)
+			}
+			return audit.Record(ctx, tx, now, actor, ActionUserAdd, name+" as "+role)
+		case err != nil:
+			return err
+		case mode == createOnly:
+			return userExists(name)
+		}
+		if _, err := tx.ExecContext(ctx, update, role, string(hash), before.ID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, endSessions, name, hashToken(keepToken)); err != nil {
+		if _, err := tx.ExecContext(ctx, endSessions, before.ID, hashToken(keepToken)); err != nil {
 			return fmt.Errorf("end sessions: %w", err)
 		}
-		return audit.Record(ctx, tx, now, actor, ActionUserAdd, name+" as "+role)
+		if err := keepAnAdmin(ctx, tx, before); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, actor, ActionUserUpdate, name+" as "+role)
 	})
 	if err != nil {
-		return fmt.Errorf("web: add user %s: %w", name, err)
+		return fmt.Errorf("web: save user %s: %w", name, err)
 	}
 	return nil
 }
 
-// Authenticate checks a name and password.
+func userExists(name string) error {
+	return fmt.Errorf("%w: %w", ErrUserExists, problem.Invalidf("an account named %q exists", name))
+}
+
+// Authenticate checks a name and password. A disabled account is refused
+// as a wrong password is, after the same work, so a stranger cannot tell
+// a disabled account from a wrong password.
 func (u *Users) Authenticate(ctx context.Context, name, password string) (User, error) {
 	var usr User
 	var hash string
-	err := u.db.QueryRowContext(ctx, `SELECT id, name, role, password_hash FROM users WHERE name = ?`, name).
-		Scan(&usr.ID, &usr.Name, &usr.Role, &hash)
+	var disabled sql.NullInt64
+	err := u.db.QueryRowContext(ctx, `SELECT id, name, role, password_hash, disabled_at FROM users WHERE name = ?`, name).
+		Scan(&usr.ID, &usr.Name, &usr.Role, &hash, &disabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Spend the same time as a real check so names cannot be probed.
 		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
@@ -122,6 +172,9 @@ func (u *Users) Authenticate(ctx context.Context, name, password string) (User, 
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
 		return User{}, ErrBadLogin
+	}
+	if disabled.Valid {
+		return User{}, errDisabled
 	}
 	return usr, nil
 }
@@ -134,12 +187,13 @@ var dummyHash = sync.OnceValue(func() []byte {
 // Account is a user as the users page lists it.
 type Account struct {
 	User
-	Created time.Time
+	Created  time.Time
+	Disabled bool
 }
 
 // ListUsers returns every account by name.
 func (u *Users) ListUsers(ctx context.Context) ([]Account, error) {
-	rows, err := u.db.QueryContext(ctx, `SELECT id, name, role, created_at FROM users ORDER BY name`)
+	rows, err := u.db.QueryContext(ctx, `SELECT id, name, role, created_at, disabled_at IS NOT NULL FROM users ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("web: list users: %w", err)
 	}
@@ -148,7 +202,7 @@ func (u *Users) ListUsers(ctx context.Context) ([]Account, error) {
 	for rows.Next() {
 		var a Account
 		var created int64
-		if err := rows.Scan(&a.ID, &a.Name, &a.Role, &created); err != nil {
+		if err := rows.Scan(&a.ID, &a.Name, &a.Role, &created, &a.Disabled); err != nil {
 			return nil, fmt.Errorf("web: list users: %w", err)
 		}
 		a.Created = time.UnixMilli(created).UTC()

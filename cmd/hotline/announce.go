@@ -11,12 +11,14 @@ import (
 	"github.com/hotline-dev/hotline/problem"
 )
 
+// cmdAnnounce is announce add (as override add: a subcommand, flags, RFC
+// 3339 times), list and rm. "add" may be left out, as it could before.
 func cmdAnnounce(ctx context.Context, e env, args []string) error {
 	sub := "add"
-	if len(args) > 0 && (args[0] == "list" || args[0] == "ls" || args[0] == "rm") {
+	if len(args) > 0 && (args[0] == "add" || args[0] == "list" || args[0] == "ls" || args[0] == "rm") {
 		sub, args = args[0], args[1:]
 	}
-	fs := newFlags(e, "announce", "announce --message S --until RFC3339 | announce list | announce rm ID  [--db F]")
+	fs := newFlags(e, "announce "+sub, "announce add --message S --until RFC3339 | announce list | announce rm ID  [--db F]")
 	var c common
 	c.register(fs, e, true)
 	message := fs.String("message", "", "what callers hear after the greeting (add)")
@@ -29,7 +31,7 @@ func cmdAnnounce(ctx context.Context, e env, args []string) error {
 	switch sub {
 	case "rm":
 		if len(pos) != 1 {
-			return badFlag(fs, "rm: give exactly one announcement ID")
+			return badFlag(fs, "give exactly one announcement ID")
 		}
 		if id, err = strconv.ParseInt(pos[0], 10, 64); err != nil {
 			return badFlag(fs, "%q is not an announcement ID", pos[0])

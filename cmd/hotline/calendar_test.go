@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -14,7 +15,8 @@ import (
 
 // TestCalendarLinkFromWebPage makes a team's calendar link on the schedules
 // page, reads the feed through it, and checks that a new link retires the
-// old one.
+// old one. The post redirects to the schedules page, which shows the link
+// again when reloaded, without making another (the link keeps working).
 func TestCalendarLinkFromWebPage(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		h := startHotline(t, dsn)
@@ -34,6 +36,9 @@ func TestCalendarLinkFromWebPage(t *testing.T) {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			u := link.FindString(string(body))
+			if resp.Request.Method != http.MethodGet || resp.Request.URL.Path != "/schedules" {
+				t.Fatalf("rotate ended on %s %s, want a redirect to GET /schedules", resp.Request.Method, resp.Request.URL.Path)
+			}
 			if resp.StatusCode != http.StatusOK || u == "" {
 				t.Fatalf("rotate: %d, no link in the page", resp.StatusCode)
 			}
@@ -49,6 +54,20 @@ func TestCalendarLinkFromWebPage(t *testing.T) {
 			return resp.StatusCode, resp.Header.Get("Content-Type"), string(body)
 		}
 		first := rotate()
+		page := func() string {
+			resp, err := c.Get(h.base + "/schedules")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return link.FindString(string(body))
+		}
+		for i := range 2 {
+			if got := page(); got != first {
+				t.Fatalf("reload %d of the schedules page shows %q, want the new link %q", i+1, got, first)
+			}
+		}
 		code, ctype, body := get(first)
 		if code != http.StatusOK || !strings.HasPrefix(ctype, "text/calendar") || !strings.Contains(body, "BEGIN:VCALENDAR") || !strings.Contains(body, "Bob Brown") {
 			t.Fatalf("feed: %d %s\n%.400s", code, ctype, body)
@@ -62,6 +81,21 @@ func TestCalendarLinkFromWebPage(t *testing.T) {
 		}
 		if code, _, _ := get(h.base + "/calendar/not-a-token.ics"); code != http.StatusNotFound {
 			t.Errorf("a made-up token: %d", code)
+		}
+		// A link cookie planted by someone else, naming another site's
+		// feed, is not shown.
+		site, _ := url.Parse(h.base + "/schedules")
+		planted := base64.RawURLEncoding.EncodeToString([]byte("https://evil.example/calendar/AAAAAAAAAAAAAAAAAAAAAAAA.ics"))
+		jar.SetCookies(site, []*http.Cookie{{Name: "hotline_calendar_link", Value: planted, Path: "/schedules"}})
+		if got := page(); got != "" {
+			t.Errorf("a planted link cookie shows %q", got)
+		}
+		if resp, err := c.Get(h.base + "/schedules"); err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(body), "evil.example") {
+				t.Errorf("a planted link cookie is shown")
+			}
 		}
 	})
 }

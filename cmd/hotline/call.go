@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"os"
 	"strings"
 
 	"github.com/hotline-dev/hotline/config"
@@ -57,9 +59,17 @@ func cmdCall(ctx context.Context, e env, args []string) error {
 	if token == "" {
 		return errors.New("call: set TWILIO_AUTH_TOKEN to the server's auth token so the requests are signed")
 	}
+	// A config that is missing matters only for engineer ids (below); one
+	// that does not parse is said as the config package says it, with the
+	// file and line.
 	var cfg *config.Config
-	if c, err := config.LoadConfig(*configFile); err == nil {
-		cfg = c
+	var cfgErr error
+	if _, statErr := os.Stat(*configFile); statErr == nil {
+		if cfg, err = config.LoadConfig(*configFile); err != nil {
+			return fmt.Errorf("call: --config %s (fix it, or name another with --config): %w", *configFile, err)
+		}
+	} else {
+		cfgErr = statErr
 	}
 	script := sim.Script{From: *from, To: *to, CallerName: *name, StirVerstat: *verstat, Presses: presses,
 		Voicemail: *message, HangupAfter: *hangup, StatusOrder: statusOrder, VoicemailPickup: *pickup,
@@ -76,7 +86,7 @@ func cmdCall(ctx context.Context, e env, args []string) error {
 		phone := id
 		if !strings.HasPrefix(id, "+") {
 			if cfg == nil {
-				return fmt.Errorf("call: --engineer %s: cannot read %s to find %s's number; give the number instead (+1555...=%s)", spec, *configFile, id, how)
+				return fmt.Errorf("call: --engineer %s: cannot read %s to find %s's number (%v); name the config with --config, or give the number instead (+1555...=%s)", spec, *configFile, id, cfgErr, how)
 			}
 			eng, found := cfg.Engineer(id)
 			if !found {
@@ -93,5 +103,28 @@ func cmdCall(ctx context.Context, e env, args []string) error {
 		fmt.Fprint(e.stdout, res.Transcript())
 		fmt.Fprintf(e.stdout, "call %s ended: %s after %d s\n", res.CallSid, res.Final, res.Duration)
 	}
+	if err != nil && refused(res) {
+		signed := *base
+		if *publicURL != "" {
+			signed = *publicURL
+		}
+		return fmt.Errorf("call: the server refused the signature (HTTP 403): TWILIO_AUTH_TOKEN must be the server's auth token, "+
+			"and the requests are signed for %s, which must be the server's public URL (its --public-url or HOTLINE_PUBLIC_URL): "+
+			"the signature covers the URL, so give --public-url the server's when --url differs from it: %w", signed, err)
+	}
 	return err
+}
+
+// refused reports whether the server answered a request of the call with
+// 403, hotline's answer to a bad signature.
+func refused(res *sim.Result) bool {
+	if res == nil {
+		return false
+	}
+	for _, r := range res.Requests {
+		if r.Status == http.StatusForbidden {
+			return true
+		}
+	}
+	return false
 }

@@ -54,6 +54,10 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"override", "rm", "abc"},
 		{"user", "add", "alice", "--role", "manager"},
 		{"user", "add", "--password-stdin"},
+		{"user"},
+		{"user", "delete", "ann"},
+		{"user", "rm"},
+		{"user", "disable", "ann", "bob"},
 		{"call"},
 		{"call", "--url", "http://127.0.0.1:1", "--status-order", "sideways"},
 	} {
@@ -200,6 +204,50 @@ func TestUserAdd(t *testing.T) {
 		if err != nil || len(entries) != 1 || entries[0].Actor != "cli:root" || entries[0].Action != web.ActionUserAdd || entries[0].Detail != "ann as admin" {
 			t.Errorf("audit log %+v %v; want one user.add of ann by cli:root", entries, err)
 		}
+		// An existing name is refused, its password kept, unless --update.
+		if _, stderr, code := runCLI(t, map[string]string{"USER": "root"}, "another password\n", "user", "add", "ann", "--role", "manager", "--password-stdin", "--db", db); code != 1 || !strings.Contains(stderr, `an account named "ann" exists`) || !strings.Contains(stderr, "--update") {
+			t.Errorf("user add over ann: %d %s, want exit 1 saying to use --update", code, stderr)
+		}
+		if _, err := web.NewUsers(conn, time.Now).Authenticate(context.Background(), "ann", "long enough pw"); err != nil {
+			t.Errorf("ann's password after the refused add: %v", err)
+		}
+		// ann is the only admin: she is kept until there is another.
+		if _, stderr, code := runCLI(t, nil, "", "user", "disable", "ann", "--db", db); code != 1 || !strings.Contains(stderr, "user: ann is the last enabled admin") {
+			t.Errorf("user disable of the last admin: %d %s, want exit 1 saying why", code, stderr)
+		}
+		if _, stderr, code := runCLI(t, nil, "password of boss\n", "user", "add", "boss", "--role", "admin", "--password-stdin", "--db", db); code != 0 {
+			t.Fatalf("user add boss: %d %s", code, stderr)
+		}
+		if stdout, stderr, code := runCLI(t, map[string]string{"USER": "root"}, "another password\n", "user", "add", "ann", "--update", "--role", "manager", "--password-stdin", "--db", db); code != 0 || !strings.Contains(stdout, "user ann (manager) saved") {
+			t.Errorf("user add --update: %d %s %s", code, stdout, stderr)
+		}
+		if u, err := web.NewUsers(conn, time.Now).Authenticate(context.Background(), "ann", "another password"); err != nil || u.Role != web.RoleManager {
+			t.Errorf("ann after --update: %+v %v", u, err)
+		}
+		if _, stderr, code := runCLI(t, nil, "another password\n", "user", "add", "bob", "--update", "--password-stdin", "--db", db); code != 1 || !strings.Contains(stderr, `no account is named "bob"`) {
+			t.Errorf("user add --update of no account: %d %s", code, stderr)
+		}
+		for _, step := range []struct {
+			args   []string
+			out    string
+			action string
+		}{
+			{[]string{"disable", "ann"}, "user ann disabled", web.ActionUserDisable},
+			{[]string{"enable", "ann"}, "user ann enabled", web.ActionUserEnable},
+			{[]string{"rm", "ann"}, "user ann removed", web.ActionUserRemove},
+		} {
+			stdout, stderr, code := runCLI(t, map[string]string{"USER": "root"}, "", append(append([]string{"user"}, step.args...), "--db", db)...)
+			if code != 0 || !strings.Contains(stdout, step.out) {
+				t.Errorf("user %v: %d %s %s", step.args, code, stdout, stderr)
+			}
+			entries, err := audit.NewLog(conn).List(context.Background(), 1)
+			if err != nil || len(entries) != 1 || entries[0].Actor != "cli:root" || entries[0].Action != step.action || entries[0].Detail != "ann" {
+				t.Errorf("audit after user %v: %+v %v", step.args, entries, err)
+			}
+		}
+		if _, stderr, code := runCLI(t, nil, "", "user", "rm", "ann", "--db", db); code != 1 || !strings.Contains(stderr, `user: no account is named "ann"`) {
+			t.Errorf("user rm of a removed account: %d %s", code, stderr)
+		}
 	})
 }
 
@@ -230,10 +278,30 @@ func TestCallCommand(t *testing.T) {
 	})
 }
 
+// TestDemo runs the quick start in a temporary folder of its own, made
+// under TMPDIR: the calls are told, and the folder is gone when it ends.
+// With --dir the folder's config, database and log are kept.
 func TestDemo(t *testing.T) {
-	stdout, stderr, code := runCLI(t, nil, "", "demo", "--exit", "--addr", "127.0.0.1:0", "--dir", t.TempDir())
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	stdout, stderr, code := runCLI(t, nil, "", "demo", "--exit", "--addr", "127.0.0.1:0")
 	if code != 0 {
 		t.Fatalf("demo: %d %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "hotline demo: config "+filepath.Join(tmp, "hotline-demo-")) {
+		t.Errorf("the demo did not work in a folder under TMPDIR:\n%s", stdout)
+	}
+	if left, err := os.ReadDir(tmp); err != nil || len(left) != 0 {
+		t.Errorf("after the demo, TMPDIR holds %v (%v), want its folder removed", left, err)
+	}
+	dir := t.TempDir()
+	if _, stderr, code := runCLI(t, nil, "", "demo", "--exit", "--addr", "127.0.0.1:0", "--dir", dir); code != 0 {
+		t.Fatalf("demo --dir: %d %s", code, stderr)
+	}
+	for _, f := range []string{"hotline.yaml", "hotline.db", "hotline.log"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("demo --dir did not keep %s: %v", f, err)
+		}
 	}
 	for _, want := range []string{"incident 1: answered", "incident 2: answered", "incident 3: voicemail", "sign in as demo /", "[presses nothing]",
 		"3b. Nobody took the voicemail", "This is hotline, paging you", "=> incident 3: voicemail, acknowledged by"} {
@@ -307,4 +375,63 @@ func TestDemoScriptsOnAnyDate(t *testing.T) {
 		t.Fatal("no chain in twenty years where one engineer holds the first two steps: the test lost its hard case")
 	}
 	t.Logf("%d chains checked, %d with one engineer in the first two steps", len(starts), shared)
+}
+
+// TestCallErrorsSayWhatToFix: a call signed with another token, or for
+// another URL than the server's public one, is refused with 403, and call
+// says to check TWILIO_AUTH_TOKEN and the public URL the requests were
+// signed for; a config that does not parse is named with its file and line.
+// Each exits 1.
+func TestCallErrorsSayWhatToFix(t *testing.T) {
+	h := startHotline(t, storetest.SQLite(t))
+	for _, c := range []struct {
+		token, publicURL, signedFor string
+	}{
+		{"not-the-servers-token", "", h.base},
+		{testToken, "https://hotline.example.com", "https://hotline.example.com"},
+	} {
+		args := []string{"call", "--url", h.base, "--config", h.config, "--press", "1"}
+		if c.publicURL != "" {
+			args = append(args, "--public-url", c.publicURL)
+		}
+		_, stderr, code := runCLI(t, map[string]string{"TWILIO_AUTH_TOKEN": c.token}, "", args...)
+		if code != 1 || !strings.Contains(stderr, "HTTP 403") || !strings.Contains(stderr, "TWILIO_AUTH_TOKEN must be the server's auth token") ||
+			!strings.Contains(stderr, "signed for "+c.signedFor+", which must be the server's public URL") {
+			t.Errorf("token %s, public URL %q: exit %d, want 1 saying what to fix\n%s", c.token, c.publicURL, code, stderr)
+		}
+	}
+	bad := writeFile(t, t.TempDir(), "bad.yaml", "hotline:\n  number: \"+18005550100\"\n  timezon: UTC\n")
+	_, stderr, code := runCLI(t, map[string]string{"TWILIO_AUTH_TOKEN": testToken}, "", "call", "--url", h.base, "--config", bad)
+	if code != 1 || !strings.Contains(stderr, "bad.yaml:3: hotline.timezon") {
+		t.Errorf("a broken config: exit %d, want 1 naming file:line\n%s", code, stderr)
+	}
+}
+
+// TestAnnounceAdd: `announce add` takes the flags and RFC 3339 time that
+// the bare `announce` takes, as `override add` does; both are listed and
+// audited as cli:$USER; a bad time or a stray argument is a usage error.
+func TestAnnounceAdd(t *testing.T) {
+	db := storetest.SQLite(t)
+	vars := map[string]string{"USER": "op"}
+	until := time.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339)
+	stdout, stderr, code := runCLI(t, vars, "", "announce", "add", "--message", "Maintenance tonight.", "--until", until, "--db", db)
+	if code != 0 || !strings.HasPrefix(stdout, "announcement 1: spoken to every caller until") {
+		t.Fatalf("announce add: %d %s %s", code, stdout, stderr)
+	}
+	if stdout, stderr, code := runCLI(t, vars, "", "announce", "--db", db, "--message", "And tomorrow.", "--until", until); code != 0 || !strings.HasPrefix(stdout, "announcement 2:") {
+		t.Errorf("announce without add: %d %s %s", code, stdout, stderr)
+	}
+	list, _, _ := runCLI(t, nil, "", "announce", "list", "--db", db)
+	if !strings.Contains(list, "Maintenance tonight.") || !strings.Contains(list, "And tomorrow.") || strings.Count(list, "cli:op") != 2 {
+		t.Errorf("announce list:\n%s", list)
+	}
+	for _, args := range [][]string{
+		{"announce", "add", "--message", "x", "--until", "tonight", "--db", db},
+		{"announce", "add", "extra", "--message", "x", "--until", until, "--db", db},
+		{"announce", "add", "--until", until, "--db", db},
+	} {
+		if _, stderr, code := runCLI(t, vars, "", args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2\n%s", args, code, stderr)
+		}
+	}
 }

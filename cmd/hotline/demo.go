@@ -31,10 +31,19 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	if err := noPositional(fs, pos); err != nil {
 		return err
 	}
-	if *dir == "" {
+	// A folder of the demo's own goes when it ends (after the server and
+	// the log are closed: deferred first, it runs last); one given with
+	// --dir is kept.
+	kept := *dir != ""
+	if !kept {
 		if *dir, err = os.MkdirTemp("", "hotline-demo-"); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
+		defer func() {
+			if err := os.RemoveAll(*dir); err != nil {
+				fmt.Fprintf(e.stderr, "demo: remove %s: %v\n", *dir, err)
+			}
+		}()
 	}
 	cfgPath := filepath.Join(*dir, "hotline.yaml")
 	if err := os.WriteFile(cfgPath, examples.Config, 0o644); err != nil {
@@ -65,7 +74,12 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	served := make(chan error, 1)
 	go func() { served <- s.serve(ctx) }()
 
-	fmt.Fprintf(e.stdout, "hotline demo: config %s, database %s, log %s\n\n", cfgPath, opts.db, logFile.Name())
+	fmt.Fprintf(e.stdout, "hotline demo: config %s, database %s, log %s\n", cfgPath, opts.db, logFile.Name())
+	if kept {
+		fmt.Fprintf(e.stdout, "(kept in %s after the demo)\n\n", *dir)
+	} else {
+		fmt.Fprintf(e.stdout, "(a temporary folder, removed when the demo ends; --dir D keeps them)\n\n")
+	}
 	if err := demoCalls(ctx, e, s, pages); err != nil {
 		fmt.Fprintf(e.stderr, "demo: %v\n", err)
 	}

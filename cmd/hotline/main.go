@@ -34,8 +34,8 @@ commands:
   diff       what changes for callers and engineers between two configs (diff OLD NEW)
   oncall     print who is on call for each team
   override   add, list or remove run-time overrides (add|list|rm)
-  user       add a web account (user add NAME --role manager|admin --password-stdin)
-  announce   post an announcement callers hear (--message S --until T), list, rm ID
+  user       web accounts: add NAME --role manager|admin --password-stdin [--update], rm, disable, enable NAME
+  announce   post an announcement callers hear (announce add --message S --until T), list, rm ID
   ack        take an open incident (ack ID), as cli:$USER
   resolve    close an incident (resolve ID), as cli:$USER
   integration a machine that raises alerts (integration add --team T --name N), list, rm ID
@@ -43,6 +43,7 @@ commands:
   seed       fill the call log with N realistic calls (seed --incidents N), for demos and benchmarks
   twilio     point a Twilio number at hotline (twilio configure --number N --public-url U [--dry-run]),
              or check the account is ready: number, webhooks, dialing permissions, texts (twilio check)
+  version    print the version, VCS revision and commit time of this build (also --version)
   healthcheck probe a running hotline's /healthz, for container health checks (exit 0 when healthy)
 
 Run 'hotline <command> -h' for a command's flags.
@@ -109,6 +110,8 @@ func dispatch(ctx context.Context, e env, cmd string, rest []string) error {
 		return cmdTwilio(ctx, e, rest)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, e, rest)
+	case "version", "--version":
+		return cmdVersion(e, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
 		return nil

@@ -197,7 +197,7 @@ func TestWebFitsAPhoneAndPassesAxe(t *testing.T) {
 	if code := b.submit(`form[action="/schedules/calendar"] button`); code != http.StatusOK {
 		t.Errorf("making a calendar link ended on %d", code)
 	}
-	b.wantText("calendar link", "New calendar link (shown once)")
+	b.wantText("calendar link", "New calendar link (shown here for 15 minutes")
 	b.checkPhone(a, "schedules with a new calendar link")
 	b.phonePage(a, "announcements", "/announcements", http.StatusOK, "Announcements", "vpn-gateway-primary", "Expire now")
 	// A refused form: the page again, with its error on top.

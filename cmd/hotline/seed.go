@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/hotline-dev/hotline/incident"
+	"github.com/hotline-dev/hotline/routing"
+	"github.com/hotline-dev/hotline/schedules"
 )
 
 // cmdSeed fills the incident log with realistic finished calls, for demos
@@ -35,10 +37,14 @@ func cmdSeed(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	chain, err := seedChain(ctx, a)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	last := start
 	wrote, err := incident.NewIncidents(a.db).Seed(ctx, a.cfg, incident.SeedOptions{
-		N: *n, End: start, Days: *days, Seed: *seed,
+		N: *n, End: start, Days: *days, Seed: *seed, Chain: chain,
 		Progress: func(done int) {
 			if time.Since(last) >= 5*time.Second {
 				last = time.Now()
@@ -53,4 +59,26 @@ func cmdSeed(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stdout, "seed: wrote %d incidents over %d days in %s (%.0f incidents/s)\n",
 		wrote, *days, el.Round(time.Millisecond), float64(wrote)/el.Seconds())
 	return nil
+}
+
+// seedChain resolves a team's chain at an instant as the call path does
+// (routing.ResolveChain over the config and the database's overrides, read
+// once), so each seeded call rings whoever was on call at its time.
+func seedChain(ctx context.Context, a *app) (func(team string, at time.Time) ([]string, error), error) {
+	list, err := a.overrides.ListOverrides(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("seed: read the overrides: %w", err)
+	}
+	idx := schedules.NewOverrideIndex(list)
+	return func(team string, at time.Time) ([]string, error) {
+		steps, err := routing.ResolveChain(a.cfg, idx, team, at)
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]string, len(steps))
+		for i, st := range steps {
+			ids[i] = st.Engineer
+		}
+		return ids, nil
+	}, nil
 }
