@@ -17,12 +17,23 @@ const (
 	// query shorter than a trigram, or PostgreSQL without pg_trgm.
 	searchLike searchMode = iota
 	// searchFTS5 asks SQLite's trigram index, the FTS5 table
-	// incidents_search (migration 00008).
+	// incidents_search (migration 00008), for the matching rows and reads
+	// them: for words in at most denseMatches calls.
 	searchFTS5
+	// searchFTS5Dense walks the rows newest first (by whichever index the
+	// other filters choose) and keeps those in the trigram index's
+	// matches: for common words, whose first page is near the top.
+	searchFTS5Dense
 	// searchTrigram asks PostgreSQL's pg_trgm GIN index incidents_search
 	// (migration 00008) through ILIKE on searchText.
 	searchTrigram
 )
+
+// denseMatches is how many calls a search's words may be in before the
+// call log walks the rows rather than reading every match: reading one
+// match costs about 4 µs (the row, then sorting it), walking past one row
+// about 0.3 µs, so around here both take a few milliseconds.
+const denseMatches = 2000
 
 // minTrigramQuery is the shortest query a trigram index can answer: a
 // shorter one has no trigram and is looked up with LIKE.
@@ -45,13 +56,32 @@ func (s *Incidents) where(ctx context.Context, f Filter) (string, []any, error) 
 	return where, args, nil
 }
 
+// ftsMatches counts the calls whose searched columns hold q, up to limit,
+// in SQLite's trigram index.
+func (s *Incidents) ftsMatches(ctx context.Context, q string, limit int) (int, error) {
+	var n int
+	const count = `SELECT COUNT(*) FROM (SELECT 1 FROM incidents_search WHERE incidents_search MATCH ? LIMIT ?) AS matching`
+	if err := s.db.SQL().QueryRowContext(ctx, count, ftsPhrase(q), limit).Scan(&n); err != nil {
+		return 0, fmt.Errorf("incident: search: %w", err)
+	}
+	return n, nil
+}
+
+// ftsPhrase is q as one FTS5 phrase: with the trigram tokenizer it matches
+// the substring, in any one column, ignoring case.
+func ftsPhrase(q string) string { return `"` + strings.ReplaceAll(q, `"`, `""`) + `"` }
+
 func (s *Incidents) searchMode(ctx context.Context, q string) (searchMode, error) {
 	q = strings.TrimSpace(q)
 	if utf8.RuneCountInString(q) < minTrigramQuery || strings.ContainsRune(q, '\x1f') {
 		return searchLike, nil
 	}
 	if s.db.Dialect() == store.SQLite {
-		return searchFTS5, nil
+		n, err := s.ftsMatches(ctx, q, denseMatches+1)
+		if err != nil || n <= denseMatches {
+			return searchFTS5, err
+		}
+		return searchFTS5Dense, nil
 	}
 	indexed, err := s.TrigramSearch(ctx)
 	if err != nil || !indexed {
@@ -92,10 +122,11 @@ func (s *Incidents) TrigramSearch(ctx context.Context) (bool, error) {
 func searchTerms(q string, dialect store.Dialect, mode searchMode) ([]string, []any) {
 	switch mode {
 	case searchFTS5:
-		// A phrase of the whole query: with the trigram tokenizer it
-		// matches the substring, in any one column, ignoring case.
-		phrase := `"` + strings.ReplaceAll(q, `"`, `""`) + `"`
-		return []string{`id IN (SELECT rowid FROM incidents_search WHERE incidents_search MATCH ?)`}, []any{phrase}
+		return []string{`id IN (SELECT rowid FROM incidents_search WHERE incidents_search MATCH ?)`}, []any{ftsPhrase(q)}
+	case searchFTS5Dense:
+		// The unary + keeps SQLite from driving the query by id: the
+		// matches become a set each row walked past is looked up in.
+		return []string{`+id IN (SELECT rowid FROM incidents_search WHERE incidents_search MATCH ?)`}, []any{ftsPhrase(q)}
 	case searchTrigram:
 		return []string{searchText + ` ILIKE ? ESCAPE '\'`}, []any{"%" + escapeLike(q) + "%"}
 	}
@@ -112,21 +143,69 @@ func searchTerms(q string, dialect store.Dialect, mode searchMode) ([]string, []
 }
 
 // CountMatching counts the incidents matching f (its Before, After, Limit
-// and Offset ignored), up to bound: n is exact when more is false, and
-// bound when there are more. Counting stops at bound+1 rows, so its cost is
-// that of reading that many index entries, whatever the table holds.
-func (s *Incidents) CountMatching(ctx context.Context, f Filter, bound int) (n int, more bool, err error) {
+// and Offset ignored), reading at most about bound+1 of them, so that it
+// costs milliseconds whatever the table holds. When exact is false there
+// are at least n: n is bound+1 when more than bound match; on SQLite, when
+// the search's words are in more than bound calls and other filters are
+// set too, n counts those of the newest bound+1 such calls that pass them.
+func (s *Incidents) CountMatching(ctx context.Context, f Filter, bound int) (n int, exact bool, err error) {
 	f.Before, f.After = nil, nil
-	where, args, err := s.where(ctx, f)
+	q := strings.TrimSpace(f.Q)
+	mode, err := s.searchMode(ctx, q)
+	if err == nil && (mode == searchFTS5 || mode == searchFTS5Dense) {
+		n, exact, err = s.countFTS(ctx, f, q, bound)
+	} else if err == nil {
+		where, args := f.where(s.db.Dialect(), mode)
+		n, err = s.count(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM incidents`+where+` LIMIT ?) AS matching`, append(args, bound+1)...)
+		exact = n <= bound
+	}
 	if err != nil {
 		return 0, false, fmt.Errorf("incident: count incidents: %w", err)
 	}
-	q := `SELECT COUNT(*) FROM (SELECT 1 FROM incidents` + where + ` LIMIT ?) AS matching`
-	if err := s.db.SQL().QueryRowContext(ctx, q, append(args, bound+1)...).Scan(&n); err != nil {
-		return 0, false, fmt.Errorf("incident: count incidents: %w", err)
-	}
 	if n > bound {
-		return bound, true, nil
+		return bound + 1, false, nil
 	}
-	return n, false, nil
+	return n, exact, nil
+}
+
+// countFTS counts a search on SQLite from the trigram index's matches, the
+// newest first, each joined to its row for the other filters: the planner
+// would otherwise walk a filter's index and look every row up in the
+// matches, reading far more than bound rows.
+func (s *Incidents) countFTS(ctx context.Context, f Filter, q string, bound int) (n int, exact bool, err error) {
+	m, err := s.ftsMatches(ctx, q, bound+1)
+	if err != nil {
+		return 0, false, err
+	}
+	rest := f
+	rest.Q, rest.QEngineers = "", nil
+	where, args := rest.where(s.db.Dialect(), searchLike)
+	if where == "" && len(f.QEngineers) == 0 {
+		return m, m <= bound, nil // the index alone knows
+	}
+	// CROSS JOIN keeps SQLite's join order: the matches drive.
+	n, err = s.count(ctx, `SELECT COUNT(*) FROM (SELECT rowid FROM incidents_search WHERE incidents_search MATCH ? ORDER BY rowid DESC LIMIT ?) AS m
+		CROSS JOIN incidents ON incidents.id = m.rowid`+where, append([]any{ftsPhrase(q), bound + 1}, args...)...)
+	if err != nil || len(f.QEngineers) == 0 {
+		return n, m <= bound, err
+	}
+	// Calls answered by an engineer the query names, without the words.
+	eng := "answered_by IN " + store.Placeholders(1, len(f.QEngineers)) +
+		" AND +id NOT IN (SELECT rowid FROM incidents_search WHERE incidents_search MATCH ?)"
+	if where == "" {
+		where = " WHERE " + eng
+	} else {
+		where += " AND " + eng
+	}
+	for _, e := range f.QEngineers {
+		args = append(args, e)
+	}
+	more, err := s.count(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM incidents`+where+` LIMIT ?) AS matching`, append(args, ftsPhrase(q), bound+1)...)
+	return n + more, m <= bound && more <= bound, err
+}
+
+func (s *Incidents) count(ctx context.Context, query string, args ...any) (int, error) {
+	var n int
+	err := s.db.SQL().QueryRowContext(ctx, query, args...).Scan(&n)
+	return n, err
 }

@@ -66,10 +66,40 @@ func TestSearchUsesTheTrigramIndex(t *testing.T) {
 			if got := sidsOf(list); got != c.want {
 				t.Errorf("q=%q: %q, want %q", c.q, got, c.want)
 			}
-			n, more, err := s.CountMatching(ctx, Filter{Q: c.q}, 10)
-			if want := len(strings.Fields(c.want)); n != want || more || err != nil {
-				t.Errorf("q=%q counted %d (more %v, %v), want %d", c.q, n, more, err, want)
+			n, exact, err := s.CountMatching(ctx, Filter{Q: c.q}, 10)
+			if want := len(strings.Fields(c.want)); n != want || !exact || err != nil {
+				t.Errorf("q=%q counted %d (exact %v, %v), want %d", c.q, n, exact, err, want)
 			}
+		}
+		// Counting a search stops after bound+1 calls; with another filter
+		// too, it says how many of the newest bound+1 matches pass it.
+		for _, c := range []struct {
+			f     Filter
+			bound int
+			n     int
+			exact bool
+		}{
+			{Filter{Q: "+1555000"}, 10, 3, true},
+			{Filter{Q: "+1555000"}, 2, 3, false},
+			{Filter{Q: "+1555000", Team: "ops"}, 10, 3, true},
+			{Filter{Q: "+1555000", Team: "ops"}, 2, 3, false},
+			// SQLite counts the newest 3 of the words' calls; PostgreSQL's
+			// GIN index answers the whole filter.
+			{Filter{Q: "+1555000", From: t0.Add(90 * time.Minute)}, 2, 1, s.db.Dialect() == store.Postgres},
+			{Filter{Q: "+1555000", Team: "desk"}, 10, 0, true},
+			// "Adams" is in no call, but names the engineer alice, who
+			// answered CA2 (the page passes such engineers in QEngineers).
+			{Filter{Q: "Adams", QEngineers: []string{"alice"}}, 10, 1, true},
+			{Filter{Q: "Adams", QEngineers: []string{"alice"}, Team: "ops"}, 10, 1, true},
+			{Filter{Q: "Sure", QEngineers: []string{"alice"}, Team: "ops"}, 10, 1, true}, // CA2 counted once
+		} {
+			n, exact, err := s.CountMatching(ctx, c.f, c.bound)
+			if n != c.n || exact != c.exact || err != nil {
+				t.Errorf("count %+v up to %d: %d exact %v (%v), want %d exact %v", c.f, c.bound, n, exact, err, c.n, c.exact)
+			}
+		}
+		if list, err := s.FindIncidents(ctx, Filter{Q: "Adams", QEngineers: []string{"alice"}}); err != nil || sidsOf(list) != "CA2" {
+			t.Errorf("q=Adams answered by alice: %q %v", sidsOf(list), err)
 		}
 		// A searched column changed later is found by its new text only.
 		if _, err := s.Record(ctx, "CA3", Update{Transcript: "Fixed by rebooting the router"}, Event{At: t0.Add(3 * time.Hour), Type: "transcript", Key: "transcript"}); err != nil {
@@ -171,14 +201,14 @@ func TestPagingBothWays(t *testing.T) {
 		if err != nil || back != c {
 			t.Errorf("cursor round trip: %v %v, want %v", back, err, c)
 		}
-		if n, more, err := s.CountMatching(ctx, Filter{Before: &c}, 10); n != 7 || more || err != nil {
-			t.Errorf("count ignoring the cursor: %d %v %v, want 7", n, more, err)
+		if n, exact, err := s.CountMatching(ctx, Filter{Before: &c}, 10); n != 7 || !exact || err != nil {
+			t.Errorf("count ignoring the cursor: %d %v %v, want 7", n, exact, err)
 		}
-		if n, more, err := s.CountMatching(ctx, Filter{}, 5); n != 5 || !more || err != nil {
-			t.Errorf("count bounded at 5: %d %v %v, want 5 and more", n, more, err)
+		if n, exact, err := s.CountMatching(ctx, Filter{}, 5); n != 6 || exact || err != nil {
+			t.Errorf("count bounded at 5: %d %v %v, want 6 (more than 5)", n, exact, err)
 		}
-		if n, more, err := s.CountMatching(ctx, Filter{From: t0.Add(4 * time.Minute)}, 5); n != 2 || more || err != nil {
-			t.Errorf("count from 09:04: %d %v %v, want 2", n, more, err)
+		if n, exact, err := s.CountMatching(ctx, Filter{From: t0.Add(4 * time.Minute)}, 5); n != 2 || !exact || err != nil {
+			t.Errorf("count from 09:04: %d %v %v, want 2", n, exact, err)
 		}
 	})
 }
