@@ -146,8 +146,9 @@ func searchTerms(q string, dialect store.Dialect, mode searchMode) ([]string, []
 // and Offset ignored), reading at most about bound+1 of them, so that it
 // costs milliseconds whatever the table holds. When exact is false there
 // are at least n: n is bound+1 when more than bound match; on SQLite, when
-// the search's words are in more than bound calls and other filters are
-// set too, n counts those of the newest bound+1 such calls that pass them.
+// the search's words are in more than min(bound, denseMatches) calls and
+// other filters are set too, n counts those of the newest
+// min(bound, denseMatches)+1 such calls that pass them.
 func (s *Incidents) CountMatching(ctx context.Context, f Filter, bound int) (n int, exact bool, err error) {
 	f.Before, f.After = nil, nil
 	q := strings.TrimSpace(f.Q)
@@ -183,11 +184,14 @@ func (s *Incidents) countFTS(ctx context.Context, f Filter, q string, bound int)
 	if where == "" && len(f.QEngineers) == 0 {
 		return m, m <= bound, nil // the index alone knows
 	}
-	// CROSS JOIN keeps SQLite's join order: the matches drive.
+	// Each match is joined to its row, about 3 µs each: at most
+	// denseMatches+1 of them are, the newest. CROSS JOIN keeps SQLite's
+	// join order: the matches drive.
+	read := min(bound, denseMatches) + 1
 	n, err = s.count(ctx, `SELECT COUNT(*) FROM (SELECT rowid FROM incidents_search WHERE incidents_search MATCH ? ORDER BY rowid DESC LIMIT ?) AS m
-		CROSS JOIN incidents ON incidents.id = m.rowid`+where, append([]any{ftsPhrase(q), bound + 1}, args...)...)
+		CROSS JOIN incidents ON incidents.id = m.rowid`+where, append([]any{ftsPhrase(q), read}, args...)...)
 	if err != nil || len(f.QEngineers) == 0 {
-		return n, m <= bound, err
+		return n, m < read, err
 	}
 	// Calls answered by an engineer the query names, without the words.
 	eng := "answered_by IN " + store.Placeholders(1, len(f.QEngineers)) +
@@ -201,7 +205,7 @@ func (s *Incidents) countFTS(ctx context.Context, f Filter, q string, bound int)
 		args = append(args, e)
 	}
 	more, err := s.count(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM incidents`+where+` LIMIT ?) AS matching`, append(args, ftsPhrase(q), bound+1)...)
-	return n + more, m <= bound && more <= bound, err
+	return n + more, m < read && more <= bound, err
 }
 
 func (s *Incidents) count(ctx context.Context, query string, args ...any) (int, error) {
