@@ -3,10 +3,14 @@ package incident
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"path"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
+	"github.com/hotline-dev/hotline/audit"
 	"github.com/hotline-dev/hotline/store"
 	"github.com/hotline-dev/hotline/store/storetest"
 )
@@ -151,6 +155,47 @@ func TestSearchWithoutPgTrgm(t *testing.T) {
 			}
 			if got := sidsOf(list); got != want {
 				t.Errorf("q=%q: %q, want %q", q, got, want)
+			}
+		}
+	})
+}
+
+// TestSearchMigrationIndexesHistory: incidents written before the search
+// index existed are found once the migration has built it.
+func TestSearchMigrationIndexesHistory(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := storetest.Open(t, dsn)
+		older := fstest.MapFS{}
+		err := fs.WalkDir(migrations, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || path.Base(p) >= "00008" {
+				return err
+			}
+			data, err := migrations.ReadFile(p)
+			older[p] = &fstest.MapFile{Data: data}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := audit.Migrate(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Migrate(ctx, "routing", older); err != nil {
+			t.Fatal(err)
+		}
+		s := NewIncidents(db)
+		addSearchCall(t, s, "CA1", "+15550001111", "Zoë Quartermaine", "The printer is jammed", "alice", time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC))
+		if err := Migrate(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		s = NewIncidents(db)
+		for _, q := range []string{"printer", "QUARTER", "+1555000111", "alic"} {
+			if mode, _ := s.searchMode(ctx, q); mode == searchLike {
+				t.Fatalf("q=%q searched without the index", q)
+			}
+			if list, err := s.FindIncidents(ctx, Filter{Q: q}); err != nil || sidsOf(list) != "CA1" {
+				t.Errorf("after the migration, q=%q: %q %v", q, sidsOf(list), err)
 			}
 		}
 	})
