@@ -145,10 +145,11 @@ func searchTerms(q string, dialect store.Dialect, mode searchMode) ([]string, []
 // CountMatching counts the incidents matching f (its Before, After, Limit
 // and Offset ignored), reading at most about bound+1 of them, so that it
 // costs milliseconds whatever the table holds. When exact is false there
-// are at least n: n is bound+1 when more than bound match; on SQLite, when
-// the search's words are in more than min(bound, denseMatches) calls and
-// other filters are set too, n counts those of the newest
-// min(bound, denseMatches)+1 such calls that pass them.
+// are at least n: n is bound+1 when more than bound match. A search reads
+// at most min(bound, denseMatches)+1 rows: on PostgreSQL, more matches
+// make n that many; on SQLite, when the search's words are in more calls
+// than that and other filters are set too, n counts those of the newest
+// that many such calls that pass them.
 func (s *Incidents) CountMatching(ctx context.Context, f Filter, bound int) (n int, exact bool, err error) {
 	f.Before, f.After = nil, nil
 	q := strings.TrimSpace(f.Q)
@@ -156,9 +157,15 @@ func (s *Incidents) CountMatching(ctx context.Context, f Filter, bound int) (n i
 	if err == nil && (mode == searchFTS5 || mode == searchFTS5Dense) {
 		n, exact, err = s.countFTS(ctx, f, q, bound)
 	} else if err == nil {
+		read := bound + 1
+		if mode == searchTrigram {
+			// PostgreSQL rechecks each of the index's matches in its row,
+			// about 3 µs each: it reads at most denseMatches+1 of them.
+			read = min(bound, denseMatches) + 1
+		}
 		where, args := f.where(s.db.Dialect(), mode)
-		n, err = s.count(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM incidents`+where+` LIMIT ?) AS matching`, append(args, bound+1)...)
-		exact = n <= bound
+		n, err = s.count(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM incidents`+where+` LIMIT ?) AS matching`, append(args, read)...)
+		exact = n < read
 	}
 	if err != nil {
 		return 0, false, fmt.Errorf("incident: count incidents: %w", err)
