@@ -24,9 +24,11 @@ type Filter struct {
 	Caller string // caller number, exact
 	// Customer is a customer id from the config.
 	Customer string
-	// Q searches, case-insensitively for ASCII, for a substring of the
-	// caller's number, the caller's name, the transcript and the id of the
-	// engineer who answered.
+	// Q searches, ignoring case, for a substring of the caller's number,
+	// the caller's name, the transcript and the id of the engineer who
+	// answered: through a trigram index from three characters on
+	// (incidents_search.go), by LIKE below that (ASCII case only, on
+	// SQLite).
 	Q string
 	// QEngineers widens Q: incidents answered by one of these engineer ids
 	// match too (the web page passes the engineers whose name contains Q).
