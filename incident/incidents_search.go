@@ -35,6 +35,11 @@ const (
 // about 0.3 µs, so around here both take a few milliseconds.
 const denseMatches = 2000
 
+// likeMatches is how many matches CountMatching counts of a search without
+// a trigram index (a query of one or two characters, or PostgreSQL without
+// pg_trgm), each found by reading rows.
+const likeMatches = 200
+
 // minTrigramQuery is the shortest query a trigram index can answer: a
 // shorter one has no trigram and is looked up with LIKE.
 const minTrigramQuery = 3
@@ -146,10 +151,11 @@ func searchTerms(q string, dialect store.Dialect, mode searchMode) ([]string, []
 // and Offset ignored), reading at most about bound+1 of them, so that it
 // costs milliseconds whatever the table holds. When exact is false there
 // are at least n: n is bound+1 when more than bound match. A search reads
-// at most min(bound, denseMatches)+1 rows: on PostgreSQL, more matches
-// make n that many; on SQLite, when the search's words are in more calls
-// than that and other filters are set too, n counts those of the newest
-// that many such calls that pass them.
+// at most min(bound, denseMatches)+1 matching rows (min(bound,
+// likeMatches)+1 without a trigram index): more matches make n that many;
+// on SQLite, when the search's words are in more calls than that and other
+// filters are set too, n counts those of the newest that many such calls
+// that pass them.
 func (s *Incidents) CountMatching(ctx context.Context, f Filter, bound int) (n int, exact bool, err error) {
 	f.Before, f.After = nil, nil
 	q := strings.TrimSpace(f.Q)
@@ -158,10 +164,15 @@ func (s *Incidents) CountMatching(ctx context.Context, f Filter, bound int) (n i
 		n, exact, err = s.countFTS(ctx, f, q, bound)
 	} else if err == nil {
 		read := bound + 1
-		if mode == searchTrigram {
+		switch {
+		case mode == searchTrigram:
 			// PostgreSQL rechecks each of the index's matches in its row,
 			// about 3 µs each: it reads at most denseMatches+1 of them.
 			read = min(bound, denseMatches) + 1
+		case q != "":
+			// LIKE finds its matches by reading rows: counting stops at a
+			// few pages' worth, as many rows as the page read times four.
+			read = min(bound, likeMatches) + 1
 		}
 		where, args := f.where(s.db.Dialect(), mode)
 		n, err = s.count(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM incidents`+where+` LIMIT ?) AS matching`, append(args, read)...)
