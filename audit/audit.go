@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/hotline-dev/hotline/store"
@@ -68,11 +69,26 @@ func NewLog(db *store.DB) *Log { return &Log{db: db} }
 // List returns the newest limit entries, newest first; limit <= 0 returns
 // them all.
 func (l *Log) List(ctx context.Context, limit int) ([]Entry, error) {
-	const list = `SELECT id, at, actor, action, detail FROM audit_log ORDER BY id DESC LIMIT ?`
+	return l.ListPage(ctx, 0, 0, limit)
+}
+
+// ListPage pages through the log by entry id (keyset paging, as fast on
+// the last page as on the first), newest first: with before > 0 the limit
+// entries older than entry before, with after > 0 the limit entries just
+// newer than entry after (still newest first), else the newest limit;
+// limit <= 0 means no limit.
+func (l *Log) ListPage(ctx context.Context, before, after int64, limit int) ([]Entry, error) {
 	if limit <= 0 {
 		limit = math.MaxInt64 // no limit, in a form SQLite and PostgreSQL both take
 	}
-	rows, err := l.db.QueryContext(ctx, list, limit)
+	q, args := `SELECT id, at, actor, action, detail FROM audit_log ORDER BY id DESC LIMIT ?`, []any{limit}
+	switch {
+	case before > 0:
+		q, args = `SELECT id, at, actor, action, detail FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?`, []any{before, limit}
+	case after > 0:
+		q, args = `SELECT id, at, actor, action, detail FROM audit_log WHERE id > ? ORDER BY id LIMIT ?`, []any{after, limit}
+	}
+	rows, err := l.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("audit: list: %w", err)
 	}
@@ -89,6 +105,9 @@ func (l *Log) List(ctx context.Context, limit int) ([]Entry, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("audit: list: %w", err)
+	}
+	if after > 0 {
+		slices.Reverse(out)
 	}
 	return out, nil
 }

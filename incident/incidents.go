@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hotline-dev/hotline/audit"
@@ -135,6 +136,9 @@ type Update struct {
 // Incidents stores incidents and their timelines.
 type Incidents struct {
 	db *store.DB
+	// trigram caches TrigramSearch on PostgreSQL: 0 not read yet, 1 the
+	// index is there, 2 it is not.
+	trigram atomic.Int32
 }
 
 // NewIncidents returns the incident store over db.

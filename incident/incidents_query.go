@@ -25,9 +25,11 @@ type Filter struct {
 	Caller string // caller number, exact
 	// Customer is a customer id from the config.
 	Customer string
-	// Q searches, case-insensitively for ASCII, for a substring of the
-	// caller's number, the caller's name, the transcript and the id of the
-	// engineer who answered.
+	// Q searches, ignoring case, for a substring of the caller's number,
+	// the caller's name, the transcript and the id of the engineer who
+	// answered: through a trigram index from three characters on
+	// (incidents_search.go), by LIKE below that (ASCII case only, on
+	// SQLite).
 	Q string
 	// QEngineers widens Q: incidents answered by one of these engineer ids
 	// match too (the web page passes the engineers whose name contains Q).
@@ -35,6 +37,10 @@ type Filter struct {
 	// Before, when set, keeps only incidents older than that position in
 	// the newest-first order: keyset paging, as fast on page 1000 as on 1.
 	Before *Cursor
+	// After, when set, keeps only incidents newer than that position, and
+	// FindIncidents returns the oldest Limit of them (still newest first):
+	// the page before a page. Before and After together are not supported.
+	After  *Cursor
 	Limit  int // default 50, at most 1000
 	Offset int
 }
@@ -101,9 +107,32 @@ func (s *Incidents) EachIncident(ctx context.Context, f Filter, fn func(Incident
 }
 
 func (s *Incidents) eachIncident(ctx context.Context, f Filter, limit int, fn func(Incident) error) error {
-	where, args := f.where(s.db.Dialect())
-	q := `SELECT ` + incidentColumns + ` FROM incidents` + where +
-		` ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?`
+	if f.After != nil {
+		// Read upwards from the cursor, then hand the rows out newest first.
+		var up []Incident
+		err := s.walk(ctx, f, " ORDER BY started_at, id", limit, func(in Incident) error {
+			up = append(up, in)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for i := len(up) - 1; i >= 0; i-- {
+			if err := fn(up[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return s.walk(ctx, f, " ORDER BY started_at DESC, id DESC", limit, fn)
+}
+
+func (s *Incidents) walk(ctx context.Context, f Filter, order string, limit int, fn func(Incident) error) error {
+	where, args, err := s.where(ctx, f)
+	if err != nil {
+		return fmt.Errorf("incident: find incidents: %w", err)
+	}
+	q := `SELECT ` + incidentColumns + ` FROM incidents` + where + order + ` LIMIT ? OFFSET ?`
 	// The call log's filters combine into hundreds of statements: they run
 	// unprepared (SQL()), so they never crowd the call path's statements
 	// out of the store's cache.
@@ -208,7 +237,9 @@ func (s *Incidents) IncidentByCallSid(ctx context.Context, callSid string) (Inci
 	return s.Incident(ctx, id)
 }
 
-func (f Filter) where(dialect store.Dialect) (string, []any) {
+// where is f as a WHERE clause with its arguments; search says how Q is
+// looked up (searchLike, searchFTS5 or searchTrigram).
+func (f Filter) where(dialect store.Dialect, search searchMode) (string, []any) {
 	var conds []string
 	var args []any
 	add := func(cond string, a ...any) {
@@ -244,18 +275,12 @@ func (f Filter) where(dialect store.Dialect) (string, []any) {
 		at := ms(f.Before.StartedAt)
 		add("started_at <= ? AND (started_at < ? OR id < ?)", at, at, f.Before.ID)
 	}
+	if f.After != nil {
+		at := ms(f.After.StartedAt)
+		add("started_at >= ? AND (started_at > ? OR id > ?)", at, at, f.After.ID)
+	}
 	if q := strings.TrimSpace(f.Q); q != "" {
-		like := "%" + escapeLike(q) + "%"
-		// SQLite's LIKE ignores ASCII case; PostgreSQL's needs ILIKE.
-		op := "LIKE"
-		if dialect == store.Postgres {
-			op = "ILIKE"
-		}
-		or := []string{
-			`from_number ` + op + ` ? ESCAPE '\'`, `caller_name ` + op + ` ? ESCAPE '\'`,
-			`transcript ` + op + ` ? ESCAPE '\'`, `answered_by ` + op + ` ? ESCAPE '\'`,
-		}
-		qargs := []any{like, like, like, like}
+		or, qargs := searchTerms(q, dialect, search)
 		if len(f.QEngineers) > 0 {
 			or = append(or, "answered_by IN "+store.Placeholders(1, len(f.QEngineers)))
 			for _, e := range f.QEngineers {

@@ -100,7 +100,7 @@ func TestDisableAndRemoveEndAccessAtOnce(t *testing.T) {
 		if e := s.lastAudit(); e.Actor != "web:root" || e.Action != ActionUserDisable || e.Detail != "ann" {
 			t.Errorf("audit after disable: %+v", e)
 		}
-		if _, page, _ := s.get(root, "/users"); !strings.Contains(page, "<td>ann</td><td>manager</td>") || !strings.Contains(page, "disabled") || !strings.Contains(page, `aria-label="Enable ann"`) {
+		if _, page, _ := s.get(root, "/users"); !strings.Contains(page, `<td data-label="Name">ann</td><td data-label="Role">manager</td>`) || !strings.Contains(page, "disabled") || !strings.Contains(page, `aria-label="Enable ann"`) {
 			t.Errorf("the users page does not show ann disabled:\n%s", page)
 		}
 
@@ -127,7 +127,7 @@ func TestDisableAndRemoveEndAccessAtOnce(t *testing.T) {
 		if e := s.lastAudit(); e.Actor != "web:root" || e.Action != ActionUserRemove || e.Detail != "ann" {
 			t.Errorf("audit after remove: %+v", e)
 		}
-		if _, page, _ := s.get(root, "/users"); strings.Contains(page, "<td>ann</td>") {
+		if _, page, _ := s.get(root, "/users"); strings.Contains(page, `<td data-label="Name">ann</td>`) {
 			t.Errorf("ann still listed after removal")
 		}
 		code, page := s.postBody(root, "/users/remove", url.Values{"username": {"ann"}})

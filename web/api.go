@@ -88,12 +88,17 @@ func RequireAPIUser(guard *Guard, sessions SessionReader, log zerolog.Logger) fu
 
 // HandleAPIIncidents serves GET /api/v1/incidents: newest first, filtered by
 // status, state (open, acknowledged, resolved), kind (call, alert), team,
-// from, to (RFC 3339) and limit; events left out.
+// from, to (RFC 3339) and limit; events left out. A page that is not the
+// last carries next_cursor, which cursor= takes to read the next one.
 func HandleAPIIncidents(incidents IncidentReader, log zerolog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		f := incident.Filter{Status: q.Get("status"), Team: q.Get("team"), Caller: q.Get("caller"), Customer: q.Get("customer"),
 			State: q.Get("state"), Kind: q.Get("kind")}
+		if f.Status != "" && statusLabel(f.Status) == f.Status {
+			writeJSONError(w, http.StatusBadRequest, "status: in_progress, answered, voicemail, abandoned or missed")
+			return
+		}
 		if !slices.Contains([]string{"", incident.StateOpen, incident.StateAcknowledged, incident.StateResolved}, f.State) {
 			writeJSONError(w, http.StatusBadRequest, "state: open, acknowledged or resolved")
 			return
@@ -111,21 +116,38 @@ func HandleAPIIncidents(incidents IncidentReader, log zerolog.Logger) http.Handl
 			writeJSONError(w, http.StatusBadRequest, "to: "+err.Error())
 			return
 		}
+		limit := 50
 		if s := q.Get("limit"); s != "" {
-			if f.Limit, err = strconv.Atoi(s); err != nil || f.Limit < 1 || f.Limit > 1000 {
+			if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > 1000 {
 				writeJSONError(w, http.StatusBadRequest, "limit: a whole number from 1 to 1000")
 				return
 			}
 		}
+		if s := q.Get("cursor"); s != "" {
+			c, err := incident.ParseCursor(s)
+			if err != nil {
+				writeJSONError(w, http.StatusBadRequest, "cursor: not a next_cursor this API gave")
+				return
+			}
+			f.Before = &c
+		}
+		f.Limit = limit + 1 // one more tells whether there is a next page
 		list, err := incidents.FindIncidents(r.Context(), f)
 		if err != nil {
 			log.Error().Err(err).Msg("api: find incidents")
 			writeJSONError(w, http.StatusServiceUnavailable, "the call log is unavailable")
 			return
 		}
+		var next *string
+		if len(list) > limit {
+			list = list[:limit]
+			c := incident.CursorOf(list[limit-1]).String()
+			next = &c
+		}
 		writeJSON(w, http.StatusOK, struct {
-			Incidents []incident.Incident `json:"incidents"`
-		}{list})
+			Incidents  []incident.Incident `json:"incidents"`
+			NextCursor *string             `json:"next_cursor"`
+		}{list, next})
 	})
 }
 

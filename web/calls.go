@@ -30,13 +30,25 @@ type callsPage struct {
 	States    []option
 	Customers []option // empty when the config has no customers
 	Calls     []callRow
-	Older     string // link to the next (older) page; empty on the last
-	Newest    string // link back to the first page; empty on it
-	CSV       string
+	// Count says how many calls match the filters: "1,234 calls", or
+	// "more than 10,000 calls" past CountBound.
+	Count  string
+	Older  string // link to the next (older) page; empty on the last
+	Newer  string // link to the page before (newer); empty on the first
+	Newest string // link back to the first page; empty on it
+	CSV    string
 }
+
+// CountBound is how far the call log counts the calls that match: past it,
+// the page says "more than 10,000 calls". Counting reads one index entry
+// per call, so an exact count of a million would cost about a second.
+const CountBound = 10000
 
 // callForm is the filter form as the user typed it.
 type callForm struct{ From, To, Team, Status, State, Caller, Customer, Q string }
+
+// Active reports whether any filter is set.
+func (f callForm) Active() bool { return f != callForm{} }
 
 type option struct {
 	Value, Label string
@@ -96,7 +108,8 @@ func (s *Site) parseCallFilter(q url.Values) (incident.Filter, callForm, string)
 }
 
 // handleCalls serves / : the call log, newest first, 50 a page, with the
-// filters as query parameters and keyset paging ("before").
+// filters as query parameters, keyset paging both ways ("before" for older
+// calls, "after" for newer ones) and the number of calls that match.
 func (s *Site) handleCalls() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -123,29 +136,22 @@ func (s *Site) handleCalls() http.Handler {
 			s.render(w, r, http.StatusBadRequest, "calls.html", p)
 			return
 		}
-		if b := q.Get("before"); b != "" {
-			c, err := incident.ParseCursor(b)
-			if err != nil {
-				p.Error = "The page link is damaged; showing the newest calls."
-			} else {
-				f.Before = &c
-			}
-			p.Newest = withQuery("/", filters)
-		}
-		f.Limit = PageSize + 1
-		list, err := s.Incidents.FindIncidents(r.Context(), f)
+		list, err := s.callsPageRows(r, &p, f, filters)
 		if err != nil {
 			s.unavailable(w, r, "call log", err)
 			return
 		}
-		if len(list) > PageSize {
-			list = list[:PageSize]
-			older := url.Values{}
-			for k, v := range filters {
-				older[k] = v
+		if p.Newest == "" && p.Older == "" {
+			// The only page: it holds every match, and counting them again
+			// would read as many rows as it did.
+			p.Count = callCount(len(list), true)
+		} else {
+			n, exact, err := s.Incidents.CountMatching(r.Context(), f, CountBound)
+			if err != nil {
+				s.unavailable(w, r, "call log", err)
+				return
 			}
-			older.Set("before", incident.CursorOf(list[len(list)-1]).String())
-			p.Older = withQuery("/", older)
+			p.Count = callCount(n, exact)
 		}
 		loc := s.loc()
 		for _, in := range list {
@@ -153,6 +159,85 @@ func (s *Site) handleCalls() http.Handler {
 		}
 		s.render(w, r, http.StatusOK, "calls.html", p)
 	})
+}
+
+// callsPageRows reads the page of calls the request's cursor names (none:
+// the newest; before=: the page below; after=: the page above) and sets
+// the page's links to its neighbours.
+func (s *Site) callsPageRows(r *http.Request, p *callsPage, f incident.Filter, filters url.Values) ([]incident.Incident, error) {
+	q := r.URL.Query()
+	link := func(key string, in incident.Incident) string {
+		v := url.Values{}
+		for k, vs := range filters {
+			v[k] = vs
+		}
+		v.Set(key, incident.CursorOf(in).String())
+		return withQuery("/", v)
+	}
+	cursor := func(key string) *incident.Cursor {
+		b := q.Get(key)
+		if b == "" {
+			return nil
+		}
+		c, err := incident.ParseCursor(b)
+		if err != nil {
+			p.Error = "The page link is damaged; showing the newest calls."
+			return nil
+		}
+		return &c
+	}
+	f.Limit = PageSize + 1
+	if f.After = cursor("after"); f.After != nil {
+		list, err := s.Incidents.FindIncidents(r.Context(), f)
+		if err != nil {
+			return nil, err
+		}
+		if len(list) > PageSize {
+			// The extra row is the newest: there is a page above this one.
+			list = list[1:]
+			p.Newer, p.Older, p.Newest = link("after", list[0]), link("before", list[len(list)-1]), withQuery("/", filters)
+			return list, nil
+		}
+		// Fewer than a page above the cursor: the newest page it is.
+		f.After = nil
+	} else if f.Before = cursor("before"); f.Before != nil {
+		p.Newest = withQuery("/", filters)
+	}
+	list, err := s.Incidents.FindIncidents(r.Context(), f)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) > PageSize {
+		list = list[:PageSize]
+		p.Older = link("before", list[len(list)-1])
+	}
+	if f.Before != nil && len(list) > 0 {
+		p.Newer = link("after", list[0])
+	}
+	return list, nil
+}
+
+// callCount is how many calls match, in words (see
+// incident.Incidents.CountMatching for when it is not exact).
+func callCount(n int, exact bool) string {
+	switch {
+	case !exact && n > CountBound:
+		return "More than " + thousands(CountBound) + " calls"
+	case !exact:
+		return "At least " + thousands(n) + " calls"
+	case n == 1:
+		return "1 call"
+	}
+	return thousands(n) + " calls"
+}
+
+// thousands writes n with commas between groups of three digits.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func (s *Site) callRow(cfg *config.Config, loc *time.Location, in incident.Incident) callRow {

@@ -218,6 +218,9 @@ func (fakeLog) FindIncidents(context.Context, incident.Filter) ([]incident.Incid
 func (fakeLog) EachIncident(context.Context, incident.Filter, func(incident.Incident) error) error {
 	return nil
 }
+func (fakeLog) CountMatching(context.Context, incident.Filter, int) (int, bool, error) {
+	return 0, false, nil
+}
 func (fakeLog) Stats(context.Context, time.Time, time.Time, *time.Location) (incident.Stats, error) {
 	return incident.Stats{}, nil
 }

@@ -35,6 +35,7 @@ var staticFS embed.FS
 type IncidentLog interface {
 	IncidentReader
 	EachIncident(ctx context.Context, f incident.Filter, fn func(incident.Incident) error) error
+	CountMatching(ctx context.Context, f incident.Filter, bound int) (n int, more bool, err error)
 	Stats(ctx context.Context, from, to time.Time, loc *time.Location) (incident.Stats, error)
 	SetNote(ctx context.Context, id int64, note, actor string, at time.Time) error
 	Lifecycle
@@ -66,7 +67,7 @@ type OverrideStore interface {
 // AuditLog is the audit log, read by its page; every store writes its own
 // entries.
 type AuditLog interface {
-	List(ctx context.Context, limit int) ([]audit.Entry, error)
+	ListPage(ctx context.Context, before, after int64, limit int) ([]audit.Entry, error)
 }
 
 // Announcer posts and lists announcements.

@@ -160,6 +160,12 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 		return nil, err
 	}
 	incidents := incident.NewIncidents(a.db)
+	if indexed, err := incidents.TrigramSearch(ctx); err != nil {
+		log.Warn().Err(err).Msg("call log search: cannot tell whether it has a trigram index")
+	} else if !indexed {
+		log.Warn().Msg("call log search has no trigram index (PostgreSQL's pg_trgm extension could not be created at migration): " +
+			"a search that matches little reads every incident; CREATE EXTENSION pg_trgm as a superuser and create the index of incident/migrations/postgres/00008_incident_search.sql")
+	}
 	writer, err := incident.NewWriter(incidents, o.spoolPath(), writeWait, log)
 	if err != nil {
 		a.Close()

@@ -445,11 +445,13 @@ func TestWebPagesAtScale(t *testing.T) {
 	}{
 		{"call log, first page", "/", 100 * time.Millisecond},
 		{"call log, second page", "", 100 * time.Millisecond}, // filled in from the first page's Older link
+		{"call log, newer page", "", 100 * time.Millisecond},  // filled in from the second page's Newer link
 		{"call log, team=desk&status=missed", "/?team=desk&status=missed", 100 * time.Millisecond},
 		{"call log, from/to one week, team=ops", "/?team=ops&from=" + today.AddDate(0, 0, -7).Format(time.DateOnly) + "&to=" + today.Format(time.DateOnly), 100 * time.Millisecond},
 		{"call log, caller=+15551000042", "/?caller=%2B15551000042", 100 * time.Millisecond},
-		{"call log, q=VPN (search, common)", "/?q=VPN", 0},
-		{"call log, q=no-such-words (search, scans all)", "/?q=no-such-words", 0},
+		{"call log, q=VPN (search, common)", "/?q=VPN", 100 * time.Millisecond},
+		{"call log, q=VPN&team=ops (search and a filter)", "/?q=VPN&team=ops", 100 * time.Millisecond},
+		{"call log, q=no-such-words (search that matches nothing)", "/?q=no-such-words", 100 * time.Millisecond},
 		{"stats, 90 days", "/stats?from=" + from90 + "&to=" + today.Format(time.DateOnly), 100 * time.Millisecond},
 		{"API stats, 90 days", "/api/v1/stats?from=" + from90 + "&to=" + today.Format(time.DateOnly), 100 * time.Millisecond},
 		{"stats, 400 days", "/stats?from=" + today.AddDate(0, 0, -399).Format(time.DateOnly) + "&to=" + today.Format(time.DateOnly), 0},
@@ -457,15 +459,27 @@ func TestWebPagesAtScale(t *testing.T) {
 	measure := func(db string) map[string][2]time.Duration {
 		c := serveForBench(t, db)
 		out := map[string][2]time.Duration{}
+		// link is the href of a page's link that starts so, "" if none.
+		link := func(path, start string) string {
+			_, body := c.get(t, path)
+			j := strings.Index(body, `href="`+start)
+			if j < 0 {
+				return ""
+			}
+			return strings.ReplaceAll(body[j+6:j+6+strings.Index(body[j+6:], `"`)], "&amp;", "&")
+		}
 		for i, p := range pages {
 			if p.path == "" {
-				_, body := c.get(t, "/")
-				j := strings.Index(body, `href="/?before=`)
-				if j < 0 {
+				switch p.name {
+				case "call log, second page":
+					pages[i].path = link("/", "/?before=")
+				case "call log, newer page": // the third page's Newer link
+					pages[i].path = link(link(link("/", "/?before="), "/?before="), "/?after=")
+				}
+				if pages[i].path == "" {
 					out[p.name] = [2]time.Duration{}
 					continue
 				}
-				pages[i].path = strings.ReplaceAll(body[j+6:j+6+strings.Index(body[j+6:], `"`)], "&amp;", "&")
 				p = pages[i]
 			}
 			var server, wall []time.Duration
