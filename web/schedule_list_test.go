@@ -187,6 +187,8 @@ func TestScheduleFilterAndLegend(t *testing.T) {
 			`class="other"><title>Tue 24 Nov 10:00 – Wed 25 Nov 09:00: Bob Brown</title>`,
 			`class="other override"><title>Wed 25 Nov 09:00 – Wed 25 Nov 17:00: Carol Chen</title>`,
 			`<a href="/schedules">Show everyone</a>`,
+			// Labels on the grey stretches are dark, as their contrast needs.
+			`text-anchor="start" class="other">Bob Brown</text>`,
 		} {
 			if !strings.Contains(body, want) {
 				t.Errorf("filtered page lacks %q", want)
@@ -194,7 +196,7 @@ func TestScheduleFilterAndLegend(t *testing.T) {
 		}
 		sameLines(t, "Operations legend, Alice only", legend(body)["Operations"], []string{"p2: Alice Adams", "other: someone else", "override: outlined: an override"})
 		// The overrides and the chain now are not filtered.
-		if !strings.Contains(body, "<strong>Bob Brown</strong>") || !strings.Contains(body, `<td data-label="Covered by">Carol Chen`) {
+		if !strings.Contains(body, "<strong>Bob Brown</strong>") || !strings.Contains(body, `<td data-label="Covered by"><span>Carol Chen`) {
 			t.Errorf("the filter hid the chain now or the overrides")
 		}
 
