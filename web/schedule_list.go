@@ -96,8 +96,8 @@ func shiftLines(cfg *config.Config, idx *schedules.OverrideIndex, byID map[int64
 
 // overlaps finds the pairs of overrides in list that cover one rotation at
 // the same time after now, and says which of each pair is rung there
-// (schedules.Wins: the newer). It also returns the ids of the overrides in
-// such a pair.
+// (schedules.Wins: the newer), on the rotation's wall clock (loc when it
+// has no zone). It also returns the ids of the overrides in such a pair.
 func overlaps(cfg *config.Config, list []schedules.Override, now time.Time, loc *time.Location) ([]overlapNote, map[int64]bool) {
 	var notes []overlapNote
 	marked := map[int64]bool{}
@@ -115,9 +115,13 @@ func overlaps(cfg *config.Config, list []schedules.Override, now time.Time, loc 
 				win, lose = b, a
 			}
 			marked[a.ID], marked[b.ID] = true, true
+			zone := loc // the rotation's, as in the list of shifts
+			if rot, ok := cfg.Rotation(a.Rotation); ok && rot.Location != nil {
+				zone = rot.Location
+			}
 			notes = append(notes, overlapNote{Text: "Overrides " + strconv.FormatInt(lose.ID, 10) + " (" + engineerName(cfg, lose.Engineer) +
 				") and " + strconv.FormatInt(win.ID, 10) + " (" + engineerName(cfg, win.Engineer) + ") both cover " + a.Rotation + " " +
-				shiftSpan(later(from, now), to, loc) + ": override " + strconv.FormatInt(win.ID, 10) + ", the newer, is the one rung there."})
+				shiftSpan(later(from, now), to, zone) + ": override " + strconv.FormatInt(win.ID, 10) + ", the newer, is the one rung there."})
 		}
 	}
 	return notes, marked
