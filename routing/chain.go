@@ -110,8 +110,15 @@ func ResolveChain(cfg *config.Config, idx *schedules.OverrideIndex, team string,
 }
 
 func resolveStep(cfg *config.Config, idx *schedules.OverrideIndex, es config.EscalationStep, at time.Time) (engineer, source string) {
+	engineer, source, _ = stepAt(cfg, idx, es, at)
+	return engineer, source
+}
+
+// stepAt is resolveStep that also names the rotation the engineer comes
+// from ("" for a fixed engineer).
+func stepAt(cfg *config.Config, idx *schedules.OverrideIndex, es config.EscalationStep, at time.Time) (engineer, source, rotation string) {
 	if es.Engineer != "" {
-		return es.Engineer, "engineer"
+		return es.Engineer, "engineer", ""
 	}
 	for _, id := range es.Rotations {
 		rot, ok := cfg.Rotation(id)
@@ -121,11 +128,11 @@ func resolveStep(cfg *config.Config, idx *schedules.OverrideIndex, es config.Esc
 		// The first active rotation wins, even when it names nobody.
 		eng, src, ok := schedules.OnCall(rot, idx, at)
 		if !ok {
-			return "", ""
+			return "", "", ""
 		}
-		return eng, src
+		return eng, src, id
 	}
-	return "", ""
+	return "", "", ""
 }
 
 // Segment is a stretch of time over which a team's chain stays the same.

@@ -45,11 +45,7 @@ func NewOverrideIndex(list []Override) *OverrideIndex {
 
 // newer reports whether override i wins over override j where both apply.
 func (x *OverrideIndex) newer(i, j int) bool {
-	a, b := x.overrides[i], x.overrides[j]
-	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-		return c > 0
-	}
-	return a.ID > b.ID
+	return Wins(x.overrides[i], x.overrides[j])
 }
 
 // flatten sweeps the edges of one rotation's overrides in time order,
@@ -154,4 +150,26 @@ func (h *recency) Pop() any {
 	v := h.ids[n]
 	h.ids = h.ids[:n]
 	return v
+}
+
+// Wins reports whether override a wins over b where both cover their
+// rotation: the one created later, the higher id on a tie (README
+// "Overrides"). OverrideIndex resolves overlaps this way.
+func Wins(a, b Override) bool {
+	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		return c > 0
+	}
+	return a.ID > b.ID
+}
+
+// Overlapping returns the overrides of list, other than o itself (by id),
+// that cover o's rotation for some of [o.From, o.To), in list's order.
+func Overlapping(list []Override, o Override) []Override {
+	var out []Override
+	for _, x := range list {
+		if x.ID != o.ID && x.Rotation == o.Rotation && x.From.Before(o.To) && o.From.Before(x.To) {
+			out = append(out, x)
+		}
+	}
+	return out
 }

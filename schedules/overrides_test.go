@@ -192,3 +192,41 @@ func BenchmarkOverrideIndexAt(b *testing.B) {
 		})
 	}
 }
+
+// TestOverlappingAndWins: overlapping means the same rotation and some
+// common time (touching ends do not overlap); the later created wins, the
+// higher id on a tie, as the index resolves them.
+func TestOverlappingAndWins(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 11, 25, h, 0, 0, 0, time.UTC) }
+	made := at(0)
+	list := []Override{
+		{ID: 1, Rotation: "r", Engineer: "carol", From: at(9), To: at(17), CreatedAt: made},
+		{ID: 2, Rotation: "r", Engineer: "alice", From: at(12), To: at(20), CreatedAt: made},
+		{ID: 3, Rotation: "r", Engineer: "bob", From: at(17), To: at(18), CreatedAt: made.Add(-time.Hour)},
+		{ID: 4, Rotation: "other", Engineer: "bob", From: at(9), To: at(17), CreatedAt: made},
+	}
+	ids := func(os []Override) (out []int64) {
+		for _, o := range os {
+			out = append(out, o.ID)
+		}
+		return out
+	}
+	if got := ids(Overlapping(list, list[0])); !slices.Equal(got, []int64{2}) {
+		t.Errorf("override 1 overlaps %v, want [2]", got)
+	}
+	if got := ids(Overlapping(list, list[1])); !slices.Equal(got, []int64{1, 3}) {
+		t.Errorf("override 2 overlaps %v, want [1 3]", got)
+	}
+	if !Wins(list[1], list[0]) || Wins(list[0], list[1]) {
+		t.Errorf("on a tie of created_at the higher id should win")
+	}
+	if !Wins(list[1], list[2]) || Wins(list[2], list[1]) {
+		t.Errorf("the later created should win")
+	}
+	idx := NewOverrideIndex(list)
+	for h, want := range map[int]string{10: "carol", 13: "alice", 17: "alice", 19: "alice"} {
+		if o, _ := idx.At("r", at(h)); o.Engineer != want {
+			t.Errorf("at %d:00 the index names %q, want %q (Wins)", h, o.Engineer, want)
+		}
+	}
+}

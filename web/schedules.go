@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,12 @@ type schedulesPage struct {
 	Rotations []option
 	Engineers []option
 	Form      overrideForm
+	// Filter is the engineer whose shifts alone are listed (?engineer=),
+	// FilterName their name; Shown offers every engineer for it.
+	Filter, FilterName string
+	Shown              []option
+	// Overlaps warns of overrides of one rotation that cover the same time.
+	Overlaps []overlapNote
 	// Calendars lists the feeds that can get a link ("team:ops", ...);
 	// CalendarURL is a link just made, shown for calendarLinkTTL.
 	Calendars   []option
@@ -41,6 +48,8 @@ type teamSchedule struct {
 	ID, Name string
 	Now      []stepRow
 	Timeline Chart
+	Legend   []legendItem
+	Shifts   []shiftLine // the upcoming shifts, of the filter's engineer only when one is chosen
 	Segments []segmentRow
 	Gaps     []segmentRow
 }
@@ -61,6 +70,7 @@ type overrideRow struct {
 	Rotation, Engineer, From, To string
 	Reason, CreatedBy            string
 	Active                       bool
+	Overlaps                     bool // another override of the rotation covers some of its time
 }
 
 type overrideForm struct{ Rotation, Engineer, From, To, Reason string }
@@ -101,10 +111,31 @@ func (s *Site) renderSchedules(w http.ResponseWriter, r *http.Request, status in
 	}
 	p := schedulesPage{Page: pageOf(r, "Schedules", "schedules"), Now: now.In(loc).Format(dateTimeLayout + " MST"), Form: form}
 	p.Error = refusal
+	if p.Filter = r.URL.Query().Get("engineer"); p.Filter != "" {
+		if e, ok := cfg.Engineer(p.Filter); ok {
+			p.FilterName = e.Name
+		} else {
+			status, p.Error, p.Filter = http.StatusBadRequest, "There is no engineer "+strconv.Quote(p.Filter)+": every engineer's shifts are shown.", ""
+		}
+	}
+	p.Shown = append(p.Shown, option{Value: "", Label: "Every engineer", Selected: p.Filter == ""})
+	for _, e := range cfg.Engineers {
+		p.Shown = append(p.Shown, option{Value: e.ID, Label: e.Name, Selected: e.ID == p.Filter})
+	}
+	byID := map[int64]schedules.Override{}
+	for _, o := range list {
+		byID[o.ID] = o
+	}
+	var marked map[int64]bool
+	p.Overlaps, marked = overlaps(cfg, list, now, loc)
 	end := now.Add(ScheduleDays * 24 * time.Hour)
 	for _, t := range cfg.Teams {
-		ts, err := s.teamSchedule(cfg, idx, t, now, end)
+		ts, err := s.teamSchedule(cfg, idx, t, now, end, p.Filter)
 		if err != nil {
+			s.unavailable(w, r, "schedule", err)
+			return
+		}
+		if ts.Shifts, err = shiftLines(cfg, idx, byID, t.ID, p.Filter, loc, now, end); err != nil {
 			s.unavailable(w, r, "schedule", err)
 			return
 		}
@@ -126,7 +157,7 @@ func (s *Site) renderSchedules(w http.ResponseWriter, r *http.Request, status in
 		}
 		p.Overrides = append(p.Overrides, overrideRow{ID: o.ID, Rotation: o.Rotation, Engineer: engineerName(cfg, o.Engineer),
 			From: o.From.In(loc).Format(dateTimeLayout), To: o.To.In(loc).Format(dateTimeLayout),
-			Reason: o.Reason, CreatedBy: o.CreatedBy, Active: !o.From.After(now)})
+			Reason: o.Reason, CreatedBy: o.CreatedBy, Active: !o.From.After(now), Overlaps: marked[o.ID]})
 	}
 	for _, rot := range cfg.Rotations {
 		p.Rotations = append(p.Rotations, option{Value: rot.ID, Label: rot.ID, Selected: rot.ID == form.Rotation})
@@ -210,7 +241,9 @@ func (s *Site) handleRotateCalendar() http.Handler {
 
 // teamSchedule resolves a team's chain over [from, to) once per stretch in
 // which no rotation, window or override of the team changes its answer.
-func (s *Site) teamSchedule(cfg *config.Config, idx *schedules.OverrideIndex, t config.Team, from, to time.Time) (teamSchedule, error) {
+// When mine names an engineer, the stretches in which someone else is rung
+// first are drawn grey, so theirs stand out.
+func (s *Site) teamSchedule(cfg *config.Config, idx *schedules.OverrideIndex, t config.Team, from, to time.Time, mine string) (teamSchedule, error) {
 	loc := s.loc()
 	ts := teamSchedule{ID: t.ID, Name: t.Name}
 	chain, err := routing.ResolveChain(cfg, idx, t.ID, from)
@@ -230,6 +263,7 @@ func (s *Site) teamSchedule(cfg *config.Config, idx *schedules.OverrideIndex, t 
 	x := func(t time.Time) float64 { return left + (w-left)*t.Sub(from).Seconds()/span }
 	ts.Timeline = Chart{Title: "On call for " + t.Name + " over the next 14 days", W: w, H: h}
 	colour := map[string]int{}
+	var outlined, gap bool
 	for _, sg := range segs {
 		row := segmentRow{From: sg.From.In(loc).Format("Mon 2 Jan 15:04"), To: sg.To.In(loc).Format("Mon 2 Jan 15:04")}
 		var names []string
@@ -238,25 +272,44 @@ func (s *Site) teamSchedule(cfg *config.Config, idx *schedules.OverrideIndex, t 
 			row.Override = row.Override || strings.HasPrefix(st.Source, "override:")
 		}
 		row.Chain = strings.Join(names, " → ")
-		class, label := "gap", "nobody"
+		class, label, textClass := "gap", "nobody", ""
 		if len(sg.Chain) > 0 {
 			first := sg.Chain[0].Engineer
 			if _, ok := colour[first]; !ok {
 				colour[first] = len(colour) % 6
+				if mine == "" || first == mine {
+					ts.Legend = append(ts.Legend, legendItem{Class: fmt.Sprintf("p%d", colour[first]), Label: sg.Chain[0].Name})
+				}
 			}
 			class, label = fmt.Sprintf("p%d", colour[first]), sg.Chain[0].Name
+			if mine != "" && first != mine {
+				class, textClass = "other", "other"
+			}
 			if strings.HasPrefix(sg.Chain[0].Source, "override:") {
 				class += " override"
+				outlined = true
 			}
+		} else {
+			gap = true
 		}
 		tip := row.From + " – " + row.To + ": " + label
 		ts.Timeline.Bars = append(ts.Timeline.Bars, Rect{X: x(sg.From), Y: 4, W: x(sg.To) - x(sg.From), H: 30, Class: class, Tip: tip})
 		// A label gets about 10 units a character, its width at the
-		// enlarged size of a phone's layout (web/static/site.css).
+		// enlarged size of a phone's layout (web/static/site.css); a
+		// stretch too narrow for one is in the legend and the list.
 		if x(sg.To)-x(sg.From) > 60 {
-			ts.Timeline.Labels = append(ts.Timeline.Labels, Text{X: x(sg.From) + 4, Y: 24, Anchor: "start", Text: clip(label, int((x(sg.To)-x(sg.From))/10))})
+			ts.Timeline.Labels = append(ts.Timeline.Labels, Text{X: x(sg.From) + 4, Y: 24, Anchor: "start", Text: clip(label, int((x(sg.To)-x(sg.From))/10)), Class: textClass})
 		}
 		ts.Segments = append(ts.Segments, row)
+	}
+	if mine != "" {
+		ts.Legend = append(ts.Legend, legendItem{Class: "other", Label: "someone else"})
+	}
+	if outlined {
+		ts.Legend = append(ts.Legend, legendItem{Class: "override", Label: "outlined: an override"})
+	}
+	if gap {
+		ts.Legend = append(ts.Legend, legendItem{Class: "gap", Label: "nobody (gap)"})
 	}
 	for d := 0; d <= ScheduleDays; d++ {
 		day := from.In(loc)

@@ -159,6 +159,17 @@ func TestOncallAndOverrides(t *testing.T) {
 		if code != 0 || !strings.HasPrefix(stdout, "override 1: erin covers ops-primary") {
 			t.Fatalf("override add: %d %s %s", code, stdout, stderr)
 		}
+		if stderr != "" {
+			t.Errorf("the first override was warned about: %s", stderr)
+		}
+		_, stderr, code = runCLI(t, vars, "", "override", "add", "--rotation", "ops-primary", "--engineer", "erin",
+			"--from", "2026-11-29T23:00:00Z", "--to", "2026-11-30T02:00:00Z")
+		if want := "warning: override 2 overlaps override 1 (erin covers ops-primary from 2026-11-29T00:00:00Z to 2026-11-30T00:00:00Z); where both apply, override 2, the newer, is rung\n"; code != 0 || stderr != want {
+			t.Errorf("an overlapping override: exit %d, stderr %q, want 0 and %q", code, stderr, want)
+		}
+		if _, stderr, code = runCLI(t, vars, "", "override", "rm", "2"); code != 0 {
+			t.Fatalf("override rm 2: %d %s", code, stderr)
+		}
 		stdout, _, _ = runCLI(t, vars, "", "oncall", "--json", "--at", at, "--team", "ops")
 		if !strings.Contains(stdout, `"source": "override:1"`) || !strings.Contains(stdout, `"engineer": "erin"`) {
 			t.Errorf("override not in force:\n%s", stdout)

@@ -74,7 +74,27 @@ func overrideAdd(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "override %d: %s covers %s from %s to %s\n", added.ID, added.Engineer, added.Rotation,
 		added.From.Format(time.RFC3339), added.To.Format(time.RFC3339))
+	warnOverlaps(ctx, e, a.overrides, added)
 	return nil
+}
+
+// warnOverlaps tells, on stderr, which overrides of the same rotation cover
+// some of added's time, and which of each pair is rung there (the newer;
+// README "Overrides"). It is advice: a failure to read them is only said.
+func warnOverlaps(ctx context.Context, e env, st *schedules.Store, added schedules.Override) {
+	list, err := st.ListOverrides(ctx)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "warning: could not check for overlapping overrides: %v\n", err)
+		return
+	}
+	for _, o := range schedules.Overlapping(list, added) {
+		win := added
+		if schedules.Wins(o, added) {
+			win = o
+		}
+		fmt.Fprintf(e.stderr, "warning: override %d overlaps override %d (%s covers %s from %s to %s); where both apply, override %d, the newer, is rung\n",
+			added.ID, o.ID, o.Engineer, o.Rotation, o.From.Format(time.RFC3339), o.To.Format(time.RFC3339), win.ID)
+	}
 }
 
 func overrideList(ctx context.Context, e env, args []string) error {

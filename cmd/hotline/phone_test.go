@@ -175,6 +175,9 @@ func TestWebFitsAPhoneAndPassesAxe(t *testing.T) {
 	h.mustRun(nil, "override", "add", "--config", h.config, "--db", h.db, "--rotation", "ops-primary", "--engineer", "erin",
 		"--from", now.Add(2*time.Hour).Format(time.RFC3339), "--to", now.Add(50*time.Hour).Format(time.RFC3339),
 		"--reason", "Alice is at the customer's data centre in Frankfurt for the whole migration weekend")
+	// A second override over part of the first: the page warns of the overlap.
+	h.mustRun(nil, "override", "add", "--config", h.config, "--db", h.db, "--rotation", "ops-primary", "--engineer", "alice",
+		"--from", now.Add(24*time.Hour).Format(time.RFC3339), "--to", now.Add(26*time.Hour).Format(time.RFC3339), "--reason", "back for a day")
 	h.mustRun(nil, "announce", "--db", h.db, "--message", longWords, "--until", now.Add(4*time.Hour).Format(time.RFC3339))
 
 	b := newBrowser(t, h)
@@ -193,7 +196,15 @@ func TestWebFitsAPhoneAndPassesAxe(t *testing.T) {
 		}
 	}
 	b.phonePage(a, "stats", "/stats", http.StatusOK, "Calls per day", "Per team", "Per engineer", "Alice Adams")
-	b.phonePage(a, "schedules", "/schedules", http.StatusOK, "On call now", "Next 14 days", "Erin Evans", "Frankfurt", "Add an override")
+	b.phonePage(a, "schedules", "/schedules", http.StatusOK, "On call now", "Next 14 days", "Erin Evans", "Frankfurt", "Add an override",
+		"Upcoming shifts", "Erin Evans, ops-primary (override: Alice is at the customer", "Overlapping overrides", "outlined: an override")
+	// The filter, as a phone submits its form: only Erin's shifts.
+	b.do(chromedp.SetValue(chromedp.ID("f-engineer"), "erin"))
+	if code := b.submit(`form[action="/schedules"][method="get"] button`); code != http.StatusOK {
+		t.Errorf("filtering the schedules ended on %d", code)
+	}
+	b.wantText("schedules of one engineer", "Upcoming shifts of Erin Evans", "someone else", "Show everyone")
+	b.checkPhone(a, "schedules of one engineer")
 	if code := b.submit(`form[action="/schedules/calendar"] button`); code != http.StatusOK {
 		t.Errorf("making a calendar link ended on %d", code)
 	}
