@@ -48,11 +48,12 @@ const (
 type Announcements struct {
 	db  *store.DB
 	now func() time.Time
+	loc *time.Location // the zone of the times in audit details and refusals; UTC unless InZone
 }
 
 // NewAnnouncements returns the announcement store.
 func NewAnnouncements(db *store.DB, now func() time.Time) *Announcements {
-	return &Announcements{db: db, now: now}
+	return &Announcements{db: db, now: now, loc: time.UTC}
 }
 
 // AddAnnouncement posts a message active from now until a.EndsAt. A
@@ -67,7 +68,7 @@ func (s *Announcements) AddAnnouncement(ctx context.Context, message string, unt
 	case utf8.RuneCountInString(message) > MaxAnnouncement:
 		return Announcement{}, fmt.Errorf("announce: add announcement: %w", problem.Invalidf("the message is over %d characters", MaxAnnouncement))
 	case !until.After(now):
-		return Announcement{}, fmt.Errorf("announce: add announcement: %w", problem.Invalidf("the end time %s is not in the future", until.UTC().Format(time.RFC3339)))
+		return Announcement{}, fmt.Errorf("announce: add announcement: %w", problem.Invalidf("the end time %s is not in the future", until.In(s.loc).Format(time.RFC3339)))
 	}
 	a := Announcement{Message: message, StartsAt: now, EndsAt: until, CreatedBy: actor, CreatedAt: now}
 	const insert = `INSERT INTO announcements (message, starts_at, ends_at, created_by, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`
@@ -75,7 +76,7 @@ func (s *Announcements) AddAnnouncement(ctx context.Context, message string, unt
 		if err := tx.QueryRowContext(ctx, insert, a.Message, a.StartsAt.UnixMilli(), a.EndsAt.UnixMilli(), a.CreatedBy, a.CreatedAt.UnixMilli()).Scan(&a.ID); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, now, actor, ActionAnnouncementAdd, fmt.Sprintf("#%d until %s: %s", a.ID, until.UTC().Format(time.RFC3339), message))
+		return audit.Record(ctx, tx, now, actor, ActionAnnouncementAdd, fmt.Sprintf("#%d until %s: %s", a.ID, until.In(s.loc).Format(time.RFC3339), message))
 	})
 	if err != nil {
 		return Announcement{}, fmt.Errorf("announce: add announcement: %w", err)
@@ -133,4 +134,13 @@ func (s *Announcements) list(ctx context.Context, where string, args ...any) ([]
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// InZone makes the times of audit details and refusals read in loc
+// (hotline.timezone), with its offset, and returns a.
+func (a *Announcements) InZone(loc *time.Location) *Announcements {
+	if loc != nil {
+		a.loc = loc
+	}
+	return a
 }

@@ -25,12 +25,13 @@ func Migrate(ctx context.Context, db *store.DB) error {
 type Store struct {
 	db  *store.DB
 	now func() time.Time
+	loc *time.Location // the zone of the times in audit details; UTC unless InZone
 }
 
 // NewStore returns a Store over a migrated db; now stamps audit entries and
 // overrides' CreatedAt.
 func NewStore(db *store.DB, now func() time.Time) *Store {
-	return &Store{db: db, now: now}
+	return &Store{db: db, now: now, loc: time.UTC}
 }
 
 // Directory is what AddOverride checks names against, usually the config.
@@ -48,3 +49,12 @@ type execer interface {
 func toMillis(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// InZone makes the audit details' times read in loc (hotline.timezone),
+// with its offset, and returns s.
+func (s *Store) InZone(loc *time.Location) *Store {
+	if loc != nil {
+		s.loc = loc
+	}
+	return s
+}

@@ -13,7 +13,7 @@ import (
 )
 
 // check returns why o cannot be stored, or nil.
-func (o *Override) check(dir Directory) error {
+func (o *Override) check(dir Directory, loc *time.Location) error {
 	switch {
 	case o.Rotation == "":
 		return problem.Invalidf("rotation is required")
@@ -26,7 +26,7 @@ func (o *Override) check(dir Directory) error {
 	case o.From.IsZero() || o.To.IsZero():
 		return problem.Invalidf("from and to are required")
 	case !o.To.After(o.From):
-		return problem.Invalidf("to %s is not after from %s", o.To.Format(time.RFC3339), o.From.Format(time.RFC3339))
+		return problem.Invalidf("to %s is not after from %s", o.To.In(loc).Format(time.RFC3339), o.From.In(loc).Format(time.RFC3339))
 	case o.CreatedBy == "":
 		return problem.Invalidf("created_by is required for the audit log")
 	}
@@ -39,10 +39,10 @@ const (
 	ActionOverrideRemove = "override.rm"
 )
 
-// describe is the audit detail of an override.
-func (o *Override) describe() string {
+// describe is the audit detail of an override, its times in loc.
+func (o *Override) describe(loc *time.Location) string {
 	d := fmt.Sprintf("override %d: %s covers %s from %s to %s", o.ID, o.Engineer, o.Rotation,
-		o.From.UTC().Format(time.RFC3339Nano), o.To.UTC().Format(time.RFC3339Nano))
+		o.From.In(loc).Format(time.RFC3339Nano), o.To.In(loc).Format(time.RFC3339Nano))
 	if o.Reason != "" {
 		d += fmt.Sprintf(" (reason: %s)", o.Reason)
 	}
@@ -56,7 +56,7 @@ func (o *Override) describe() string {
 // problem.Invalid error saying why and writes nothing. dir must not be nil.
 func (s *Store) AddOverride(ctx context.Context, o Override, dir Directory) (Override, error) {
 	o.From, o.To = o.From.Truncate(time.Millisecond).UTC(), o.To.Truncate(time.Millisecond).UTC()
-	if err := o.check(dir); err != nil {
+	if err := o.check(dir, s.loc); err != nil {
 		return Override{}, fmt.Errorf("schedules: override: %w", err)
 	}
 	o.CreatedAt = s.now().Truncate(time.Millisecond).UTC()
@@ -68,7 +68,7 @@ func (s *Store) AddOverride(ctx context.Context, o Override, dir Directory) (Ove
 		if err != nil {
 			return err
 		}
-		if err := audit.Record(ctx, tx, o.CreatedAt, o.CreatedBy, ActionOverrideAdd, o.describe()); err != nil {
+		if err := audit.Record(ctx, tx, o.CreatedAt, o.CreatedBy, ActionOverrideAdd, o.describe(s.loc)); err != nil {
 			return err
 		}
 		return bumpGeneration(ctx, tx)
@@ -96,7 +96,7 @@ func (s *Store) RemoveOverride(ctx context.Context, id int64, actor string) erro
 		if err != nil {
 			return err
 		}
-		if err := audit.Record(ctx, tx, s.now(), actor, ActionOverrideRemove, o.describe()); err != nil {
+		if err := audit.Record(ctx, tx, s.now(), actor, ActionOverrideRemove, o.describe(s.loc)); err != nil {
 			return err
 		}
 		return bumpGeneration(ctx, tx)

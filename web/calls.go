@@ -292,14 +292,15 @@ func (s *Site) handleCallsCSV() http.Handler {
 			return
 		}
 		cfg := s.Schedules.Config()
+		loc := s.loc() // started_at in hotline.timezone, with its offset
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="calls-`+s.Now().In(s.loc()).Format("20060102-1504")+`.csv"`)
+		w.Header().Set("Content-Disposition", `attachment; filename="calls-`+s.Now().In(loc).Format("20060102-1504")+`.csv"`)
 		w.Header().Set("Cache-Control", "no-store")
 		cw := csv.NewWriter(&deadlineWriter{w: w, rc: http.NewResponseController(w), wait: s.downloads.write, end: time.Now().Add(s.downloads.total)})
 		_ = cw.Write([]string{"id", "started_at", "caller_number", "caller_name", "team", "menu_digit", "status",
 			"answered_by", "answered_by_name", "time_to_answer_s", "duration_s", "transcript", "note", "customer"})
 		err := s.Incidents.EachIncident(r.Context(), f, func(in incident.Incident) error {
-			rec := []string{strconv.FormatInt(in.ID, 10), in.StartedAt.UTC().Format(time.RFC3339), phoneCell(in.From),
+			rec := []string{strconv.FormatInt(in.ID, 10), in.StartedAt.In(loc).Format(time.RFC3339), phoneCell(in.From),
 				textCell(in.CallerName), in.Team, in.MenuDigit, in.Status, "", "", "", "", "", textCell(in.Note), ""}
 			if in.Customer != nil {
 				rec[13] = *in.Customer

@@ -18,11 +18,11 @@ func cmdAnnounce(ctx context.Context, e env, args []string) error {
 	if len(args) > 0 && (args[0] == "add" || args[0] == "list" || args[0] == "ls" || args[0] == "rm") {
 		sub, args = args[0], args[1:]
 	}
-	fs := newFlags(e, "announce "+sub, "announce add --message S --until RFC3339 | announce list | announce rm ID  [--db F]")
+	fs := newFlags(e, "announce "+sub, "announce add --message S --until T | announce list | announce rm ID  [--db F]")
 	var c common
 	c.register(fs, e, true)
 	message := fs.String("message", "", "what callers hear after the greeting (add)")
-	until := fs.String("until", "", "when it stops, RFC 3339 (add)")
+	until := fs.String("until", "", "when it stops: RFC 3339, or \"YYYY-MM-DD HH:MM\" or a date in hotline.timezone (add)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -46,7 +46,7 @@ func cmdAnnounce(ctx context.Context, e env, args []string) error {
 		if *message == "" || *until == "" {
 			return badFlag(fs, "--message and --until are required")
 		}
-		if end, err = parseTime(fs, "until", *until); err != nil {
+		if end, err = parseLocalTime(fs, c, "until", *until); err != nil {
 			return err
 		}
 	}
@@ -55,7 +55,8 @@ func cmdAnnounce(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	store := announce.NewAnnouncements(db, time.Now)
+	loc, _ := zoneOf(c) // without a readable config, UTC
+	store := announce.NewAnnouncements(db, time.Now).InZone(loc)
 	switch sub {
 	case "list", "ls":
 		list, err := store.ListAnnouncements(ctx, 100)
@@ -69,7 +70,7 @@ func cmdAnnounce(ctx context.Context, e env, args []string) error {
 			if a.EndsAt.After(time.Now()) {
 				active = "yes"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", a.ID, a.EndsAt.Format(time.RFC3339), active, a.CreatedBy, a.Message)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", a.ID, stamp(a.EndsAt, loc), active, a.CreatedBy, a.Message)
 		}
 		return tw.Flush()
 	case "rm":
@@ -87,6 +88,6 @@ func cmdAnnounce(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "announcement %d: spoken to every caller until %s\n", a.ID, a.EndsAt.Format(time.RFC3339))
+	fmt.Fprintf(e.stdout, "announcement %d: spoken to every caller until %s\n", a.ID, stamp(a.EndsAt, loc))
 	return nil
 }

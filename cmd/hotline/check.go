@@ -21,7 +21,7 @@ func cmdCheck(ctx context.Context, e env, args []string) error {
 	days := fs.Int("days", 14, "how many days ahead to look for coverage gaps")
 	strict := fs.Bool("strict", false, "exit 1 when there are coverage gaps")
 	dbPath := fs.String("db", "", "also count run-time overrides from this database")
-	at := fs.String("at", "", "start of the checked period, RFC 3339 (default now)")
+	at := fs.String("at", "", "start of the checked period: RFC 3339, or \"YYYY-MM-DD HH:MM\" or a date in hotline.timezone (default now)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -34,7 +34,7 @@ func cmdCheck(ctx context.Context, e env, args []string) error {
 	}
 	start := time.Now()
 	if *at != "" {
-		if start, err = parseTime(fs, "at", *at); err != nil {
+		if start, err = parseLocalTime(fs, c, "at", *at); err != nil {
 			return err
 		}
 	}

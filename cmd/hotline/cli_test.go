@@ -164,11 +164,28 @@ func TestOncallAndOverrides(t *testing.T) {
 		}
 		_, stderr, code = runCLI(t, vars, "", "override", "add", "--rotation", "ops-primary", "--engineer", "erin",
 			"--from", "2026-11-29T23:00:00Z", "--to", "2026-11-30T02:00:00Z")
-		if want := "warning: override 2 overlaps override 1 (erin covers ops-primary from 2026-11-29T00:00:00Z to 2026-11-30T00:00:00Z); where both apply, override 2, the newer, is rung\n"; code != 0 || stderr != want {
+		// Times print in hotline.timezone (America/New_York), with its offset.
+		if want := "warning: override 2 overlaps override 1 (erin covers ops-primary from 2026-11-28T19:00:00-05:00 to 2026-11-29T19:00:00-05:00); where both apply, override 2, the newer, is rung\n"; code != 0 || stderr != want {
 			t.Errorf("an overlapping override: exit %d, stderr %q, want 0 and %q", code, stderr, want)
 		}
 		if _, stderr, code = runCLI(t, vars, "", "override", "rm", "2"); code != 0 {
 			t.Fatalf("override rm 2: %d %s", code, stderr)
+		}
+		// A wall-clock time is read in hotline.timezone: 09:00 in New York is 14:00 UTC.
+		stdout, stderr, code = runCLI(t, vars, "", "override", "add", "--rotation", "ops-primary", "--engineer", "erin",
+			"--from", "2026-12-03 09:00", "--to", "2026-12-04")
+		if want := "erin covers ops-primary from 2026-12-03T09:00:00-05:00 to 2026-12-04T00:00:00-05:00"; code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("override add in local time: %d %q %s; want %q", code, stdout, stderr, want)
+		}
+		if stdout, _, _ := runCLI(t, vars, "", "override", "list"); !strings.Contains(stdout, "2026-12-03T09:00:00-05:00") {
+			t.Errorf("override list does not print hotline.timezone:\n%s", stdout)
+		}
+		if _, stderr, code = runCLI(t, vars, "", "override", "add", "--rotation", "ops-primary", "--engineer", "erin",
+			"--from", "3 Dec 09:00", "--to", "2026-12-04"); code != 2 || !strings.Contains(stderr, `"2026-11-29 09:00"`) {
+			t.Errorf("an unreadable time: exit %d, want 2 with the forms it takes\n%s", code, stderr)
+		}
+		if _, stderr, code = runCLI(t, vars, "", "override", "rm", "3"); code != 0 {
+			t.Fatalf("override rm 3: %d %s", code, stderr)
 		}
 		stdout, _, _ = runCLI(t, vars, "", "oncall", "--json", "--at", at, "--team", "ops")
 		if !strings.Contains(stdout, `"source": "override:1"`) || !strings.Contains(stdout, `"engineer": "erin"`) {

@@ -89,10 +89,11 @@ func cmdIntegration(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	loc, _ := zoneOf(c) // without a readable config, UTC
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tTEAM\tCREATED\tBY")
 	for _, in := range list {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", in.ID, in.Name, in.Team, in.CreatedAt.Format(time.RFC3339), in.CreatedBy)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", in.ID, in.Name, in.Team, stamp(in.CreatedAt, loc), in.CreatedBy)
 	}
 	return tw.Flush()
 }

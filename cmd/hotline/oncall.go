@@ -12,11 +12,11 @@ import (
 )
 
 func cmdOncall(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "oncall", "oncall --config F --db F [--team T] [--at RFC3339] [--json]")
+	fs := newFlags(e, "oncall", "oncall --config F --db F [--team T] [--at T] [--json]")
 	var c common
 	c.register(fs, e, true)
 	team := fs.String("team", "", "only this team")
-	atFlag := fs.String("at", "", "the moment, RFC 3339 (default now)")
+	atFlag := fs.String("at", "", "the moment: RFC 3339, or \"YYYY-MM-DD HH:MM\" or a date in hotline.timezone (default now)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -27,7 +27,7 @@ func cmdOncall(ctx context.Context, e env, args []string) error {
 	}
 	at := time.Now()
 	if *atFlag != "" {
-		if at, err = parseTime(fs, "at", *atFlag); err != nil {
+		if at, err = parseLocalTime(fs, c, "at", *atFlag); err != nil {
 			return err
 		}
 	}

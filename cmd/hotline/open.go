@@ -97,20 +97,38 @@ func openApp(ctx context.Context, c common, now func() time.Time) (*app, error) 
 	if err != nil {
 		return nil, err
 	}
-	ov := schedules.NewStore(db, now)
+	ov := schedules.NewStore(db, now).InZone(cfg.Hotline.Location)
 	return &app{cfg: cfg, db: db, overrides: ov, router: routing.NewRouter(cfg, ov)}, nil
 }
 
 func (a *app) Close() error { return a.db.Close() }
 
-// parseTime reads an RFC 3339 flag value.
-func parseTime(fs *flag.FlagSet, flagName, v string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339, v)
+// zoneOf is hotline.timezone of the config c names: the zone the CLI reads
+// and prints times in. It is UTC, with the reason, when that config cannot
+// be read.
+func zoneOf(c common) (*time.Location, error) {
+	cfg, err := config.LoadConfig(c.config)
 	if err != nil {
-		return time.Time{}, badFlag(fs, "--%s %q: want an RFC 3339 time such as 2026-11-29T03:00:00Z", flagName, v)
+		return time.UTC, err
 	}
-	return t, nil
+	return cfg.Hotline.Location, nil
 }
+
+// parseLocalTime reads a time flag as parseTimeIn does, in the zone of the
+// config c names; an RFC 3339 time needs no config.
+func parseLocalTime(fs *flag.FlagSet, c common, flagName, v string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	loc, err := zoneOf(c)
+	if err != nil {
+		return time.Time{}, badFlag(fs, "--%s %q: a time without an offset is read in hotline.timezone, and --config could not be read (%v); give RFC 3339 such as 2026-11-29T03:00:00Z, or fix --config", flagName, v, err)
+	}
+	return parseTimeIn(fs, flagName, v, loc)
+}
+
+// stamp prints t in loc as RFC 3339, with loc's offset.
+func stamp(t time.Time, loc *time.Location) string { return t.In(loc).Format(time.RFC3339) }
 
 // parseTimeIn reads a time given as RFC 3339, or on the wall clock of loc
 // (the config's hotline.timezone) as "2026-11-29 09:00", "2026-11-29T09:00"

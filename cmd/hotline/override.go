@@ -42,8 +42,8 @@ func overrideAdd(ctx context.Context, e env, args []string) error {
 	c.register(fs, e, true)
 	rotation := fs.String("rotation", "", "the rotation to cover (required)")
 	engineer := fs.String("engineer", "", "who covers it (required)")
-	from := fs.String("from", "", "start, RFC 3339 (required)")
-	to := fs.String("to", "", "end, RFC 3339 (required)")
+	from := fs.String("from", "", "start: RFC 3339, or \"YYYY-MM-DD HH:MM\" or a date in hotline.timezone (required)")
+	to := fs.String("to", "", "end: RFC 3339, or \"YYYY-MM-DD HH:MM\" or a date in hotline.timezone (required)")
 	reason := fs.String("reason", "", "why, for the audit log")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -57,10 +57,10 @@ func overrideAdd(ctx context.Context, e env, args []string) error {
 		return usageErr("override add: --rotation, --engineer, --from and --to are required")
 	}
 	o := schedules.Override{Rotation: *rotation, Engineer: *engineer, Reason: *reason, CreatedBy: actor(e)}
-	if o.From, err = parseTime(fs, "from", *from); err != nil {
+	if o.From, err = parseLocalTime(fs, c, "from", *from); err != nil {
 		return err
 	}
-	if o.To, err = parseTime(fs, "to", *to); err != nil {
+	if o.To, err = parseLocalTime(fs, c, "to", *to); err != nil {
 		return err
 	}
 	a, err := openApp(ctx, c, time.Now)
@@ -73,15 +73,15 @@ func overrideAdd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "override %d: %s covers %s from %s to %s\n", added.ID, added.Engineer, added.Rotation,
-		added.From.Format(time.RFC3339), added.To.Format(time.RFC3339))
-	warnOverlaps(ctx, e, a.overrides, added)
+		stamp(added.From, a.cfg.Hotline.Location), stamp(added.To, a.cfg.Hotline.Location))
+	warnOverlaps(ctx, e, a.overrides, added, a.cfg.Hotline.Location)
 	return nil
 }
 
 // warnOverlaps tells, on stderr, which overrides of the same rotation cover
 // some of added's time, and which of each pair is rung there (the newer;
 // README "Overrides"). It is advice: a failure to read them is only said.
-func warnOverlaps(ctx context.Context, e env, st *schedules.Store, added schedules.Override) {
+func warnOverlaps(ctx context.Context, e env, st *schedules.Store, added schedules.Override, loc *time.Location) {
 	list, err := st.ListOverrides(ctx)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "warning: could not check for overlapping overrides: %v\n", err)
@@ -93,7 +93,7 @@ func warnOverlaps(ctx context.Context, e env, st *schedules.Store, added schedul
 			win = o
 		}
 		fmt.Fprintf(e.stderr, "warning: override %d overlaps override %d (%s covers %s from %s to %s); where both apply, override %d, the newer, is rung\n",
-			added.ID, o.ID, o.Engineer, o.Rotation, o.From.Format(time.RFC3339), o.To.Format(time.RFC3339), win.ID)
+			added.ID, o.ID, o.Engineer, o.Rotation, stamp(o.From, loc), stamp(o.To, loc), win.ID)
 	}
 }
 
@@ -114,6 +114,7 @@ func overrideList(ctx context.Context, e env, args []string) error {
 	}
 	defer db.Close()
 	list, err := schedules.NewStore(db, time.Now).ListOverrides(ctx)
+	loc, _ := zoneOf(c) // without a readable config, UTC
 	if err != nil {
 		return err
 	}
@@ -121,7 +122,7 @@ func overrideList(ctx context.Context, e env, args []string) error {
 	fmt.Fprintln(tw, "ID\tROTATION\tENGINEER\tFROM\tTO\tBY\tREASON")
 	for _, o := range list {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", o.ID, o.Rotation, o.Engineer,
-			o.From.Format(time.RFC3339), o.To.Format(time.RFC3339), o.CreatedBy, o.Reason)
+			stamp(o.From, loc), stamp(o.To, loc), o.CreatedBy, o.Reason)
 	}
 	return tw.Flush()
 }
@@ -147,7 +148,8 @@ func overrideRm(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	err = schedules.NewStore(db, time.Now).RemoveOverride(ctx, id, actor(e))
+	loc, _ := zoneOf(c) // without a readable config, the audit entry's times are in UTC
+	err = schedules.NewStore(db, time.Now).InZone(loc).RemoveOverride(ctx, id, actor(e))
 	if errors.Is(err, schedules.ErrNotFound) {
 		return fmt.Errorf("override rm: no override %d (see 'hotline override list')", id)
 	}

@@ -101,7 +101,7 @@ func routes(d deps) http.Handler {
 	r.Handle("/calendar/{token}.ics", web.LimitBody(calendar.Handler(d.router, calendarTokens, d.now, d.log))).Methods(http.MethodGet, http.MethodHead)
 	site := web.NewSite(web.SiteDeps{
 		Log: d.log, Users: d.users, Sessions: sessions, Incidents: d.incidents,
-		Schedules: d.router, Overrides: schedules.NewStore(d.db, d.now), Audit: audit.NewLog(d.db), Announce: d.announce,
+		Schedules: d.router, Overrides: schedules.NewStore(d.db, d.now).InZone(d.router.Config().Hotline.Location), Audit: audit.NewLog(d.db), Announce: d.announce,
 		Recordings: &web.RecordingProxy{AccountSID: d.accountSID, AuthToken: d.authToken, Base: d.twilioAPI},
 		RotateCalendar: func(ctx context.Context, kind, id, actor string) (string, error) {
 			token, err := calendarTokens.Rotate(ctx, calendar.Kind(kind), id, actor)

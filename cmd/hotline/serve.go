@@ -193,7 +193,7 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 		writer:    writer,
 		metrics:   metrics,
 		registry:  registry,
-		announce:  announce.NewAnnouncements(a.db, time.Now),
+		announce:  announce.NewAnnouncements(a.db, time.Now).InZone(a.cfg.Hotline.Location),
 		users:     web.NewUsers(a.db, time.Now),
 		revisions: revisions.New(a.db, time.Now),
 		instance:  revisions.InstanceName(ln.Addr().String()),
