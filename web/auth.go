@@ -140,7 +140,8 @@ func (s *Site) requireUser(next http.Handler, role string) http.Handler {
 			s.unavailable(w, r, "sign-in", err)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), userKey{}, u))
+		ctx := context.WithValue(r.Context(), userKey{}, u)
+		r = r.WithContext(context.WithValue(ctx, zoneKey{}, zoneName(s.loc(), s.Now())))
 		if role != "" && u.Role != role {
 			s.fail(w, r, http.StatusForbidden, "This page is for "+role+"s.")
 			return

@@ -65,7 +65,7 @@ func TestPagesRender(t *testing.T) {
 				t.Errorf("%s: %d", path, code)
 				continue
 			}
-			for _, w := range want {
+			for _, w := range append(want, "Times are in America/New_York (E") {
 				if !strings.Contains(body, w) {
 					t.Errorf("%s lacks %q", path, w)
 				}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -188,6 +189,7 @@ type Page struct {
 	Nav   string // the active navigation entry
 	User  User
 	Error string // shown above the content, e.g. a refused form
+	Zone  string // the zone the page's times are in (hotline.timezone), said at its foot
 }
 
 // IsAdmin reports whether the page's user may manage accounts.
@@ -196,7 +198,21 @@ func (p Page) IsAdmin() bool { return p.User.Role == RoleAdmin }
 // pageOf starts a page for the request's user.
 func pageOf(r *http.Request, title, nav string) Page {
 	u, _ := r.Context().Value(userKey{}).(User)
-	return Page{Title: title, Nav: nav, User: u}
+	zone, _ := r.Context().Value(zoneKey{}).(string)
+	return Page{Title: title, Nav: nav, User: u, Zone: zone}
+}
+
+type zoneKey struct{}
+
+// zoneName says a zone for a page's foot: "America/New_York (EST, UTC−05:00
+// now)".
+func zoneName(loc *time.Location, now time.Time) string {
+	name, offset := now.In(loc).Zone()
+	sign := "+"
+	if offset < 0 {
+		sign, offset = "−", -offset
+	}
+	return fmt.Sprintf("%s (%s, UTC%s%02d:%02d now)", loc, name, sign, offset/3600, offset%3600/60)
 }
 
 var pages = parsePages()

@@ -346,3 +346,23 @@ func TestLocalPath(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryPageSaysItsZone: a signed-in page says at its foot the zone its
+// times are in, with the abbreviation and offset of the moment.
+func TestEveryPageSaysItsZone(t *testing.T) {
+	if got := zoneName(mustZone(t, "America/New_York"), time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)); got != "America/New_York (EDT, UTC−04:00 now)" {
+		t.Errorf("in July: %q", got)
+	}
+	if got := zoneName(mustZone(t, "Asia/Kolkata"), time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)); got != "Asia/Kolkata (IST, UTC+05:30 now)" {
+		t.Errorf("Kolkata: %q", got)
+	}
+}
+
+func mustZone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
