@@ -294,6 +294,16 @@ func (s *Incidents) RollupZone(ctx context.Context) (string, error) {
 	return zone, err
 }
 
+// HasIncidents reports whether the store holds any incident at all.
+func (s *Incidents) HasIncidents(ctx context.Context) (bool, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT 1 FROM incidents LIMIT 1`)
+	if err != nil {
+		return false, fmt.Errorf("incident: %w", err)
+	}
+	defer rows.Close()
+	return rows.Next(), rows.Err()
+}
+
 // RebuildRollups recomputes the stats' daily roll-ups from every call, with
 // days in loc, and makes loc their zone. serve runs it in the background
 // at start when hotline.timezone is not the roll-ups' zone (a first start,

@@ -56,11 +56,14 @@ type server struct {
 	revisions *revisions.Store
 	instance  string // this process in the config history (revisions.InstanceName)
 	pager     *page.Pager
-	caller    *page.TwilioCaller // nil without a Twilio account
-	paging    bool               // pages are placed: an account, or the demo's simulator
-	sending   bool               // the outbox has a Twilio account to send with
-	http      *http.Server
-	listener  net.Listener
+	// rebuildRollups: the stats' roll-ups are rebuilt in the background
+	// once serving (rollupsDue).
+	rebuildRollups bool
+	caller         *page.TwilioCaller // nil without a Twilio account
+	paging         bool               // pages are placed: an account, or the demo's simulator
+	sending        bool               // the outbox has a Twilio account to send with
+	http           *http.Server
+	listener       net.Listener
 }
 
 // serveOptions are the settings of serve (and of demo, which sets them).
@@ -126,27 +129,34 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	return s.serve(ctx)
 }
 
-// keepRollups rebuilds the stats' daily roll-ups when they are not in the
-// config's zone (the first start with them, or hotline.timezone changed),
-// in the background: calls are answered meanwhile, and the stats page reads
-// the calls themselves until it is done. A failure is logged; the next
-// start tries again.
-func keepRollups(ctx context.Context, incidents *incident.Incidents, loc *time.Location, log zerolog.Logger) {
+// rollupsDue says whether the stats' daily roll-ups are to be rebuilt in
+// the background: they are not in the config's zone (the first start with
+// them, or hotline.timezone changed) and there are calls to count. With no
+// calls yet they are made at once, which takes milliseconds.
+func rollupsDue(ctx context.Context, incidents *incident.Incidents, loc *time.Location) (bool, error) {
 	zone, err := incidents.RollupZone(ctx)
-	if err == nil && zone == loc.String() {
-		return
+	if err != nil || zone == loc.String() {
+		return false, err
 	}
+	any, err := incidents.HasIncidents(ctx)
+	if err != nil || any {
+		return any, err
+	}
+	return false, incidents.RebuildRollups(ctx, loc)
+}
+
+// keepRollups rebuilds the stats' roll-ups in the background: calls are
+// answered meanwhile, and the stats page reads the calls themselves until
+// it is done. A failure is logged; the next start tries again.
+func keepRollups(ctx context.Context, incidents *incident.Incidents, loc *time.Location, log zerolog.Logger) {
 	start := time.Now()
-	if err == nil {
-		err = incidents.RebuildRollups(ctx, loc)
-	}
-	if err != nil {
+	if err := incidents.RebuildRollups(ctx, loc); err != nil {
 		if ctx.Err() == nil {
 			log.Warn().Err(err).Msg("stats roll-ups not rebuilt: the stats page reads the calls themselves, more slowly")
 		}
 		return
 	}
-	log.Info().Str("zone", loc.String()).Str("was", zone).Dur("took", time.Since(start)).Msg("stats roll-ups rebuilt")
+	log.Info().Str("zone", loc.String()).Dur("took", time.Since(start)).Msg("stats roll-ups rebuilt")
 }
 
 func newLogger(w io.Writer) zerolog.Logger {
@@ -166,6 +176,11 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 		log.Warn().Msg("call log search has no trigram index (PostgreSQL's pg_trgm extension could not be created at migration): " +
 			"a search that matches little reads every incident; CREATE EXTENSION pg_trgm as a superuser and create the index of incident/migrations/postgres/00008_incident_search.sql")
 	}
+	rebuild, err := rollupsDue(ctx, incidents, a.cfg.Hotline.Location)
+	if err != nil {
+		// Only the stats page is slower without them: serve goes on.
+		log.Warn().Err(err).Msg("stats roll-ups not checked: the stats page reads the calls themselves, more slowly")
+	}
 	writer, err := incident.NewWriter(incidents, o.spoolPath(), writeWait, log)
 	if err != nil {
 		a.Close()
@@ -183,21 +198,22 @@ func startServer(ctx context.Context, o serveOptions, log zerolog.Logger) (*serv
 	registry.MustRegister(writer.Collectors()...)
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := &server{
-		app:       a,
-		log:       log,
-		addr:      ln.Addr().String(),
-		publicURL: o.publicURL,
-		authToken: o.authToken,
-		trusted:   o.trustedProxies,
-		incidents: incidents,
-		writer:    writer,
-		metrics:   metrics,
-		registry:  registry,
-		announce:  announce.NewAnnouncements(a.db, time.Now).InZone(a.cfg.Hotline.Location),
-		users:     web.NewUsers(a.db, time.Now),
-		revisions: revisions.New(a.db, time.Now),
-		instance:  revisions.InstanceName(ln.Addr().String()),
-		listener:  ln,
+		app:            a,
+		log:            log,
+		addr:           ln.Addr().String(),
+		publicURL:      o.publicURL,
+		authToken:      o.authToken,
+		trusted:        o.trustedProxies,
+		incidents:      incidents,
+		rebuildRollups: rebuild,
+		writer:         writer,
+		metrics:        metrics,
+		registry:       registry,
+		announce:       announce.NewAnnouncements(a.db, time.Now).InZone(a.cfg.Hotline.Location),
+		users:          web.NewUsers(a.db, time.Now),
+		revisions:      revisions.New(a.db, time.Now),
+		instance:       revisions.InstanceName(ln.Addr().String()),
+		listener:       ln,
 	}
 	if s.publicURL == "" {
 		s.publicURL = "http://" + s.addr
@@ -304,7 +320,9 @@ func (s *server) serve(ctx context.Context) error {
 	go s.texts.Run(work)
 	go s.followUps.run(work)
 	go s.closeStale(work, time.Now)
-	go keepRollups(work, s.incidents, s.router.Config().Hotline.Location, s.log)
+	if s.rebuildRollups {
+		go keepRollups(work, s.incidents, s.router.Config().Hotline.Location, s.log)
+	}
 	if s.paging {
 		go func() {
 			if err := s.pager.Run(work); err != nil && work.Err() == nil {
