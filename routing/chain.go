@@ -151,17 +151,11 @@ func Segments(cfg *config.Config, idx *schedules.OverrideIndex, team string, fro
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownTeam, team)
 	}
-	edges := []time.Time{from}
+	var rotations []string
 	for _, es := range t.Escalation {
-		for _, id := range es.Rotations {
-			if rot, ok := cfg.Rotation(id); ok {
-				edges = append(edges, rot.Boundaries(from, to)...)
-				edges = append(edges, idx.Boundaries(id, from, to)...)
-			}
-		}
+		rotations = append(rotations, es.Rotations...)
 	}
-	slices.SortFunc(edges, time.Time.Compare)
-	edges = slices.CompactFunc(edges, time.Time.Equal)
+	edges := edgesOf(cfg, idx, rotations, from, to)
 	var segs []Segment
 	for i, start := range edges {
 		end := to
@@ -205,4 +199,18 @@ func Gaps(cfg *config.Config, idx *schedules.OverrideIndex, team string, from, t
 		}
 	}
 	return gaps, nil
+}
+
+// edgesOf is from and every instant in [from, to) at which one of the
+// rotations, or an override of one, changes hands, sorted and each once.
+func edgesOf(cfg *config.Config, idx *schedules.OverrideIndex, rotations []string, from, to time.Time) []time.Time {
+	edges := []time.Time{from}
+	for _, id := range rotations {
+		if rot, ok := cfg.Rotation(id); ok {
+			edges = append(edges, rot.Boundaries(from, to)...)
+			edges = append(edges, idx.Boundaries(id, from, to)...)
+		}
+	}
+	slices.SortFunc(edges, time.Time.Compare)
+	return slices.CompactFunc(edges, time.Time.Equal)
 }

@@ -2,7 +2,6 @@ package routing
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/hotline-dev/hotline/config"
@@ -35,15 +34,7 @@ func StepShifts(cfg *config.Config, idx *schedules.OverrideIndex, team string, f
 	}
 	var out []StepShift
 	for i, es := range t.Escalation {
-		edges := []time.Time{from}
-		for _, id := range es.Rotations {
-			if rot, ok := cfg.Rotation(id); ok {
-				edges = append(edges, rot.Boundaries(from, to)...)
-				edges = append(edges, idx.Boundaries(id, from, to)...)
-			}
-		}
-		slices.SortFunc(edges, time.Time.Compare)
-		edges = slices.CompactFunc(edges, time.Time.Equal)
+		edges := edgesOf(cfg, idx, es.Rotations, from, to)
 		first := len(out)
 		for j, start := range edges {
 			end := to

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/hotline-dev/hotline/incident"
@@ -21,13 +20,9 @@ func cmdLifecycle(ctx context.Context, e env, verb string, args []string) error 
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usageErr("%s: give exactly one incident ID", verb)
-	}
-	id, err := strconv.ParseInt(pos[0], 10, 64)
-	if err != nil || id < 1 {
-		return badFlag(fs, "%q is not an incident ID", pos[0])
+	id, err := oneID(fs, pos, "incident")
+	if err != nil {
+		return err
 	}
 	db, err := openDB(ctx, c.db)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -69,4 +70,28 @@ func noPositional(fs *flag.FlagSet, pos []string) error {
 		return usageErr("%s: unexpected argument %q", fs.Name(), pos[0])
 	}
 	return nil
+}
+
+// onePositional is the one positional argument a subcommand takes, what
+// it is (e.g. "user NAME"); anything else is a usage error.
+func onePositional(fs *flag.FlagSet, pos []string, what string) (string, error) {
+	if len(pos) != 1 {
+		fs.Usage()
+		return "", usageErr("%s: give exactly one %s", fs.Name(), what)
+	}
+	return pos[0], nil
+}
+
+// oneID is the one positional argument of a subcommand that takes the ID
+// of what (e.g. "incident"), a positive integer.
+func oneID(fs *flag.FlagSet, pos []string, what string) (int64, error) {
+	arg, err := onePositional(fs, pos, what+" ID")
+	if err != nil {
+		return 0, err
+	}
+	id, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil || id < 1 {
+		return 0, badFlag(fs, "%q is not an %s ID", arg, what)
+	}
+	return id, nil
 }

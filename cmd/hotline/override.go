@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -135,13 +134,9 @@ func overrideRm(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usageErr("override rm: give exactly one override ID")
-	}
-	id, err := strconv.ParseInt(pos[0], 10, 64)
+	id, err := oneID(fs, pos, "override")
 	if err != nil {
-		return badFlag(fs, "%q is not an override ID", pos[0])
+		return err
 	}
 	db, err := openDB(ctx, c.db)
 	if err != nil {

@@ -97,9 +97,9 @@ func userChange(ctx context.Context, e env, verb string, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usageErr("user %s: give exactly one user NAME", verb)
+	name, err := onePositional(fs, pos, "user NAME")
+	if err != nil {
+		return err
 	}
 	db, err := openDB(ctx, c.db)
 	if err != nil {
@@ -107,7 +107,6 @@ func userChange(ctx context.Context, e env, verb string, args []string) error {
 	}
 	defer db.Close()
 	users := web.NewUsers(db, time.Now)
-	name := pos[0]
 	change, done := users.RemoveUser, "removed"
 	switch verb {
 	case "disable":
