@@ -62,6 +62,15 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("%w: %s (want a SQLite file path or a postgres:// URL)", ErrUnsupported, redact(dsn))
 	}
 	path := dsn
+	// The file is made here, once; the pool opens it with mode=rw, so a
+	// connection opened later, when the file has been removed, fails
+	// instead of making an empty database at Path that reads would then
+	// trust (Writable refuses writes there, and a restored file is reopened).
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	} else if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	db := &DB{Path: path, dialect: SQLite}
 	pool, err := openPool(ctx, path)
 	if err != nil {
@@ -90,6 +99,7 @@ func openPool(ctx context.Context, path string) (*sql.DB, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
+	q.Set("mode", "rw")
 	pool, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
