@@ -347,9 +347,10 @@ func TestLocalPath(t *testing.T) {
 	}
 }
 
-// TestEveryPageSaysItsZone: a signed-in page says at its foot the zone its
-// times are in, with the abbreviation and offset of the moment.
-func TestEveryPageSaysItsZone(t *testing.T) {
+// TestZoneName: the zone a page's foot names has the abbreviation and
+// offset of the moment, half hours included (TestPagesRender checks that
+// every page shows it).
+func TestZoneName(t *testing.T) {
 	if got := zoneName(mustZone(t, "America/New_York"), time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)); got != "America/New_York (EDT, UTC−04:00 now)" {
 		t.Errorf("in July: %q", got)
 	}
